@@ -1,0 +1,51 @@
+#pragma once
+// The tensor a gradient method attributes to, whatever the modality: the dense input itself, or
+// for text the embeddings from ModelAdapter::embed. Shared by every gradient-based method.
+#include <ATen/ATen.h>
+
+#include <string>
+
+#include "attrib/batch.h"
+#include "attrib/export.h"
+#include "attrib/model.h"
+
+namespace attrib {
+
+class ATTRIB_SDK_API InputSpace {
+ public:
+  /// Throws attrib::Error when `model` cannot give gradients for this batch's modality.
+  InputSpace(ModelAdapter& model, const Batch& batch);
+
+  /// The attributed tensor [B, ...], float, detached (dense inputs or embeddings).
+  const at::Tensor& x() const { return x_; }
+  bool is_embedding() const { return is_embedding_; }
+  int64_t batch_size() const { return x_.size(0); }
+
+  /// Logits for `rows` = [R*B, ...], R blocks of B rows in step-major order (row r*B + i belongs
+  /// to example i). Extra inputs (the attention mask) are repeated to match.
+  at::Tensor logits(const at::Tensor& rows) const;
+
+  /// Gradient of sum_i f_{t_i}(rows_i) w.r.t. `rows` ([R*B, ...], step-major), with
+  /// targets [B] repeated per block. `rows` need not require grad. Optionally returns the
+  /// selected logits [R*B] in *values.
+  at::Tensor gradient(const at::Tensor& rows, const at::Tensor& targets,
+                      at::Tensor* values = nullptr) const;
+
+  /// A baseline in this space: "zero", or for text "pad" / "mask" / "unk" (that token's embedding
+  /// at every non-special position; special tokens and padding keep their own embedding).
+  at::Tensor baseline(const std::string& kind) const;
+
+ private:
+  ModelAdapter& model_;
+  const Batch& batch_;
+  at::Tensor x_;
+  bool is_embedding_ = false;
+};
+
+/// Gathers logits[i, targets[i]] -> [N]; targets [B] are tiled when N is a multiple of B.
+ATTRIB_SDK_API at::Tensor select_targets(const at::Tensor& logits, const at::Tensor& targets);
+
+/// Number of examples' worth of blocks that fit in `max_rows`: max(1, max_rows / batch_size).
+ATTRIB_SDK_API int64_t blocks_per_chunk(int64_t max_rows, int64_t batch_size);
+
+}  // namespace attrib
