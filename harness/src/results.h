@@ -1,0 +1,68 @@
+#pragma once
+// Scores of a run and their reporting: leaderboards (JSON, Markdown, CSV) with confidence
+// intervals, ranks and paired tests. Data flows one way: the runner fills a RunResults, then
+// write_results() computes the statistics and writes the files.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace attrib {
+
+/// Scores of one method under one metric on one (dataset, model): one value per explained
+/// example, in example order (the same order for every method of the group, so scores pair up).
+/// NaN marks an undefined example (excluded and counted).
+struct ScoreRow {
+  std::string dataset;
+  std::string model;
+  std::string method;          ///< method name as configured (unique within the suite)
+  std::string metric;          ///< metric name, e.g. "deletion"
+  int direction = +1;          ///< +1: higher is better; -1: lower is better
+  nlohmann::json method_info;  ///< plugin, version, resolved params, explainer choices
+  nlohmann::json metric_info;  ///< metric params and every choice behind the number
+  std::vector<std::string> example_ids;
+  std::vector<double> scores;
+  std::string error;           ///< non-empty: the row failed; scores are empty
+};
+
+/// Statistics settings (suite "statistics" block).
+struct StatsOptions {
+  int bootstrap_resamples = 2000;
+  double confidence = 0.95;
+  uint64_t seed = 0;  ///< bootstrap seed (recorded)
+};
+
+/// Everything a run produced, before statistics.
+struct RunResults {
+  nlohmann::json context;   ///< versions, git commit, host, threads, device, seed, suite, ...
+  nlohmann::json suite;     ///< the resolved suite configuration
+  nlohmann::json datasets = nlohmann::json::array();
+  nlohmann::json models = nlohmann::json::array();
+  nlohmann::json explanations = nlohmann::json::array();  ///< per (dataset, model, method): cost, time
+  std::vector<ScoreRow> rows;
+  nlohmann::json errors = nlohmann::json::array();  ///< {"where", "message"} for everything that failed
+};
+
+/// Computes leaderboards from `results`: for each (dataset, model, metric) group, every method's
+/// mean, median, percentile bootstrap CI (paired: the same resampled example indices for every
+/// method of a group), rank by mean in the metric's direction, the paired-bootstrap CI of its
+/// difference to the best method, a tie flag when that CI contains 0, a Wilcoxon signed-rank
+/// p-value against the best, and P(rank = 1) over the bootstrap replicates; then an overall ranking
+/// per (dataset, model) by mean rank across metrics with its bootstrap rank stability.
+nlohmann::json compute_leaderboards(const RunResults& results, const StatsOptions& options);
+
+/// The results document (json_schema_version, context, suite, datasets, models, explanations,
+/// rows with per-example scores, leaderboards, errors).
+nlohmann::json results_document(const RunResults& results, const nlohmann::json& leaderboards);
+
+/// Markdown and CSV renderings of the leaderboards (every row records the choices behind it).
+std::string leaderboard_markdown(const nlohmann::json& document);
+std::string leaderboard_csv(const nlohmann::json& document);
+
+/// Writes results.json, leaderboard.md and leaderboard.csv into `dir` (created if needed).
+void write_results(const std::string& dir, const RunResults& results, const StatsOptions& options);
+
+/// Current version of the results document format. Bump on incompatible changes.
+constexpr int kResultsSchemaVersion = 1;
+
+}  // namespace attrib
