@@ -1,1 +1,541 @@
-int main() { return 0; }
+// attrib command-line interface. Exit codes (also in README and `attrib --help`):
+//   0 success; 1 unexpected internal error; 2 usage error; 3 invalid input (suite, JSON, model
+//   file, dataset); 4 plugin error (a plugin failed to load, or the one asked for is missing or
+//   failed to create); 5 the run finished but some rows failed (results written, errors listed).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "attrib/error.h"
+#include "attrib/params.h"
+#include "config.h"
+#include "dataset.h"
+#include "embedded.h"
+#include "metric.h"
+#include "progress.h"
+#include "registry.h"
+#include "results.h"
+#include "runner.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+enum Exit { kOk = 0, kInternal = 1, kUsage = 2, kInput = 3, kPlugin = 4, kPartial = 5 };
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct PluginError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* kMainHelp = R"(attrib - benchmark harness for feature-attribution methods
+
+usage: attrib <command> [options]
+
+commands:
+  run [SUITE.json]   run a suite (the embedded default suite when no file is given)
+  explain            explain one input with one method and print the attributions as JSON
+  plugins            list the loaded plugins (methods, models) and plugin load errors
+  metrics            list the metrics with their parameters
+
+common options:
+  --plugin-dir DIR   search DIR for plugins first (repeatable); then $ATTRIB_PLUGIN_PATH
+                     (colon-separated), then the built-in plugin folder
+  --threads N        torch intra-op threads (default: all cores)
+  -h, --help         help for a command: attrib <command> --help
+
+exit codes:
+  0 success          1 internal error      2 usage error        3 invalid input
+  4 plugin error     5 run finished with failed rows (results written)
+)";
+
+const char* kRunHelp = R"(usage: attrib run [SUITE.json] [options]
+
+Runs every dataset x model x method x metric of the suite, computes each explanation once and
+shares it across metrics, and writes results.json, leaderboard.md and leaderboard.csv.
+
+options:
+  --out DIR          output folder (default: results/<suite>-<UTC time>-seed<N>)
+  --device cpu|cuda  overrides the suite's device
+  --seed N           overrides the suite's seed (same seed => same numbers)
+  --threads N        torch threads (default: suite value, else all cores)
+  --max-examples N   explain at most N examples per dataset (quick runs)
+  --plugin-dir DIR   extra plugin folder (repeatable)
+  --print-default    print the embedded default suite and exit
+  --quiet            no progress output
+)";
+
+const char* kExplainHelp =
+    R"(usage: attrib explain --model SPEC --method NAME (--input JSON | --text STR) [options]
+
+Explains one input and prints {"attributions": [[...]], "extras": {...}, ...} as JSON.
+
+  --model SPEC       torchscript:PATH (any TorchScript model following the contract) or
+                     PLUGIN[:PATH] (a model plugin; PATH is its checkpoint)
+  --method NAME      a method plugin (see `attrib plugins`)
+  --param K=V        method parameter (repeatable); V is parsed as JSON, else taken as a string
+  --model-param K=V  model plugin parameter (repeatable)
+  --input JSON       dense input: one example as a JSON array, {"batch": [...]} for several,
+                     or @FILE to read the JSON from a file
+  --text STR         text input, tokenised on whitespace with the model's vocabulary
+  --target K         class to explain (default: predicted)
+  --seed N           seed for random methods (default 0)
+  --batch-cap N      most rows per model forward (default 256)
+  --reduction R      text: embedding reduction sum|mean|l2|l1|max_abs (default sum)
+  --json             compact JSON (default: indented)
+)";
+
+const char* kPluginsHelp = R"(usage: attrib plugins [--json] [--plugin-dir DIR]
+
+Lists plugins with kind, version, ABI, capabilities, parameters (defaults, ranges), cost and
+citation, then every plugin file that failed to load with its one-line reason (exit code 4 then).
+)";
+
+const char* kMetricsHelp = R"(usage: attrib metrics [--json]
+
+Lists the metrics with their suite, direction, needs and parameters.
+)";
+
+class Args {
+ public:
+  explicit Args(std::vector<std::string> a) : a_(std::move(a)) {}
+  bool flag(const std::string& name) {
+    auto it = std::find(a_.begin(), a_.end(), name);
+    if (it == a_.end()) return false;
+    a_.erase(it);
+    return true;
+  }
+  std::vector<std::string> values(const std::string& name) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < a_.size();) {
+      if (a_[i] == name) {
+        if (i + 1 >= a_.size()) throw UsageError(name + ": expected a value");
+        out.push_back(a_[i + 1]);
+        a_.erase(a_.begin() + i, a_.begin() + i + 2);
+      } else if (a_[i].rfind(name + "=", 0) == 0) {
+        out.push_back(a_[i].substr(name.size() + 1));
+        a_.erase(a_.begin() + i);
+      } else {
+        ++i;
+      }
+    }
+    return out;
+  }
+  std::string value(const std::string& name, const std::string& fallback = "") {
+    auto v = values(name);
+    if (v.size() > 1) throw UsageError(name + ": given " + std::to_string(v.size()) + " times");
+    return v.empty() ? fallback : v[0];
+  }
+  int64_t integer(const std::string& name, int64_t fallback, int64_t minimum) {
+    const std::string v = value(name);
+    if (v.empty()) return fallback;
+    try {
+      size_t pos = 0;
+      const long long x = std::stoll(v, &pos);
+      if (pos != v.size() || x < minimum) throw std::invalid_argument(v);
+      return x;
+    } catch (const std::exception&) {
+      throw UsageError(name + ": expected an integer >= " + std::to_string(minimum) + ", got \"" +
+                       v + "\"");
+    }
+  }
+  /// Remaining positional arguments; an unknown option is a usage error.
+  std::vector<std::string> positional() {
+    for (const auto& s : a_)
+      if (s.size() > 1 && s[0] == '-') throw UsageError("unknown option " + s);
+    return a_;
+  }
+
+ private:
+  std::vector<std::string> a_;
+};
+
+void load_plugins(attrib::Registry& registry, Args& args) {
+  registry.load_directories(attrib::Registry::search_path(args.values("--plugin-dir")));
+}
+
+void report_load_errors(const attrib::Registry& registry) {
+  for (const auto& e : registry.errors()) std::cerr << "plugin load error: " << e.message << "\n";
+}
+
+json key_values(const std::vector<std::string>& items, const std::string& option) {
+  json out = json::object();
+  for (const auto& kv : items) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError(option + ": expected KEY=VALUE, got \"" + kv + "\"");
+    out[kv.substr(0, eq)] = attrib::parse_cli_value(kv.substr(eq + 1));
+  }
+  return out;
+}
+
+std::string render_params(const json& schema) {
+  std::string out;
+  for (const auto& [k, s] : schema.items()) {
+    out += "      " + k + " (" + s.value("type", "any") + ")";
+    if (s.contains("default")) out += " = " + attrib::describe_json(s["default"]);
+    if (s.contains("enum")) out += "  one of " + s["enum"].dump();
+    if (s.contains("minimum") || s.contains("maximum"))
+      out += "  range [" + (s.contains("minimum") ? s["minimum"].dump() : "-inf") + ", " +
+             (s.contains("maximum") ? s["maximum"].dump() : "inf") + "]";
+    if (s.contains("description")) out += "  -- " + s["description"].get<std::string>();
+    out += "\n";
+  }
+  return out;
+}
+
+int cmd_plugins(Args& args) {
+  if (args.flag("--help") || args.flag("-h")) {
+    std::cout << kPluginsHelp;
+    return kOk;
+  }
+  const bool as_json = args.flag("--json");
+  attrib::Registry registry;
+  load_plugins(registry, args);
+  args.positional();
+  if (as_json) {
+    json doc = {{"abi_version", ATTRIB_ABI_VERSION},
+                {"fingerprint", attrib::host_fingerprint()},
+                {"search_path", attrib::Registry::search_path({})},
+                {"plugins", json::array()},
+                {"errors", json::array()}};
+    for (const auto& p : registry.plugins())
+      doc["plugins"].push_back({{"name", p.name},
+                                {"kind", p.kind == ATTRIB_KIND_METHOD ? "method" : "model"},
+                                {"version", p.version},
+                                {"abi_version", p.abi_version},
+                                {"fingerprint", p.fingerprint},
+                                {"path", p.path},
+                                {"capabilities", attrib::capability_names(p.capabilities)},
+                                {"metadata", p.metadata}});
+    for (const auto& e : registry.errors())
+      doc["errors"].push_back({{"path", e.path}, {"message", e.message}});
+    std::cout << doc.dump(2) << "\n";
+  } else {
+    for (uint32_t kind : {ATTRIB_KIND_METHOD, ATTRIB_KIND_MODEL}) {
+      std::cout << (kind == ATTRIB_KIND_METHOD ? "methods" : "models") << ":\n";
+      for (const auto& p : registry.plugins()) {
+        if (p.kind != kind) continue;
+        std::string caps;
+        for (const auto& c : attrib::capability_names(p.capabilities))
+          caps += (caps.empty() ? "" : ", ") + c;
+        std::cout << "  " << p.name << " " << p.version << "  (ABI " << p.abi_version << ")  "
+                  << (kind == ATTRIB_KIND_METHOD ? "needs: " : "offers: ")
+                  << (caps.empty() ? "-" : caps) << "\n";
+        if (p.metadata.contains("description"))
+          std::cout << "    " << p.metadata["description"].get<std::string>() << "\n";
+        if (p.metadata.contains("cost"))
+          std::cout << "    cost per explanation: " << p.metadata["cost"].dump() << "\n";
+        std::cout << render_params(p.metadata.value("params", json::object()));
+      }
+    }
+  }
+  report_load_errors(registry);
+  return registry.errors().empty() ? kOk : kPlugin;
+}
+
+int cmd_metrics(Args& args) {
+  if (args.flag("--help") || args.flag("-h")) {
+    std::cout << kMetricsHelp;
+    return kOk;
+  }
+  const bool as_json = args.flag("--json");
+  args.positional();
+  json doc = json::array();
+  for (const auto& m : attrib::metric_catalogue()) {
+    if (as_json) {
+      doc.push_back({{"name", m.name},
+                     {"suite", m.suite},
+                     {"description", m.description},
+                     {"citation", m.citation},
+                     {"direction", m.direction > 0 ? "higher is better" : "lower is better"},
+                     {"needs", m.needs},
+                     {"params", m.params}});
+    } else {
+      std::cout << m.name << " [" << m.suite << "] " << (m.direction > 0 ? "(higher" : "(lower")
+                << " is better)\n    " << m.description << "\n"
+                << render_params(m.params);
+    }
+  }
+  if (as_json) std::cout << doc.dump(2) << "\n";
+  return kOk;
+}
+
+std::string default_out_dir(const std::string& suite, uint64_t seed) {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
+  return "results/" + suite + "-" + buf + "-seed" + std::to_string(seed);
+}
+
+int cmd_run(Args& args, const std::vector<std::string>& argv) {
+  if (args.flag("--help") || args.flag("-h")) {
+    std::cout << kRunHelp;
+    return kOk;
+  }
+  if (args.flag("--print-default")) {
+    std::cout << attrib::default_suite_json();
+    return kOk;
+  }
+  const bool quiet = args.flag("--quiet");
+  std::string out = args.value("--out");
+  const std::string device = args.value("--device");
+  const std::string seed = args.value("--seed");
+  const int64_t threads = args.integer("--threads", -1, 0);
+  const int64_t max_examples = args.integer("--max-examples", -1, 1);
+  attrib::Registry registry;
+  load_plugins(registry, args);
+  auto pos = args.positional();
+  if (pos.size() > 1)
+    throw UsageError("run: expected at most one suite file, got " + std::to_string(pos.size()));
+  if (!device.empty() && device != "cpu" && device != "cuda")
+    throw UsageError("--device: expected cpu or cuda, got \"" + device + "\"");
+  json doc;
+  try {
+    doc = pos.empty() ? attrib::parse_json_text(attrib::default_suite_json(), "<default suite>")
+                      : attrib::read_json_file(pos[0]);
+  } catch (const attrib::Error& e) {
+    throw InputError(e.what());
+  }
+  if (doc.is_object()) {
+    if (!device.empty()) doc["device"] = device;
+    if (!seed.empty()) doc["seed"] = attrib::parse_cli_value(seed);
+    if (threads >= 0) doc["threads"] = threads;
+    if (max_examples > 0 && doc.contains("datasets") && doc["datasets"].is_array())
+      for (auto& d : doc["datasets"])
+        if (d.is_object()) d["max_examples"] = max_examples;
+  }
+  attrib::SuiteConfig suite;
+  try {
+    suite = attrib::parse_suite(doc, registry);
+  } catch (const attrib::Error& e) {
+    report_load_errors(registry);
+    throw InputError((pos.empty() ? std::string("<default suite>") : pos[0]) + ": " + e.what());
+  }
+  report_load_errors(registry);
+  const int n_threads = attrib::configure_threads(suite.threads);
+  if (out.empty()) out = default_out_dir(suite.name, suite.seed);
+  attrib::Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), quiet);
+  progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
+                ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
+  attrib::RunResults results = attrib::run_suite(suite, registry, progress, argv);
+  attrib::write_results(out, results, suite.stats);
+  std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
+            << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
+            << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
+  if (!results.errors.empty()) {
+    std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
+              << (fs::path(out) / "results.json").string() << "\n";
+    return kPartial;
+  }
+  return kOk;
+}
+
+json tensor_to_json(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  if (c.dim() == 0) return c.item<double>();
+  json out = json::array();
+  for (int64_t i = 0; i < c.size(0); ++i) out.push_back(tensor_to_json(c[i]));
+  return out;
+}
+
+at::Tensor json_to_tensor(const json& v, const std::string& where) {
+  if (v.is_number()) return at::tensor(v.get<double>(), at::kFloat);
+  if (!v.is_array() || v.empty())
+    throw InputError(where + ": expected a number or a non-empty array, got " +
+                     attrib::describe_json(v));
+  std::vector<at::Tensor> parts;
+  for (size_t i = 0; i < v.size(); ++i)
+    parts.push_back(json_to_tensor(v[i], where + "[" + std::to_string(i) + "]"));
+  for (const auto& p : parts)
+    if (p.sizes() != parts[0].sizes())
+      throw InputError(where + ": ragged array (elements of shapes " +
+                       std::to_string(parts[0].numel()) + " and " + std::to_string(p.numel()) +
+                       " values)");
+  return at::stack(parts);
+}
+
+int cmd_explain(Args& args) {
+  if (args.flag("--help") || args.flag("-h")) {
+    std::cout << kExplainHelp;
+    return kOk;
+  }
+  const bool compact = args.flag("--json");
+  const std::string model_spec = args.value("--model");
+  const std::string method_name = args.value("--method");
+  const json params = key_values(args.values("--param"), "--param");
+  json model_params = key_values(args.values("--model-param"), "--model-param");
+  const std::string input = args.value("--input");
+  const std::string text = args.value("--text");
+  const std::string target = args.value("--target", "predicted");
+  const int64_t seed = args.integer("--seed", 0, 0);
+  const int64_t batch_cap = args.integer("--batch-cap", 256, 1);
+  const std::string reduction = args.value("--reduction", "sum");
+  const int64_t threads = args.integer("--threads", 0, 0);
+  attrib::Registry registry;
+  load_plugins(registry, args);
+  args.positional();
+  if (model_spec.empty()) throw UsageError("explain: --model is required");
+  if (method_name.empty()) throw UsageError("explain: --method is required");
+  if (input.empty() == text.empty())
+    throw UsageError("explain: give exactly one of --input and --text");
+  attrib::configure_threads(threads);
+  report_load_errors(registry);
+
+  // Model SPEC: PLUGIN[:PATH].
+  const auto colon = model_spec.find(':');
+  const std::string plugin = model_spec.substr(0, colon);
+  const attrib::PluginInfo* mp = registry.find(plugin, ATTRIB_KIND_MODEL);
+  if (colon != std::string::npos && mp) {
+    const json schema = mp->metadata.value("params", json::object());
+    model_params[schema.contains("path") ? "path" : "checkpoint"] = model_spec.substr(colon + 1);
+  }
+  std::shared_ptr<attrib::ModelAdapter> model;
+  std::shared_ptr<attrib::AttributionMethod> method;
+  try {
+    model = registry.create_model(plugin, model_params, "--model-param");
+    method = registry.create_method(method_name, params, "--param");
+  } catch (const attrib::Error& e) {
+    throw PluginError(e.what());
+  }
+  const attrib::ModelInfo& info = model->info();
+  const attrib::PluginInfo* pm = registry.find(method_name, ATTRIB_KIND_METHOD);
+  if (const uint64_t missing = pm->capabilities & ~info.capabilities) {
+    std::string names;
+    for (const auto& n : attrib::capability_names(missing))
+      names += (names.empty() ? "" : ", ") + n;
+    throw InputError("method '" + method_name + "' needs model capabilities [" + names +
+                     "] that model '" + info.name + "' lacks");
+  }
+
+  attrib::Batch batch;
+  json tokens;
+  if (!text.empty()) {
+    if (info.modality != attrib::Modality::kText)
+      throw InputError("--text: model '" + info.name + "' takes dense inputs; use --input");
+    if (info.vocab.empty())
+      throw InputError("--text: model '" + info.name +
+                       "' carries no vocabulary (metadata 'vocab'); pass token ids with --input");
+    attrib::TextExample ex{"input-0", attrib::whitespace_tokens(text), -1, {}};
+    if (ex.tokens.empty()) throw InputError("--text: no tokens in the given text");
+    tokens = ex.tokens;
+    std::vector<attrib::TextExample> one = {ex};
+    batch = attrib::collate_text(one, 0, 1, attrib::Vocab(info.vocab), 1 << 20);
+  } else {
+    json v;
+    try {
+      v = input[0] == '@' ? attrib::read_json_file(input.substr(1))
+                          : attrib::parse_json_text(input, "--input");
+    } catch (const attrib::Error& e) {
+      throw InputError(e.what());
+    }
+    const bool many = v.is_object() && v.contains("batch");
+    at::Tensor x = json_to_tensor(many ? v["batch"] : v, many ? "--input.batch" : "--input");
+    if (!many) x = x.unsqueeze(0);
+    if (info.modality == attrib::Modality::kText) {
+      batch.modality = attrib::Modality::kText;
+      batch.inputs = x.to(at::kLong);
+      batch.attention_mask = at::ones_like(batch.inputs);
+      batch.word_ids = at::arange(x.size(1)).unsqueeze(0).expand({x.size(0), -1}).contiguous();
+    } else {
+      batch.inputs = x;
+    }
+    for (int64_t i = 0; i < x.size(0); ++i) batch.ids.push_back("input-" + std::to_string(i));
+    batch.labels = at::full({x.size(0)}, -1, at::kLong);
+  }
+  at::Tensor logits;
+  {
+    at::NoGradGuard no_grad;
+    logits = model->forward(batch.inputs, batch.attention_mask).to(at::kCPU);
+  }
+  at::Tensor targets;
+  if (target == "predicted") {
+    targets = logits.argmax(1);
+  } else {
+    const int64_t k = std::atoll(target.c_str());
+    if (target.find_first_not_of("0123456789") != std::string::npos || k >= logits.size(1))
+      throw UsageError("--target: expected 'predicted' or a class index in [0, " +
+                       std::to_string(logits.size(1) - 1) + "], got \"" + target + "\"");
+    targets = at::full({batch.size()}, k, at::kLong);
+  }
+  attrib::ExplainContext ctx{static_cast<uint64_t>(seed), batch_cap};
+  attrib::Explanation e = method->explain(*model, batch, targets, ctx);
+  json doc = {
+      {"model", model_spec},
+      {"method", method_name},
+      {"params", registry.resolve(method_name, ATTRIB_KIND_METHOD, params, "--param")},
+      {"target", tensor_to_json(targets)},
+      {"logits", tensor_to_json(logits)},
+      {"attributions", tensor_to_json(e.attributions)},
+      {"attribution_shape", e.attributions.sizes().vec()},
+      {"sum",
+       tensor_to_json(e.attributions.to(at::kDouble).reshape({e.attributions.size(0), -1}).sum(1))},
+      {"info", e.info},
+      {"forward_rows", e.forward_rows},
+      {"backward_rows", e.backward_rows}};
+  json extras = json::object();
+  for (const auto& [k, v] : e.extras) extras[k] = tensor_to_json(v);
+  doc["extras"] = extras;
+  if (info.modality == attrib::Modality::kText) {
+    doc["tokens"] = tokens;
+    doc["token_scores"] = tensor_to_json(attrib::feature_scores(e.attributions, batch, reduction));
+    doc["token_reduction"] = reduction;
+  }
+  std::cout << (compact ? doc.dump() : doc.dump(2)) << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> all(argv + 1, argv + argc);
+  std::vector<std::string> argv_copy(argv, argv + argc);
+  if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+    std::cout << kMainHelp;
+    return all.empty() ? kUsage : kOk;
+  }
+  if (all[0] == "--version") {
+    std::cout << "attrib " << ATTRIB_VERSION << " (ABI " << ATTRIB_ABI_VERSION << ", "
+              << attrib::host_fingerprint() << ")\n";
+    return kOk;
+  }
+  const std::string command = all[0];
+  Args args(std::vector<std::string>(all.begin() + 1, all.end()));
+  try {
+    if (command == "plugins") return cmd_plugins(args);
+    if (command == "metrics") return cmd_metrics(args);
+    if (command == "run") return cmd_run(args, argv_copy);
+    if (command == "explain") return cmd_explain(args);
+    std::cerr << "attrib: unknown command '" << command << "'\n" << kMainHelp;
+    return kUsage;
+  } catch (const UsageError& e) {
+    std::cerr << "attrib " << command << ": " << e.what() << " (see attrib " << command
+              << " --help)\n";
+    return kUsage;
+  } catch (const InputError& e) {
+    std::cerr << "attrib " << command << ": " << e.what() << "\n";
+    return kInput;
+  } catch (const PluginError& e) {
+    std::cerr << "attrib " << command << ": " << e.what() << "\n";
+    return kPlugin;
+  } catch (const attrib::Error& e) {
+    std::cerr << "attrib " << command << ": " << e.what() << "\n";
+    return kInput;
+  } catch (const std::exception& e) {
+    std::string s = e.what();
+    std::cerr << "attrib " << command << ": internal error: " << s.substr(0, s.find('\n')) << "\n";
+    return kInternal;
+  }
+}

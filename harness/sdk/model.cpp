@@ -6,8 +6,8 @@
 namespace attrib {
 namespace {
 [[noreturn]] void unsupported(const ModelAdapter& m, const char* what, const char* cap) {
-  throw Error(detail::cat("model '", m.info().name, "' does not support ", what,
-                          " (capability '", cap, "' missing)"));
+  throw Error(detail::cat("model '", m.info().name, "' does not support ", what, " (capability '",
+                          cap, "' missing)"));
 }
 }  // namespace
 

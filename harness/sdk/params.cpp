@@ -81,8 +81,8 @@ json resolve_params(const json& schema, const json& given, const std::string& pa
         std::string known;
         if (schema.is_object())
           for (const auto& [k, _] : schema.items()) known += (known.empty() ? "" : ", ") + k;
-        throw Error(path + "." + key + ": unknown parameter (known: " +
-                    (known.empty() ? "none" : known) + ")");
+        throw Error(path + "." + key +
+                    ": unknown parameter (known: " + (known.empty() ? "none" : known) + ")");
       }
       check_value(path + "." + key, schema[key], value);
       // An integer given for a number parameter is stored as a number.

@@ -1,7 +1,8 @@
+#include "attrib/params.h"
+
 #include <gtest/gtest.h>
 
 #include "attrib/error.h"
-#include "attrib/params.h"
 
 using nlohmann::json;
 

@@ -31,14 +31,14 @@ enum attrib_plugin_kind : uint32_t {
 /// reports what it actually has (attrib::ModelInfo::capabilities). A method plugin's descriptor
 /// lists what it requires of a model.
 enum attrib_capability : uint64_t {
-  ATTRIB_CAP_FORWARD = 1ull << 0,          ///< logits [B, C] from a batch
-  ATTRIB_CAP_INPUT_GRADIENT = 1ull << 1,   ///< gradient w.r.t. the attributed input (dense input
-                                           ///< or, for text, the embeddings)
-  ATTRIB_CAP_EMBEDDINGS = 1ull << 2,       ///< embed() + forward_from_embeddings()
-  ATTRIB_CAP_ATTENTIONS = 1ull << 3,       ///< per-layer attention probabilities on the autograd path
+  ATTRIB_CAP_FORWARD = 1ull << 0,         ///< logits [B, C] from a batch
+  ATTRIB_CAP_INPUT_GRADIENT = 1ull << 1,  ///< gradient w.r.t. the attributed input (dense input
+                                          ///< or, for text, the embeddings)
+  ATTRIB_CAP_EMBEDDINGS = 1ull << 2,      ///< embed() + forward_from_embeddings()
+  ATTRIB_CAP_ATTENTIONS = 1ull << 3,  ///< per-layer attention probabilities on the autograd path
   ATTRIB_CAP_LABEL_ATTENTION = 1ull << 4,  ///< class-specific label attention
-  ATTRIB_CAP_LAYERS = 1ull << 5,           ///< ordered parameterised layers + clone() (randomisation)
-  ATTRIB_CAP_TRAINABLE = 1ull << 6,        ///< train() and save()
+  ATTRIB_CAP_LAYERS = 1ull << 5,     ///< ordered parameterised layers + clone() (randomisation)
+  ATTRIB_CAP_TRAINABLE = 1ull << 6,  ///< train() and save()
 };
 
 /// Creates the plugin's object from resolved parameters (a JSON object). Returns a pointer created
@@ -47,11 +47,11 @@ enum attrib_capability : uint64_t {
 typedef void* (*attrib_create_fn)(const char* params_json, char* error, size_t error_capacity);
 
 struct attrib_plugin_descriptor {
-  uint32_t abi_version;  ///< ATTRIB_ABI_VERSION the plugin was compiled with (never moves)
-  uint32_t struct_size;  ///< sizeof(attrib_plugin_descriptor) the plugin was compiled with
-  uint32_t kind;         ///< attrib_plugin_kind
-  const char* name;      ///< unique plugin name, e.g. "integrated_gradients"
-  const char* version;   ///< semantic version of the plugin, e.g. "1.0.0"
+  uint32_t abi_version;       ///< ATTRIB_ABI_VERSION the plugin was compiled with (never moves)
+  uint32_t struct_size;       ///< sizeof(attrib_plugin_descriptor) the plugin was compiled with
+  uint32_t kind;              ///< attrib_plugin_kind
+  const char* name;           ///< unique plugin name, e.g. "integrated_gradients"
+  const char* version;        ///< semantic version of the plugin, e.g. "1.0.0"
   uint64_t capabilities;      ///< attrib_capability bits (see above for the meaning per kind)
   const char* metadata_json;  ///< JSON: description, citation, params schema, cost (see params.h)
   const char* fingerprint;    ///< build fingerprint, ATTRIB_BUILD_FINGERPRINT
@@ -72,7 +72,7 @@ typedef const attrib_plugin_descriptor* (*attrib_plugin_entry_fn)(void);
 /// What must agree between host and plugin for C++ objects to cross the boundary: the LibTorch
 /// major.minor version, the libstdc++ string ABI, and whether LibTorch has CUDA. Expands to a
 /// string literal; needs <torch/version.h>.
-#define ATTRIB_BUILD_FINGERPRINT                                                  \
+#define ATTRIB_BUILD_FINGERPRINT \
   "libtorch=" ATTRIB_STRINGIFY(TORCH_VERSION_MAJOR) "." ATTRIB_STRINGIFY(         \
       TORCH_VERSION_MINOR) ";cxx11_abi=" ATTRIB_STRINGIFY(_GLIBCXX_USE_CXX11_ABI) \
       ";cuda=" ATTRIB_STRINGIFY(ATTRIB_WITH_CUDA)

@@ -19,8 +19,8 @@ class ATTRIB_SDK_API Error : public std::runtime_error {
 /// Throws attrib::Error built from the streamed message parts unless `cond` holds. The message is
 /// only built on failure. Say what was expected and what came:
 ///   ATTRIB_CHECK(x.dim() == 2, "inputs: expected 2 dimensions, got ", x.dim());
-#define ATTRIB_CHECK(cond, ...)                                   \
-  do {                                                            \
+#define ATTRIB_CHECK(cond, ...)                                             \
+  do {                                                                      \
     if (!(cond)) throw ::attrib::Error(::attrib::detail::cat(__VA_ARGS__)); \
   } while (0)
 

@@ -3,10 +3,12 @@
 // for text the embeddings from ModelAdapter::embed. Shared by every gradient-based method.
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <string>
 
 #include "attrib/batch.h"
 #include "attrib/export.h"
+#include "attrib/method.h"
 #include "attrib/model.h"
 
 namespace attrib {
@@ -47,5 +49,15 @@ ATTRIB_SDK_API at::Tensor select_targets(const at::Tensor& logits, const at::Ten
 
 /// Number of examples' worth of blocks that fit in `max_rows`: max(1, max_rows / batch_size).
 ATTRIB_SDK_API int64_t blocks_per_chunk(int64_t max_rows, int64_t batch_size);
+
+/// Examples [begin, end) of `batch`: tensors sliced along dim 0, ids copied.
+ATTRIB_SDK_API Batch slice_batch(const Batch& batch, int64_t begin, int64_t end);
+
+/// Explains `batch` in consecutive groups of at most `group_size` examples with `fn` and joins the
+/// results (attributions and extras concatenated along dim 0, row counts added, info of the first
+/// group). Lets a method whose forwards hold whole blocks of B rows respect max_rows < B.
+ATTRIB_SDK_API Explanation
+explain_in_groups(const Batch& batch, const at::Tensor& targets, int64_t group_size,
+                  const std::function<Explanation(const Batch&, const at::Tensor&)>& fn);
 
 }  // namespace attrib

@@ -1,9 +1,9 @@
 #pragma once
 // The attribution-method side of the plugin interface.
 #include <ATen/ATen.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "attrib/batch.h"
@@ -14,8 +14,8 @@ namespace attrib {
 
 /// Per-call settings the harness passes to a method.
 struct ExplainContext {
-  uint64_t seed = 0;        ///< run seed; random draws use attrib::example_generator(seed, id, k)
-  int64_t max_rows = 256;   ///< batch cap: at most this many rows per model forward/backward
+  uint64_t seed = 0;       ///< run seed; random draws use attrib::example_generator(seed, id, k)
+  int64_t max_rows = 256;  ///< batch cap: at most this many rows per model forward/backward
 };
 
 /// The result of explaining a batch.

@@ -1,10 +1,10 @@
 #pragma once
 // The model side of the plugin interface.
 #include <ATen/ATen.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,10 +24,10 @@ struct ModelInfo {
   uint64_t capabilities = 0;             ///< attrib_capability bits this instance really has
   std::vector<int64_t> input_shape;      ///< dense: per-example shape; text: empty
   int64_t pad_id = -1, unk_id = -1, mask_id = -1;  ///< text special-token ids, -1 if none
-  std::vector<std::string> vocab;        ///< text: id -> token, when the model carries one
-  std::string artifact_hash;             ///< hash of the weights file, when loaded from one
-  nlohmann::json metadata;               ///< everything else the model declares
-  nlohmann::json capability_notes;       ///< why a capability was withdrawn (conformance checks)
+  std::vector<std::string> vocab;   ///< text: id -> token, when the model carries one
+  std::string artifact_hash;        ///< hash of the weights file, when loaded from one
+  nlohmann::json metadata;          ///< everything else the model declares
+  nlohmann::json capability_notes;  ///< why a capability was withdrawn (conformance checks)
 };
 
 /// Logits together with per-layer attention probabilities [B, H, T, T].
@@ -51,12 +51,12 @@ struct ParamLayer {
 
 /// Options and outcome of ModelAdapter::train.
 struct TrainOptions {
-  int64_t epochs = 10;         ///< maximum epochs
-  int64_t batch_size = 64;     ///< examples per optimiser step
-  double learning_rate = 1e-3; ///< Adam learning rate
-  double weight_decay = 0.0;   ///< Adam weight decay
-  int64_t patience = 3;        ///< early stopping: epochs without validation improvement
-  uint64_t seed = 0;           ///< initialisation and shuffling seed
+  int64_t epochs = 10;          ///< maximum epochs
+  int64_t batch_size = 64;      ///< examples per optimiser step
+  double learning_rate = 1e-3;  ///< Adam learning rate
+  double weight_decay = 0.0;    ///< Adam weight decay
+  int64_t patience = 3;         ///< early stopping: epochs without validation improvement
+  uint64_t seed = 0;            ///< initialisation and shuffling seed
   /// Called after every epoch with (epoch, epochs, train loss, validation accuracy); may be empty.
   std::function<void(int64_t, int64_t, double, double)> on_epoch;
 };

@@ -10,7 +10,6 @@
 //    "extras": ["convergence_delta"]}
 // Types: "integer", "number", "boolean", "string", "array", "object".
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "attrib/export.h"

@@ -32,8 +32,8 @@ inline void write_error(char* buffer, size_t capacity, const char* message) {
 template <typename T, typename Base>
 void* guarded_create(const char* params_json, char* error, size_t capacity) noexcept {
   try {
-    nlohmann::json params = params_json && *params_json ? nlohmann::json::parse(params_json)
-                                                        : nlohmann::json::object();
+    nlohmann::json params =
+        params_json && *params_json ? nlohmann::json::parse(params_json) : nlohmann::json::object();
     return static_cast<void*>(static_cast<Base*>(new T(params)));
   } catch (const std::exception& e) {
     write_error(error, capacity, e.what());
@@ -44,19 +44,27 @@ void* guarded_create(const char* params_json, char* error, size_t capacity) noex
 }
 }  // namespace attrib::detail
 
-#define ATTRIB_DEFINE_PLUGIN_(Kind, Base, Class, Name, Version, Caps, Metadata)                  \
-  static_assert(std::is_base_of_v<Base, Class>, #Class " must derive from " #Base);             \
-  extern "C" ATTRIB_PLUGIN_EXPORT const attrib_plugin_descriptor* attrib_plugin_entry() {       \
-    static const attrib_plugin_descriptor descriptor = {                                        \
-        ATTRIB_ABI_VERSION, sizeof(attrib_plugin_descriptor), Kind, Name, Version, Caps,        \
-        Metadata, ATTRIB_BUILD_FINGERPRINT,                                                     \
-        &::attrib::detail::guarded_create<Class, Base>};                                        \
-    return &descriptor;                                                                         \
+#define ATTRIB_DEFINE_PLUGIN_(Kind, Base, Class, Name, Version, Caps, Metadata)           \
+  static_assert(std::is_base_of_v<Base, Class>, #Class " must derive from " #Base);       \
+  extern "C" ATTRIB_PLUGIN_EXPORT const attrib_plugin_descriptor* attrib_plugin_entry() { \
+    static const attrib_plugin_descriptor descriptor = {                                  \
+        ATTRIB_ABI_VERSION,                                                               \
+        sizeof(attrib_plugin_descriptor),                                                 \
+        Kind,                                                                             \
+        Name,                                                                             \
+        Version,                                                                          \
+        Caps,                                                                             \
+        Metadata,                                                                         \
+        ATTRIB_BUILD_FINGERPRINT,                                                         \
+        &::attrib::detail::guarded_create<Class, Base>};                                  \
+    return &descriptor;                                                                   \
   }
 
 /// Exports a method plugin. `Caps`: capabilities the method requires of a model.
-#define ATTRIB_METHOD_PLUGIN(Class, Name, Version, Caps, Metadata) \
-  ATTRIB_DEFINE_PLUGIN_(ATTRIB_KIND_METHOD, ::attrib::AttributionMethod, Class, Name, Version, Caps, Metadata)
+#define ATTRIB_METHOD_PLUGIN(Class, Name, Version, Caps, Metadata)                             \
+  ATTRIB_DEFINE_PLUGIN_(ATTRIB_KIND_METHOD, ::attrib::AttributionMethod, Class, Name, Version, \
+                        Caps, Metadata)
 /// Exports a model-adapter plugin. `Caps`: the most capabilities an instance can offer.
-#define ATTRIB_MODEL_PLUGIN(Class, Name, Version, Caps, Metadata) \
-  ATTRIB_DEFINE_PLUGIN_(ATTRIB_KIND_MODEL, ::attrib::ModelAdapter, Class, Name, Version, Caps, Metadata)
+#define ATTRIB_MODEL_PLUGIN(Class, Name, Version, Caps, Metadata)                              \
+  ATTRIB_DEFINE_PLUGIN_(ATTRIB_KIND_MODEL, ::attrib::ModelAdapter, Class, Name, Version, Caps, \
+                        Metadata)

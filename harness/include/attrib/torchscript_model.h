@@ -29,8 +29,8 @@ class ATTRIB_SDK_API TorchScriptModel : public ModelAdapter {
                                      const at::Tensor& attention_mask) override;
   AttentionOutput forward_with_attentions(const at::Tensor& input_ids,
                                           const at::Tensor& attention_mask) override;
-  AttentionOutput forward_from_embeddings_with_attentions(const at::Tensor& embeddings,
-                                                          const at::Tensor& attention_mask) override;
+  AttentionOutput forward_from_embeddings_with_attentions(
+      const at::Tensor& embeddings, const at::Tensor& attention_mask) override;
   LabelAttentionOutput label_attention(const at::Tensor& input_ids,
                                        const at::Tensor& attention_mask) override;
   std::vector<ParamLayer> layers() override;

@@ -1,0 +1,265 @@
+#include "config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "attrib/error.h"
+#include "attrib/params.h"
+#include "dataset.h"
+#include "metric.h"
+
+namespace attrib {
+
+using nlohmann::json;
+
+namespace {
+
+const char* kTopSchema = R"JSON({
+  "schema_version": {"type": "integer", "required": true, "minimum": 1, "maximum": 1},
+  "name": {"type": "string", "default": "suite"},
+  "description": {"type": "string", "default": ""},
+  "seed": {"type": "integer", "default": 0, "minimum": 0},
+  "device": {"type": "string", "default": "cpu", "enum": ["cpu", "cuda"]},
+  "batch_cap": {"type": "integer", "default": 256, "minimum": 1,
+                "description": "most rows per model forward/backward"},
+  "explain_batch": {"type": "integer", "default": 32, "minimum": 1,
+                    "description": "examples per explain call"},
+  "threads": {"type": "integer", "default": 0, "minimum": 0, "description": "0 = all cores"},
+  "target": {"type": "string", "default": "predicted", "enum": ["predicted", "gold"],
+             "description": "class the explanations explain"},
+  "token_reduction": {"type": "string", "default": "sum", "enum": ["sum", "mean", "l2", "l1", "max_abs"],
+                      "description": "embedding-dimension reduction of text attributions"},
+  "statistics": {"type": "object", "default": {}},
+  "datasets": {"type": "array", "required": true},
+  "models": {"type": "array", "required": true},
+  "methods": {"type": "array", "required": true},
+  "metrics": {"type": "array", "required": true}
+})JSON";
+
+const char* kStatsSchema = R"JSON({
+  "bootstrap_resamples": {"type": "integer", "default": 2000, "minimum": 100, "maximum": 1000000},
+  "confidence": {"type": "number", "default": 0.95, "minimum": 0.5, "maximum": 0.999}
+})JSON";
+
+const char* kDatasetSchema = R"JSON({
+  "name": {"type": "string", "required": true},
+  "spec": {"type": "string", "required": true},
+  "params": {"type": "object", "default": {}},
+  "split": {"type": "string", "default": "test", "enum": ["train", "val", "test"]},
+  "max_examples": {"type": "integer", "default": 0, "minimum": 0},
+  "vocab_min_freq": {"type": "integer", "default": 2, "minimum": 1},
+  "max_len": {"type": "integer", "default": 128, "minimum": 1}
+})JSON";
+
+const char* kModelSchema = R"JSON({
+  "name": {"type": "string", "required": true},
+  "plugin": {"type": "string", "required": true},
+  "params": {"type": "object", "default": {}},
+  "train": {"type": "object"}
+})JSON";
+
+const char* kTrainSchema = R"JSON({
+  "epochs": {"type": "integer", "default": 10, "minimum": 1, "maximum": 100000},
+  "batch_size": {"type": "integer", "default": 64, "minimum": 1},
+  "learning_rate": {"type": "number", "default": 0.001, "minimum": 0},
+  "weight_decay": {"type": "number", "default": 0.0, "minimum": 0},
+  "patience": {"type": "integer", "default": 3, "minimum": 1},
+  "seed": {"type": "integer", "default": 0, "minimum": 0}
+})JSON";
+
+const char* kMethodSchema = R"JSON({
+  "name": {"type": "string"},
+  "plugin": {"type": "string", "required": true},
+  "params": {"type": "object", "default": {}}
+})JSON";
+
+const char* kMetricSchema = R"JSON({
+  "name": {"type": "string"},
+  "metric": {"type": "string", "required": true},
+  "params": {"type": "object", "default": {}}
+})JSON";
+
+// Schema with "required" dropped: model params get dataset-derived values later.
+json optional_schema(json schema) {
+  for (auto& [k, v] : schema.items()) v.erase("required");
+  return schema;
+}
+
+const json& array_at(const json& doc, const char* key) {
+  const json& a = doc.at(key);
+  if (a.empty()) throw Error(std::string(key) + ": expected a non-empty array, got []");
+  return a;
+}
+
+void unique_name(std::set<std::string>& seen, const std::string& name, const std::string& path) {
+  if (!seen.insert(name).second)
+    throw Error(path + ".name: duplicate name \"" + name + "\" (names must be unique)");
+}
+
+// The plugin `name` of `kind`; the registry's own error (which lists the known names) otherwise.
+const PluginInfo& require_plugin(const Registry& registry, const std::string& name, uint32_t kind,
+                                 const std::string& path) {
+  if (const PluginInfo* p = registry.find(name, kind)) return *p;
+  try {
+    if (kind == ATTRIB_KIND_MODEL)
+      registry.create_model(name, json::object());
+    else
+      registry.create_method(name, json::object());
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  throw Error(path + ": no " + (kind == ATTRIB_KIND_MODEL ? "model" : "method") +
+              " plugin named \"" + name + "\"");
+}
+
+}  // namespace
+
+SuiteConfig parse_suite(const json& doc, const Registry& registry) {
+  if (!doc.is_object()) throw Error("suite: expected a JSON object, got " + describe_json(doc));
+  if (doc.contains("schema_version") && doc["schema_version"].is_number_integer() &&
+      doc["schema_version"].get<int64_t>() != kSuiteSchemaVersion)
+    throw Error("schema_version: this attrib reads suite schema " +
+                std::to_string(kSuiteSchemaVersion) + ", got " + doc["schema_version"].dump());
+  const json top = resolve_params(json::parse(kTopSchema), doc, "suite");
+  SuiteConfig c;
+  c.name = top["name"];
+  c.description = top["description"];
+  c.seed = top["seed"];
+  c.device = top["device"];
+  c.batch_cap = top["batch_cap"];
+  c.explain_batch = top["explain_batch"];
+  c.threads = top["threads"];
+  c.target = top["target"];
+  c.token_reduction = top["token_reduction"];
+  json resolved = top;
+
+  const json stats = resolve_params(json::parse(kStatsSchema), top["statistics"], "statistics");
+  c.stats.bootstrap_resamples = stats["bootstrap_resamples"];
+  c.stats.confidence = stats["confidence"];
+  c.stats.seed = c.seed;
+  resolved["statistics"] = stats;
+
+  std::set<std::string> names;
+  resolved["datasets"] = json::array();
+  const json& datasets = array_at(top, "datasets");
+  for (size_t i = 0; i < datasets.size(); ++i) {
+    const std::string path = "datasets[" + std::to_string(i) + "]";
+    json d = resolve_params(json::parse(kDatasetSchema), datasets[i], path);
+    DatasetConfig dc;
+    dc.name = d["name"];
+    dc.spec = d["spec"];
+    unique_name(names, dc.name, path);
+    json schema;
+    try {
+      schema = dataset_params_schema(dc.spec);
+    } catch (const Error& e) {
+      throw Error(path + ".spec: " + e.what());
+    }
+    dc.params = resolve_params(schema, d["params"], path + ".params");
+    dc.split = d["split"];
+    dc.max_examples = d["max_examples"];
+    dc.vocab_min_freq = d["vocab_min_freq"];
+    dc.max_len = d["max_len"];
+    d["params"] = dc.params;
+    resolved["datasets"].push_back(d);
+    c.datasets.push_back(std::move(dc));
+  }
+
+  names.clear();
+  resolved["models"] = json::array();
+  const json& models = array_at(top, "models");
+  for (size_t i = 0; i < models.size(); ++i) {
+    const std::string path = "models[" + std::to_string(i) + "]";
+    json m = resolve_params(json::parse(kModelSchema), models[i], path);
+    ModelConfig mc;
+    mc.name = m["name"];
+    mc.plugin = m["plugin"];
+    unique_name(names, mc.name, path);
+    const PluginInfo& p = require_plugin(registry, mc.plugin, ATTRIB_KIND_MODEL, path + ".plugin");
+    resolve_params(optional_schema(p.metadata.value("params", json::object())), m["params"],
+                   path + ".params");
+    mc.params = m["params"];
+    if (m.contains("train")) {
+      mc.train = resolve_params(json::parse(kTrainSchema), m["train"], path + ".train");
+      m["train"] = mc.train;
+    }
+    resolved["models"].push_back(m);
+    c.models.push_back(std::move(mc));
+  }
+
+  names.clear();
+  resolved["methods"] = json::array();
+  const json& methods = array_at(top, "methods");
+  for (size_t i = 0; i < methods.size(); ++i) {
+    const std::string path = "methods[" + std::to_string(i) + "]";
+    json m = resolve_params(json::parse(kMethodSchema), methods[i], path);
+    MethodConfig mc;
+    mc.plugin = m["plugin"];
+    mc.name = m.value("name", mc.plugin);
+    unique_name(names, mc.name, path);
+    require_plugin(registry, mc.plugin, ATTRIB_KIND_METHOD, path + ".plugin");
+    mc.params = registry.resolve(mc.plugin, ATTRIB_KIND_METHOD, m["params"], path + ".params");
+    m["name"] = mc.name;
+    m["params"] = mc.params;
+    resolved["methods"].push_back(m);
+    c.methods.push_back(std::move(mc));
+  }
+
+  names.clear();
+  resolved["metrics"] = json::array();
+  const json& metrics = array_at(top, "metrics");
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    const std::string path = "metrics[" + std::to_string(i) + "]";
+    json m = resolve_params(json::parse(kMetricSchema), metrics[i], path);
+    MetricConfig mc;
+    mc.metric = m["metric"];
+    mc.name = m.value("name", mc.metric);
+    unique_name(names, mc.name, path);
+    const MetricSpec* spec = nullptr;
+    try {
+      spec = &find_metric(mc.metric);
+    } catch (const Error& e) {
+      throw Error(path + ".metric: " + e.what());
+    }
+    mc.params = resolve_params(spec->params, m["params"], path + ".params");
+    m["name"] = mc.name;
+    m["params"] = mc.params;
+    resolved["metrics"].push_back(m);
+    c.metrics.push_back(std::move(mc));
+  }
+  c.resolved = resolved;
+  return c;
+}
+
+json parse_json_text(const std::string& text, const std::string& source) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    // Byte offset -> line:column.
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    std::string what = e.what();
+    const auto pos = what.find("parse error");
+    if (pos != std::string::npos) what = what.substr(pos);
+    throw Error(source + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                ": invalid JSON (" + what + ")");
+  }
+}
+
+json read_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open file for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_json_text(ss.str(), path);
+}
+
+}  // namespace attrib

@@ -1,0 +1,40 @@
+#include "metric.h"
+
+#include "attrib/error.h"
+#include "faithfulness/faithfulness.h"
+
+namespace attrib {
+
+const std::vector<MetricSpec>& metric_catalogue() {
+  static const std::vector<MetricSpec> catalogue = [] {
+    std::vector<MetricSpec> all;
+    for (auto& m : faithfulness_metrics()) all.push_back(std::move(m));
+    return all;
+  }();
+  return catalogue;
+}
+
+const MetricSpec& find_metric(const std::string& name) {
+  std::string known;
+  for (const auto& m : metric_catalogue()) {
+    if (m.name == name) return m;
+    known += (known.empty() ? "" : ", ") + m.name;
+  }
+  throw Error("unknown metric '" + name + "' (available: " + known + ")");
+}
+
+at::Tensor output_score(const at::Tensor& logits, const at::Tensor& cls, const std::string& space) {
+  at::Tensor values;
+  if (space == "logit") {
+    values = logits;
+  } else if (space == "probability") {
+    values = at::softmax(logits.to(at::kDouble), 1);
+  } else if (space == "log_probability") {
+    values = at::log_softmax(logits.to(at::kDouble), 1);
+  } else {
+    throw Error("output space '" + space + "': expected probability, logit or log_probability");
+  }
+  return values.gather(1, cls.view({-1, 1}).to(values.device())).view({-1}).to(at::kDouble);
+}
+
+}  // namespace attrib

@@ -1,0 +1,889 @@
+#include "results.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "attrib/error.h"
+#include "stats.h"
+
+namespace attrib {
+
+namespace {
+
+using nlohmann::json;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Rank key of an undefined replicate statistic: worse than any defined one.
+constexpr double kWorstKey = std::numeric_limits<double>::max();
+
+const char* const kCiMethod = "percentile";
+const char* const kTest =
+    "wilcoxon signed-rank, zeros discarded, normal approx. with tie and continuity correction "
+    "(exact conditional distribution for n <= 25), two-sided, vs the best method";
+
+json num(double x) { return stats::is_defined(x) ? json(x) : json(nullptr); }
+
+double get_num(const json& j, const char* key) {
+  if (!j.is_object()) return kNaN;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : kNaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grouping
+
+struct Group {
+  std::string metric;
+  int direction = 0;                          // of the first valid row
+  std::vector<std::size_t> rows;              // every row of the group, in input order
+  std::map<std::size_t, std::string> errors;  // row -> why it is excluded
+};
+
+struct Board {
+  std::string dataset, model;
+  std::vector<Group> groups;  // first-seen metric order
+  std::vector<std::string> keys;
+  std::map<std::string, std::size_t> key_index;
+};
+
+// Example keys of a row: its example ids (a repeated id gets its occurrence number), or positions
+// when the row has no ids.
+std::vector<std::string> row_keys(const ScoreRow& row) {
+  std::vector<std::string> keys(row.scores.size());
+  std::map<std::string, int> seen;
+  for (std::size_t i = 0; i < row.scores.size(); ++i) {
+    std::string base = row.example_ids.empty() ? "\x1f#" + std::to_string(i) : row.example_ids[i];
+    const int k = seen[base]++;
+    keys[i] = k == 0 ? base : base + "\x1f" + std::to_string(k);
+  }
+  return keys;
+}
+
+std::vector<Board> group_rows(const std::vector<ScoreRow>& rows) {
+  std::vector<Board> boards;
+  std::map<std::pair<std::string, std::string>, std::size_t> board_index;
+  std::vector<std::map<std::string, std::size_t>> group_index;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const ScoreRow& row = rows[r];
+    const auto bkey = std::make_pair(row.dataset, row.model);
+    auto bit = board_index.find(bkey);
+    if (bit == board_index.end()) {
+      bit = board_index.emplace(bkey, boards.size()).first;
+      boards.push_back(Board{row.dataset, row.model, {}, {}, {}});
+      group_index.emplace_back();
+    }
+    Board& board = boards[bit->second];
+    auto& gindex = group_index[bit->second];
+    auto git = gindex.find(row.metric);
+    if (git == gindex.end()) {
+      git = gindex.emplace(row.metric, board.groups.size()).first;
+      board.groups.push_back(Group{row.metric, 0, {}, {}});
+    }
+    Group& group = board.groups[git->second];
+    group.rows.push_back(r);
+
+    std::string error = row.error;
+    if (error.empty() && !row.example_ids.empty() && row.example_ids.size() != row.scores.size())
+      error = detail::cat("example_ids has ", row.example_ids.size(), " entries but scores has ",
+                          row.scores.size());
+    if (error.empty() && row.direction != 1 && row.direction != -1)
+      error = detail::cat("direction must be +1 or -1, got ", row.direction);
+    if (error.empty() && group.direction != 0 && row.direction != group.direction)
+      error = detail::cat("direction ", row.direction, " disagrees with the metric's direction ",
+                          group.direction, " in the other rows");
+    if (error.empty()) {
+      for (std::size_t other : group.rows)
+        if (other != r && !group.errors.count(other) && rows[other].method == row.method)
+          error = "duplicate row for method '" + row.method + "' (the first one is used)";
+    }
+    if (!error.empty()) {
+      group.errors[r] = error;
+      continue;
+    }
+    if (group.direction == 0) group.direction = row.direction;
+    for (const std::string& key : row_keys(row)) {
+      if (board.key_index.emplace(key, board.keys.size()).second) board.keys.push_back(key);
+    }
+  }
+  return boards;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-metric statistics
+
+struct Entry {
+  std::size_t row = 0;
+  std::vector<double> scores;  // aligned to the board's example keys, NaN where missing
+  stats::MeanCI ci;
+  double median = kNaN;
+  std::size_t n_undefined = 0;  // undefined values in the row itself
+  std::vector<double> reps;     // bootstrap replicate means
+  double rank = kNaN;           // competition rank by mean; NaN: not ranked
+  std::vector<double> rep_ranks;
+};
+
+// Rank keys (ascending = better) of `values` in direction `direction`; undefined -> worst.
+std::vector<double> rank_keys(const std::vector<double>& values, int direction) {
+  std::vector<double> keys(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i)
+    keys[i] = stats::is_defined(values[i]) ? -direction * values[i] : kWorstKey;
+  return keys;
+}
+
+struct MetricStats {
+  const Group* group = nullptr;
+  std::vector<Entry> entries;       // valid rows, input order
+  std::vector<std::size_t> ranked;  // indices into entries with a defined mean, input order
+};
+
+json metric_board(const RunResults& results, const Board& board, const Group& group,
+                  const stats::BootstrapIndices& indices, const StatsOptions& options,
+                  MetricStats& ms) {
+  const auto& rows = results.rows;
+  const std::size_t n = board.keys.size();
+  const std::size_t B = indices.resamples();
+  ms.group = &group;
+
+  std::set<std::size_t> covered;  // keys scored by some valid row of this metric
+  for (std::size_t r : group.rows) {
+    if (group.errors.count(r)) continue;
+    Entry e;
+    e.row = r;
+    e.scores.assign(n, kNaN);
+    const std::vector<std::string> keys = row_keys(rows[r]);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const std::size_t k = board.key_index.at(keys[i]);
+      covered.insert(k);
+      const double v = rows[r].scores[i];
+      if (stats::is_defined(v)) e.scores[k] = v;
+    }
+    e.n_undefined = stats::count_undefined(rows[r].scores);
+    e.reps = stats::bootstrap_means(e.scores, indices);
+    e.ci.mean = stats::mean(e.scores);
+    e.ci.ci = stats::percentile_interval(e.reps, options.confidence);
+    e.ci.n = e.scores.size() - stats::count_undefined(e.scores);
+    e.ci.n_undefined = e.n_undefined;
+    e.ci.undefined_replicates = stats::count_undefined(e.reps);
+    e.median = stats::median(e.scores);
+    ms.entries.push_back(std::move(e));
+  }
+
+  // Full-data ranks among the rows with a defined mean.
+  std::vector<double> means;
+  for (std::size_t i = 0; i < ms.entries.size(); ++i) {
+    if (!stats::is_defined(ms.entries[i].ci.mean)) continue;
+    ms.ranked.push_back(i);
+    means.push_back(ms.entries[i].ci.mean);
+  }
+  const std::vector<double> ranks = stats::min_ranks(rank_keys(means, group.direction));
+  for (std::size_t j = 0; j < ms.ranked.size(); ++j) ms.entries[ms.ranked[j]].rank = ranks[j];
+
+  // Replicate ranks.
+  for (std::size_t i : ms.ranked) ms.entries[i].rep_ranks.resize(B);
+  std::vector<double> rep_values(ms.ranked.size());
+  for (std::size_t b = 0; b < B; ++b) {
+    for (std::size_t j = 0; j < ms.ranked.size(); ++j)
+      rep_values[j] = ms.entries[ms.ranked[j]].reps[b];
+    const std::vector<double> rr = stats::min_ranks(rank_keys(rep_values, group.direction));
+    for (std::size_t j = 0; j < ms.ranked.size(); ++j)
+      ms.entries[ms.ranked[j]].rep_ranks[b] = rr[j];
+  }
+
+  // The best: rank 1, first in input order among equals.
+  const Entry* best = nullptr;
+  for (std::size_t i : ms.ranked)
+    if (ms.entries[i].rank == 1.0) {
+      best = &ms.entries[i];
+      break;
+    }
+
+  const double alpha = 1.0 - options.confidence;
+  json ranked_json = json::array(), unranked_json = json::array(), errors_json = json::array();
+  std::vector<std::pair<double, std::size_t>> order;  // (rank, input position) for sorting
+  std::vector<json> ranked_entries;
+  for (const Entry& e : ms.entries) {
+    const ScoreRow& row = rows[e.row];
+    json j;
+    j["method"] = row.method;
+    const bool is_ranked = stats::is_defined(e.rank);
+    j["rank"] = is_ranked ? json(static_cast<int>(e.rank)) : json(nullptr);
+    j["best"] = &e == best;
+    j["mean"] = num(e.ci.mean);
+    j["median"] = num(e.median);
+    j["ci_low"] = num(e.ci.ci.low);
+    j["ci_high"] = num(e.ci.ci.high);
+    j["n"] = e.ci.n;
+    j["n_undefined"] = e.n_undefined;
+    j["undefined_replicates"] = e.ci.undefined_replicates;
+    if (is_ranked && &e != best && best != nullptr) {
+      const stats::MeanCI d =
+          stats::paired_difference_ci(e.scores, best->scores, indices, options.confidence);
+      j["diff_to_best"] = {{"mean", num(d.mean)},
+                           {"ci_low", num(d.ci.low)},
+                           {"ci_high", num(d.ci.high)},
+                           {"n", d.n}};
+      j["tied_with_best"] = stats::is_defined(d.ci.low) && d.ci.contains(0.0);
+      const stats::WilcoxonResult w = stats::wilcoxon_signed_rank(e.scores, best->scores);
+      j["wilcoxon_p_vs_best"] = num(w.p_value);
+      j["wilcoxon"] = {{"w_plus", w.w_plus},
+                       {"w_minus", w.w_minus},
+                       {"z", num(w.z)},
+                       {"exact", w.exact},
+                       {"n_used", w.n_used},
+                       {"n_zero", w.n_zero},
+                       {"n_undefined", w.n_undefined},
+                       {"rank_biserial", num(w.rank_biserial)},
+                       {"median_difference", num(w.median_difference)}};
+    } else {
+      j["diff_to_best"] = nullptr;
+      j["tied_with_best"] = nullptr;
+      j["wilcoxon_p_vs_best"] = nullptr;
+      j["wilcoxon"] = nullptr;
+    }
+    if (is_ranked && B > 0) {
+      const auto firsts = std::count(e.rep_ranks.begin(), e.rep_ranks.end(), 1.0);
+      j["p_rank1"] = static_cast<double>(firsts) / static_cast<double>(B);
+      j["rank_median"] = num(stats::median(e.rep_ranks));
+      j["rank_ci_low"] = num(stats::percentile(e.rep_ranks, 100.0 * alpha / 2.0));
+      j["rank_ci_high"] = num(stats::percentile(e.rep_ranks, 100.0 * (1.0 - alpha / 2.0)));
+    } else {
+      j["p_rank1"] = nullptr;
+      j["rank_median"] = nullptr;
+      j["rank_ci_low"] = nullptr;
+      j["rank_ci_high"] = nullptr;
+    }
+    j["error"] = nullptr;
+    if (!is_ranked) j["note"] = "no defined score";
+    j["method_info"] = row.method_info;
+    j["metric_info"] = row.metric_info;
+    if (is_ranked) {
+      order.emplace_back(e.rank, ranked_entries.size());
+      ranked_entries.push_back(std::move(j));
+    } else {
+      unranked_json.push_back(std::move(j));
+    }
+  }
+  std::stable_sort(order.begin(), order.end());
+  for (const auto& o : order) ranked_json.push_back(std::move(ranked_entries[o.second]));
+
+  for (std::size_t r : group.rows) {
+    const auto it = group.errors.find(r);
+    if (it == group.errors.end()) continue;
+    errors_json.push_back({{"method", rows[r].method},
+                           {"rank", nullptr},
+                           {"error", it->second},
+                           {"method_info", rows[r].method_info},
+                           {"metric_info", rows[r].metric_info}});
+  }
+
+  json entries = json::array();
+  for (auto& j : ranked_json) entries.push_back(std::move(j));
+  for (auto& j : unranked_json) entries.push_back(std::move(j));
+  for (auto& j : errors_json) entries.push_back(std::move(j));
+
+  // The metric's recorded choices (of the first valid row; flagged when rows differ).
+  json metric_info = nullptr;
+  bool info_differs = false;
+  for (const Entry& e : ms.entries) {
+    if (metric_info.is_null())
+      metric_info = rows[e.row].metric_info;
+    else if (rows[e.row].metric_info != metric_info)
+      info_differs = true;
+  }
+  if (metric_info.is_null() && !group.rows.empty()) metric_info = rows[group.rows[0]].metric_info;
+
+  return {{"metric", group.metric},
+          {"direction", group.direction != 0 ? group.direction : rows[group.rows[0]].direction},
+          {"metric_info", metric_info},
+          {"metric_info_differs", info_differs},
+          {"n_examples", covered.size()},
+          {"best", best != nullptr ? json(rows[best->row].method) : json(nullptr)},
+          {"entries", std::move(entries)}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overall ranking per (dataset, model)
+
+json overall_board(const RunResults& results, const std::vector<MetricStats>& metrics,
+                   std::size_t B, const StatsOptions& options) {
+  const auto& rows = results.rows;
+  const double alpha = 1.0 - options.confidence;
+  json out;
+  json used = json::array(), excluded = json::array();
+  std::vector<const MetricStats*> ms;
+  for (const MetricStats& m : metrics) {
+    if (m.ranked.empty()) {
+      excluded.push_back(
+          {{"metric", m.group->metric}, {"reason", "no method has a defined score"}});
+      continue;
+    }
+    ms.push_back(&m);
+    used.push_back(m.group->metric);
+  }
+  out["metrics"] = used;
+  out["excluded_metrics"] = excluded;
+
+  // Methods in first-seen order; the ranked ones are those with a defined mean in every metric.
+  std::vector<std::string> methods;
+  std::set<std::string> seen;
+  for (const MetricStats* m : ms)
+    for (const Entry& e : m->entries)
+      if (seen.insert(rows[e.row].method).second) methods.push_back(rows[e.row].method);
+  std::vector<std::string> complete;
+  std::vector<std::vector<const Entry*>> cells;  // [method][metric]
+  json not_ranked = json::array();
+  for (const std::string& method : methods) {
+    std::vector<const Entry*> row_cells;
+    std::vector<std::string> missing;
+    for (const MetricStats* m : ms) {
+      const Entry* found = nullptr;
+      for (std::size_t i : m->ranked)
+        if (rows[m->entries[i].row].method == method) found = &m->entries[i];
+      if (found == nullptr) missing.push_back(m->group->metric);
+      row_cells.push_back(found);
+    }
+    if (missing.empty()) {
+      complete.push_back(method);
+      cells.push_back(std::move(row_cells));
+    } else {
+      std::string reason = "no defined score for metric(s):";
+      for (const auto& s : missing) reason += " " + s;
+      not_ranked.push_back({{"method", method}, {"rank", nullptr}, {"reason", reason}});
+    }
+  }
+  for (const MetricStats& m : metrics) {  // methods that only appear as errors / undefined
+    for (std::size_t r : m.group->rows) {
+      const std::string& method = rows[r].method;
+      if (seen.insert(method).second)
+        not_ranked.push_back(
+            {{"method", method}, {"rank", nullptr}, {"reason", "no defined score in any metric"}});
+    }
+  }
+
+  const std::size_t C = complete.size(), K = ms.size();
+  auto mean_ranks = [&](auto value_of) {
+    std::vector<double> sum(C, 0.0), values(C);
+    std::vector<std::vector<double>> per_metric(K);
+    for (std::size_t k = 0; k < K; ++k) {
+      for (std::size_t c = 0; c < C; ++c) values[c] = value_of(cells[c][k]);
+      per_metric[k] = stats::average_ranks(rank_keys(values, ms[k]->group->direction));
+      for (std::size_t c = 0; c < C; ++c) sum[c] += per_metric[k][c];
+    }
+    for (double& s : sum) s /= static_cast<double>(K);
+    return std::make_pair(sum, per_metric);
+  };
+
+  const auto full = mean_ranks([](const Entry* e) { return e->ci.mean; });
+  const std::vector<double> overall_rank = stats::min_ranks(full.first);
+
+  std::vector<std::vector<double>> rep_ranks(C, std::vector<double>(B));
+  std::vector<double> taus;
+  for (std::size_t b = 0; b < B && C > 0; ++b) {
+    const auto rep = mean_ranks([b](const Entry* e) { return e->reps[b]; });
+    const std::vector<double> rr = stats::min_ranks(rep.first);
+    for (std::size_t c = 0; c < C; ++c) rep_ranks[c][b] = rr[c];
+    if (C >= 2) taus.push_back(stats::kendall_tau_b(full.first, rep.first).tau);
+  }
+
+  std::vector<std::size_t> order(C);
+  for (std::size_t c = 0; c < C; ++c) order[c] = c;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return overall_rank[a] < overall_rank[b]; });
+  json entries = json::array();
+  for (std::size_t c : order) {
+    json metric_ranks = json::object();
+    for (std::size_t k = 0; k < K; ++k) metric_ranks[ms[k]->group->metric] = full.second[k][c];
+    json j = {{"method", complete[c]},
+              {"rank", static_cast<int>(overall_rank[c])},
+              {"mean_rank", full.first[c]},
+              {"metric_ranks", metric_ranks}};
+    if (B > 0) {
+      const auto firsts = std::count(rep_ranks[c].begin(), rep_ranks[c].end(), 1.0);
+      j["p_rank1"] = static_cast<double>(firsts) / static_cast<double>(B);
+      j["rank_median"] = num(stats::median(rep_ranks[c]));
+      j["rank_ci_low"] = num(stats::percentile(rep_ranks[c], 100.0 * alpha / 2.0));
+      j["rank_ci_high"] = num(stats::percentile(rep_ranks[c], 100.0 * (1.0 - alpha / 2.0)));
+    } else {
+      j["p_rank1"] = j["rank_median"] = j["rank_ci_low"] = j["rank_ci_high"] = nullptr;
+    }
+    entries.push_back(std::move(j));
+  }
+  out["entries"] = std::move(entries);
+  out["not_ranked"] = std::move(not_ranked);
+  if (C > 0) {
+    const std::size_t top = order[0];
+    out["top"] = complete[top];
+    out["rank_stability"] = B > 0 ? out["entries"][0]["p_rank1"] : json(nullptr);
+  } else {
+    out["top"] = nullptr;
+    out["rank_stability"] = nullptr;
+  }
+  if (!taus.empty()) {
+    out["concordance"] = {{"kendall_tau_b_mean", num(stats::mean(taus))},
+                          {"kendall_tau_b_low", num(stats::percentile(taus, 100.0 * alpha / 2.0))},
+                          {"undefined_replicates", stats::count_undefined(taus)}};
+  } else {
+    out["concordance"] = nullptr;
+  }
+  return out;
+}
+
+json settings_json(const StatsOptions& options) {
+  return {
+      {"bootstrap_resamples", options.bootstrap_resamples},
+      {"confidence", options.confidence},
+      {"seed", options.seed},
+      {"ci_method", kCiMethod},
+      {"bootstrap",
+       "paired nonparametric bootstrap over examples: one index matrix per (dataset, model) drawn "
+       "by std::mt19937_64(seed), shared by every method and metric of that board"},
+      {"percentile_definition",
+       "linear interpolation between order statistics (Hyndman-Fan type 7, numpy 'linear')"},
+      {"test", kTest},
+      {"test_exact_max_n", stats::kWilcoxonExactMaxN},
+      {"effect_size", "matched-pairs rank-biserial correlation (W+ - W-)/(W+ + W-)"},
+      {"diff_to_best",
+       "mean of per-example differences method - best over examples where both are defined, "
+       "with its paired percentile bootstrap interval; tied_with_best: the interval contains 0"},
+      {"undefined_scores",
+       "non-finite scores are excluded (per pair for differences and tests) and counted"},
+      {"rank",
+       "competition rank (1 = best in the metric's direction; equal means share the lowest rank); "
+       "best = the first rank-1 method in suite order"},
+      {"p_rank1",
+       "fraction of bootstrap replicates in which the method has rank 1 (ties count for all)"},
+      {"overall_rank",
+       "rank by mean over metrics of average (fractional) ranks among the methods with a defined "
+       "score in every metric; rank_stability = P(the top method keeps overall rank 1) over the "
+       "same replicates, every metric re-ranked on each resample"},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering helpers
+
+std::string format(const char* fmt, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, x);
+  return buf;
+}
+
+std::string fmt_value(const json& j) {
+  if (!j.is_number()) return "—";
+  return format("%.4g", j.get<double>());
+}
+
+std::string fmt_signed(const json& j) {
+  if (!j.is_number()) return "—";
+  return format("%+.3g", j.get<double>());
+}
+
+std::string fmt_p(const json& j) {
+  if (!j.is_number()) return "—";
+  const double p = j.get<double>();
+  return p < 1e-4 ? "<0.0001" : format("%.3g", p);
+}
+
+std::string fmt_fraction(const json& j) {
+  if (!j.is_number()) return "—";
+  return format("%.3f", j.get<double>());
+}
+
+std::string fmt_rank(const json& j) {
+  if (!j.is_number()) return "—";
+  return format("%g", j.get<double>());
+}
+
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
+  return out;
+}
+
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : one_line(s)) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Compact key=value rendering: strings unquoted, nested objects in braces, arrays as JSON.
+std::string compact(const json& j, bool top = true) {
+  if (j.is_null()) return top ? "" : "null";
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_object()) {
+    std::string out;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (!out.empty()) out += ", ";
+      out += it.key() + "=" + compact(it.value(), false);
+    }
+    return top ? out : "{" + out + "}";
+  }
+  return dump(j);
+}
+
+std::string percent(double confidence) { return format("%g", 100.0 * confidence) + "%"; }
+
+const json* find_path(const json& j, std::initializer_list<const char*> path) {
+  const json* cur = &j;
+  for (const char* key : path) {
+    if (!cur->is_object()) return nullptr;
+    const auto it = cur->find(key);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+std::string context_value(const json& doc,
+                          std::initializer_list<std::initializer_list<const char*>> paths) {
+  for (const auto& path : paths) {
+    const json* v = find_path(doc, path);
+    if (v != nullptr && !v->is_null() && !v->is_object())
+      return v->is_string() ? v->get<std::string>() : dump(*v);
+    if (v != nullptr && v->is_object()) {
+      if (const json* name = find_path(*v, {"name"}); name != nullptr && name->is_string())
+        return name->get<std::string>();
+      return compact(*v);
+    }
+  }
+  return "—";
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_value(const json& j) {
+  if (j.is_null()) return "";
+  if (j.is_string()) return csv_field(j.get<std::string>());
+  return csv_field(dump(j));
+}
+
+const json& at_or_null(const json& j, const char* key) {
+  static const json null_json = nullptr;
+  if (!j.is_object()) return null_json;
+  const auto it = j.find(key);
+  return it == j.end() ? null_json : *it;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  ATTRIB_CHECK(out, path.string(), ": cannot open for writing");
+  out << text;
+  out.close();
+  ATTRIB_CHECK(out, path.string(), ": write failed");
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+nlohmann::json compute_leaderboards(const RunResults& results, const StatsOptions& options) {
+  ATTRIB_CHECK(options.bootstrap_resamples >= 0,
+               "statistics.bootstrap_resamples: expected an integer >= 0, got ",
+               options.bootstrap_resamples);
+  ATTRIB_CHECK(options.confidence > 0.0 && options.confidence < 1.0,
+               "statistics.confidence: expected a number in (0, 1), got ", options.confidence);
+  const auto B = static_cast<std::size_t>(options.bootstrap_resamples);
+
+  json boards = json::array();
+  json problems = json::array();
+  for (const Board& board : group_rows(results.rows)) {
+    const stats::BootstrapIndices indices(board.keys.size(), B, options.seed);
+    std::vector<MetricStats> metrics(board.groups.size());
+    json metric_boards = json::array();
+    for (std::size_t g = 0; g < board.groups.size(); ++g) {
+      const Group& group = board.groups[g];
+      metric_boards.push_back(metric_board(results, board, group, indices, options, metrics[g]));
+      for (const auto& [r, message] : group.errors) {
+        if (!results.rows[r].error.empty()) continue;  // reported by the runner
+        problems.push_back({{"where", "leaderboard " + board.dataset + "/" + board.model + "/" +
+                                          group.metric + "/" + results.rows[r].method},
+                            {"message", message}});
+      }
+    }
+    boards.push_back({{"dataset", board.dataset},
+                      {"model", board.model},
+                      {"n_examples", board.keys.size()},
+                      {"bootstrap_seed", options.seed},
+                      {"metrics", std::move(metric_boards)},
+                      {"overall", overall_board(results, metrics, B, options)}});
+  }
+  return {{"settings", settings_json(options)}, {"boards", boards}, {"errors", problems}};
+}
+
+nlohmann::json results_document(const RunResults& results, const nlohmann::json& leaderboards) {
+  json rows = json::array();
+  for (const ScoreRow& row : results.rows) {
+    json scores = json::array();
+    for (double v : row.scores) scores.push_back(num(v));
+    rows.push_back({{"dataset", row.dataset},
+                    {"model", row.model},
+                    {"method", row.method},
+                    {"metric", row.metric},
+                    {"direction", row.direction},
+                    {"method_info", row.method_info},
+                    {"metric_info", row.metric_info},
+                    {"n", row.scores.size() - stats::count_undefined(row.scores)},
+                    {"n_undefined", stats::count_undefined(row.scores)},
+                    {"example_ids", row.example_ids},
+                    {"scores", std::move(scores)},
+                    {"error", row.error.empty() ? json(nullptr) : json(row.error)}});
+  }
+  json errors = results.errors.is_array() ? results.errors : json::array();
+  if (const json& extra = at_or_null(leaderboards, "errors"); extra.is_array())
+    for (const json& e : extra) errors.push_back(e);
+  json doc;
+  doc["json_schema_version"] = kResultsSchemaVersion;
+#ifdef ATTRIB_VERSION
+  doc["attrib_version"] = ATTRIB_VERSION;
+#endif
+  doc["context"] = results.context;
+  doc["suite"] = results.suite;
+  doc["datasets"] = results.datasets;
+  doc["models"] = results.models;
+  doc["explanations"] = results.explanations;
+  doc["rows"] = std::move(rows);
+  doc["leaderboards"] = leaderboards;
+  doc["errors"] = std::move(errors);
+  return doc;
+}
+
+std::string leaderboard_markdown(const nlohmann::json& doc) {
+  std::ostringstream md;
+  const json& lb = at_or_null(doc, "leaderboards");
+  const json& settings = at_or_null(lb, "settings");
+  const double confidence =
+      stats::is_defined(get_num(settings, "confidence")) ? get_num(settings, "confidence") : 0.95;
+  const std::string pct = percent(confidence);
+
+  md << "# attrib leaderboard\n\n";
+  md << "| | |\n|---|---|\n";
+  md << "| suite | " << cell(context_value(doc, {{"context", "suite"}, {"suite", "name"}}))
+     << " |\n";
+  md << "| seed | " << cell(context_value(doc, {{"context", "seed"}})) << " |\n";
+  md << "| device | " << cell(context_value(doc, {{"context", "device"}})) << " |\n";
+  md << "| threads | " << cell(context_value(doc, {{"context", "threads"}})) << " |\n";
+  md << "| attrib version | "
+     << cell(context_value(doc, {{"context", "attrib_version"},
+                                 {"context", "versions", "attrib"},
+                                 {"context", "version"},
+                                 {"attrib_version"}}))
+     << " |\n";
+  std::string commit = context_value(
+      doc, {{"context", "git_commit"}, {"context", "git", "commit"}, {"context", "git"}});
+  if (const json* dirty = find_path(doc, {"context", "git_dirty"});
+      dirty != nullptr && dirty->is_boolean() && dirty->get<bool>())
+    commit += " (dirty)";
+  md << "| git commit | " << cell(commit) << " |\n";
+  md << "| results schema | " << cell(context_value(doc, {{"json_schema_version"}})) << " |\n\n";
+
+  if (settings.is_object()) {
+    md << "Statistics: " << at_or_null(settings, "ci_method").get<std::string>() << " bootstrap, "
+       << dump(at_or_null(settings, "bootstrap_resamples"))
+       << " paired resamples of the examples (seed " << dump(at_or_null(settings, "seed")) << "), "
+       << pct << " intervals. Δ vs best: mean per-example difference to the best method "
+       << "with its paired bootstrap interval; ≈: that interval contains 0. p: "
+       << at_or_null(settings, "test").get<std::string>()
+       << ". P(rank 1): fraction of bootstrap replicates in which the method ranks first. "
+          "Undefined (NaN) scores are excluded and counted.\n\n";
+  }
+
+  const json& boards = at_or_null(lb, "boards");
+  if (!boards.is_array() || boards.empty()) md << "No scores.\n";
+  for (const json& board : boards.is_array() ? boards : json::array()) {
+    md << "## " << cell(board.value("dataset", "")) << " / " << cell(board.value("model", ""))
+       << "\n\n";
+    md << board.value("n_examples", 0) << " examples.\n\n";
+
+    // Overall.
+    const json& overall = at_or_null(board, "overall");
+    const json& metric_names = at_or_null(overall, "metrics");
+    md << "### Overall\n\n";
+    if (overall.is_object() && !at_or_null(overall, "entries").empty()) {
+      std::string shared;  // other methods that share overall rank 1
+      for (const json& e : at_or_null(overall, "entries"))
+        if (at_or_null(e, "rank") == 1 && e.value("method", "") != overall.value("top", ""))
+          shared += (shared.empty() ? "" : ", ") + cell(e.value("method", ""));
+      md << "Mean rank across " << metric_names.size()
+         << " metric(s) (average ranks within each metric, among the methods scored in every "
+            "metric). Top: **"
+         << cell(overall.value("top", "")) << "**"
+         << (shared.empty() ? "" : " (rank 1 shared with " + shared + ")") << ", keeps rank 1 in "
+         << fmt_fraction(at_or_null(overall, "rank_stability"))
+         << " of the bootstrap replicates (rank stability).";
+      const json& conc = at_or_null(overall, "concordance");
+      if (conc.is_object())
+        md << " Kendall τ_b between the full-data and replicate rankings: mean "
+           << format("%.3f", conc.value("kendall_tau_b_mean", kNaN)) << ", "
+           << format("%g", 100.0 * (1.0 - confidence) / 2.0) << "% quantile "
+           << format("%.3f", conc.value("kendall_tau_b_low", kNaN)) << ".";
+      md << "\n\n| rank | method | mean rank | rank " << pct << " interval | P(rank 1)";
+      for (const json& m : metric_names) md << " | " << cell(m.get<std::string>());
+      md << " |\n|---:|---|---:|---:|---:";
+      for (std::size_t k = 0; k < metric_names.size(); ++k) md << "|---:";
+      md << "|\n";
+      for (const json& e : at_or_null(overall, "entries")) {
+        md << "| " << fmt_rank(at_or_null(e, "rank")) << " | " << cell(e.value("method", ""))
+           << " | " << format("%.3g", e.value("mean_rank", kNaN)) << " | ["
+           << fmt_rank(at_or_null(e, "rank_ci_low")) << ", "
+           << fmt_rank(at_or_null(e, "rank_ci_high")) << "] | "
+           << fmt_fraction(at_or_null(e, "p_rank1"));
+        for (const json& m : metric_names)
+          md << " | "
+             << fmt_rank(at_or_null(at_or_null(e, "metric_ranks"), m.get<std::string>().c_str()));
+        md << " |\n";
+      }
+      md << "\n";
+    } else {
+      md << "No method has a defined score in every metric.\n\n";
+    }
+    for (const json& e : at_or_null(overall, "not_ranked"))
+      md << "- not ranked: `" << one_line(e.value("method", ""))
+         << "`: " << one_line(e.value("reason", "")) << "\n";
+    if (!at_or_null(overall, "not_ranked").empty()) md << "\n";
+
+    // Per metric.
+    std::vector<std::pair<std::string, json>> legend;
+    std::set<std::string> in_legend;
+    for (const json& metric : at_or_null(board, "metrics")) {
+      const int direction = metric.value("direction", 1);
+      md << "### " << cell(metric.value("metric", "")) << " "
+         << (direction < 0 ? "(↓ lower is better)" : "(↑ higher is better)") << "\n\n";
+      const std::string choices = one_line(compact(at_or_null(metric, "metric_info")));
+      md << "Choices: " << (choices.empty() ? "—" : choices) << "\n";
+      if (metric.value("metric_info_differs", false))
+        md << "(the methods' rows record different metric choices; see results.json)\n";
+      md << "\n| rank | method | mean | " << pct << " CI | Δ vs best [" << pct
+         << " CI] | ≈ | p | P(rank 1) | n |\n";
+      md << "|---:|---|---:|---|---|:-:|---:|---:|---:|\n";
+      std::vector<const json*> errors;
+      for (const json& e : at_or_null(metric, "entries")) {
+        const std::string method = e.value("method", "");
+        if (!in_legend.count(method)) {
+          in_legend.insert(method);
+          legend.emplace_back(method, at_or_null(e, "method_info"));
+        }
+        if (e.contains("error") && e["error"].is_string()) {
+          errors.push_back(&e);
+          continue;
+        }
+        const json& diff = at_or_null(e, "diff_to_best");
+        std::string delta = "—";
+        if (e.value("best", false))
+          delta = "best";
+        else if (diff.is_object())
+          delta = fmt_signed(at_or_null(diff, "mean")) + " [" +
+                  fmt_signed(at_or_null(diff, "ci_low")) + ", " +
+                  fmt_signed(at_or_null(diff, "ci_high")) + "]";
+        const json& tied = at_or_null(e, "tied_with_best");
+        std::string n = std::to_string(e.value("n", 0));
+        if (e.value("n_undefined", 0) > 0)
+          n += " (" + std::to_string(e.value("n_undefined", 0)) + " NaN)";
+        md << "| " << fmt_rank(at_or_null(e, "rank")) << " | " << cell(method) << " | "
+           << fmt_value(at_or_null(e, "mean")) << " | [" << fmt_value(at_or_null(e, "ci_low"))
+           << ", " << fmt_value(at_or_null(e, "ci_high")) << "] | " << delta << " | "
+           << (tied.is_boolean() && tied.get<bool>() ? "≈" : "") << " | "
+           << fmt_p(at_or_null(e, "wilcoxon_p_vs_best")) << " | "
+           << fmt_fraction(at_or_null(e, "p_rank1")) << " | " << n << " |\n";
+      }
+      md << "\n";
+      if (!errors.empty()) {
+        md << "Errors:\n";
+        for (const json* e : errors)
+          md << "- `" << one_line(e->value("method", ""))
+             << "`: " << one_line((*e)["error"].get<std::string>()) << "\n";
+        md << "\n";
+      }
+    }
+    if (!legend.empty()) {
+      md << "#### Methods\n\n";
+      for (const auto& [method, info] : legend) {
+        const std::string text = one_line(compact(info));
+        md << "- `" << one_line(method) << "`: " << (text.empty() ? "—" : text) << "\n";
+      }
+      md << "\n";
+    }
+  }
+
+  const json& errors = at_or_null(doc, "errors");
+  if (errors.is_array() && !errors.empty()) {
+    md << "## Errors\n\n";
+    for (const json& e : errors) {
+      const json& where = at_or_null(e, "where");
+      const json& message = at_or_null(e, "message");
+      md << "- " << (where.is_string() ? "`" + one_line(where.get<std::string>()) + "`: " : "")
+         << one_line(message.is_string() ? message.get<std::string>() : dump(e)) << "\n";
+    }
+  }
+  return md.str();
+}
+
+std::string leaderboard_csv(const nlohmann::json& doc) {
+  std::ostringstream csv;
+  csv << "dataset,model,metric,direction,method,rank,mean,median,ci_low,ci_high,n,n_undefined,"
+         "diff_to_best,diff_ci_low,diff_ci_high,tied_with_best,wilcoxon_p_vs_best,p_rank1,error,"
+         "method_info,metric_info\n";
+  const json& boards = at_or_null(at_or_null(doc, "leaderboards"), "boards");
+  for (const json& board : boards.is_array() ? boards : json::array()) {
+    for (const json& metric : at_or_null(board, "metrics")) {
+      for (const json& e : at_or_null(metric, "entries")) {
+        const json& diff = at_or_null(e, "diff_to_best");
+        const json fields[] = {at_or_null(board, "dataset"),
+                               at_or_null(board, "model"),
+                               at_or_null(metric, "metric"),
+                               at_or_null(metric, "direction"),
+                               at_or_null(e, "method"),
+                               at_or_null(e, "rank"),
+                               at_or_null(e, "mean"),
+                               at_or_null(e, "median"),
+                               at_or_null(e, "ci_low"),
+                               at_or_null(e, "ci_high"),
+                               at_or_null(e, "n"),
+                               at_or_null(e, "n_undefined"),
+                               at_or_null(diff, "mean"),
+                               at_or_null(diff, "ci_low"),
+                               at_or_null(diff, "ci_high"),
+                               at_or_null(e, "tied_with_best"),
+                               at_or_null(e, "wilcoxon_p_vs_best"),
+                               at_or_null(e, "p_rank1"),
+                               at_or_null(e, "error")};
+        for (const json& f : fields) csv << csv_value(f) << ",";
+        csv << csv_field(dump(at_or_null(e, "method_info"))) << ","
+            << csv_field(dump(at_or_null(e, "metric_info"))) << "\n";
+      }
+    }
+  }
+  return csv.str();
+}
+
+void write_results(const std::string& dir, const RunResults& results, const StatsOptions& options) {
+  const std::filesystem::path root(dir);
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  ATTRIB_CHECK(!ec, dir, ": cannot create the results directory (", ec.message(), ")");
+  const json doc = results_document(results, compute_leaderboards(results, options));
+  write_file(root / "results.json", doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  write_file(root / "leaderboard.md", leaderboard_markdown(doc));
+  write_file(root / "leaderboard.csv", leaderboard_csv(doc));
+}
+
+}  // namespace attrib

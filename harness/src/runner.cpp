@@ -1,0 +1,468 @@
+#include "runner.h"
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "attrib/error.h"
+#include "attrib/params.h"
+#include "metric.h"
+
+namespace attrib {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string hex64(uint64_t h) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+std::string command_output(const std::string& cmd) {
+  std::string out;
+  if (FILE* f = popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, f)) out += buf;
+    pclose(f);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string error_text(const std::exception& e) {
+  // c10::Error messages carry a C++ backtrace after the first line; keep the first line.
+  std::string s = e.what();
+  const auto nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+/// The examples of one (dataset, split), collated once and shared by all methods and metrics.
+struct Batches {
+  std::vector<Batch> batches;
+  std::vector<Annotations> annotations;
+  std::vector<std::string> ids;
+};
+
+Batches make_batches(const Dataset& ds, const DatasetConfig& dc, const Vocab& vocab,
+                     int64_t per_batch, const at::Device& device) {
+  const auto& split = ds.split(dc.split);
+  size_t n = split.size();
+  if (dc.max_examples > 0) n = std::min<size_t>(n, dc.max_examples);
+  ATTRIB_CHECK(n > 0, "dataset '", ds.name, "': split '", dc.split, "' has no examples");
+  Batches out;
+  for (size_t b = 0; b < n; b += per_batch) {
+    const size_t e = std::min(n, b + static_cast<size_t>(per_batch));
+    Batch batch = collate_text(split, b, e, vocab, dc.max_len);
+    batch.inputs = batch.inputs.to(device);
+    batch.attention_mask = batch.attention_mask.to(device);
+    batch.word_ids = batch.word_ids.to(device);
+    batch.labels = batch.labels.to(device);
+    out.ids.insert(out.ids.end(), batch.ids.begin(), batch.ids.end());
+    out.batches.push_back(std::move(batch));
+    out.annotations.push_back(collate_rationales(split, b, e, dc.max_len));
+  }
+  return out;
+}
+
+at::Tensor logits_of(ModelAdapter& model, const Batch& b, int64_t max_rows) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> parts;
+  for (int64_t s = 0; s < b.size(); s += max_rows) {
+    const int64_t e = std::min(b.size(), s + max_rows);
+    at::Tensor mask = b.attention_mask.defined() ? b.attention_mask.slice(0, s, e) : at::Tensor();
+    parts.push_back(model.forward(b.inputs.slice(0, s, e), mask).to(at::kCPU));
+  }
+  return at::cat(parts);
+}
+
+/// Adds dataset-derived parameters the plugin declares and the user did not set.
+json with_dataset_params(json params, const json& schema, const Dataset& ds, const Vocab& vocab,
+                         const DatasetConfig& dc) {
+  auto inject = [&](const char* key, const json& value) {
+    if (schema.contains(key) && !params.contains(key)) params[key] = value;
+  };
+  inject("num_classes", ds.class_names.size());
+  inject("class_names", ds.class_names);
+  if (ds.modality == Modality::kText) {
+    inject("vocab", vocab.tokens());
+    inject("pad_id", Vocab::kPad);
+    inject("unk_id", Vocab::kUnk);
+    inject("mask_id", Vocab::kMask);
+    inject("max_len", std::max<int64_t>(dc.max_len, 2));
+  }
+  return params;
+}
+
+struct LoadedModel {
+  std::shared_ptr<ModelAdapter> model;
+  json record;
+};
+
+LoadedModel acquire_model(const ModelConfig& mc, const Dataset& ds, const DatasetConfig& dc,
+                          const Vocab& vocab, const Registry& registry, const SuiteConfig& suite,
+                          Progress& progress) {
+  const PluginInfo* plugin = registry.find(mc.plugin, ATTRIB_KIND_MODEL);
+  ATTRIB_CHECK(plugin != nullptr, "model plugin '", mc.plugin, "' is not loaded");
+  const json schema = plugin->metadata.value("params", json::object());
+  json params = with_dataset_params(mc.params, schema, ds, vocab, dc);
+  const std::string where = "models[" + mc.name + "].params";
+  LoadedModel out;
+  out.record = {{"name", mc.name},
+                {"plugin", mc.plugin},
+                {"plugin_version", plugin->version},
+                {"dataset", ds.name}};
+  if (mc.train.is_null()) {
+    out.model = registry.create_model(mc.plugin, params, where);
+  } else {
+    // Identical (plugin, params, data, training options) => identical model: reuse it.
+    json key_doc = {
+        {"plugin", mc.plugin}, {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
+        {"params", params},    {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
+        {"train", mc.train},   {"max_len", dc.max_len}};
+    const std::string key = hex64(fnv1a(key_doc.dump()));
+    const fs::path dir = fs::path(cache_dir()) / "models";
+    const fs::path pt = dir / (mc.name + "-" + key + ".pt");
+    const fs::path report = dir / (mc.name + "-" + key + ".json");
+    if (fs::exists(pt) && fs::exists(report) && schema.contains("checkpoint")) {
+      json p = params;
+      p["checkpoint"] = pt.string();
+      out.model = registry.create_model(mc.plugin, p, where);
+      std::ifstream in(report);
+      out.record["train"] = json::parse(in, nullptr, false);
+      out.record["train"]["cached"] = true;
+      progress.note("model " + mc.name + " on " + ds.name + ": loaded from cache " + pt.string());
+    } else {
+      out.model = registry.create_model(mc.plugin, params, where);
+      ATTRIB_CHECK(out.model->has(ATTRIB_CAP_TRAINABLE), "models[", mc.name, "]: plugin '",
+                   mc.plugin, "' is not trainable, but a train block was given");
+      TrainOptions opts;
+      opts.epochs = mc.train["epochs"];
+      opts.batch_size = mc.train["batch_size"];
+      opts.learning_rate = mc.train["learning_rate"];
+      opts.weight_decay = mc.train["weight_decay"];
+      opts.patience = mc.train["patience"];
+      opts.seed = mc.train["seed"];
+      progress.stage("train " + mc.name + " on " + ds.name, opts.epochs);
+      opts.on_epoch = [&](int64_t, int64_t, double, double) { progress.advance(); };
+      const Batch train = collate_text(ds.train, 0, ds.train.size(), vocab, dc.max_len);
+      const Batch val = collate_text(ds.val, 0, ds.val.size(), vocab, dc.max_len);
+      TrainReport r = out.model->train(train, val, opts);
+      progress.done("val accuracy " + std::to_string(r.val_accuracy));
+      json rep = {{"epochs_run", r.epochs_run},
+                  {"val_accuracy", r.val_accuracy},
+                  {"val_macro_f1", r.val_macro_f1},
+                  {"history", r.history},
+                  {"options", mc.train},
+                  {"cache_key", key}};
+      fs::create_directories(dir);
+      out.model->save(pt.string());
+      std::ofstream(report) << rep.dump(2);
+      out.record["train"] = rep;
+      out.record["train"]["cached"] = false;
+    }
+    out.record["checkpoint"] = pt.string();
+  }
+  if (suite.device == "cuda") out.model->to(at::Device(at::kCUDA));
+  const ModelInfo& info = out.model->info();
+  out.record["capabilities"] = capability_names(info.capabilities);
+  out.record["capability_notes"] = info.capability_notes;
+  out.record["num_classes"] = info.num_classes;
+  out.record["artifact_hash"] = info.artifact_hash;
+  out.record["params"] = params.contains("vocab") ? json(json::object()) : params;
+  if (params.contains("vocab")) {
+    json p = params;
+    p["vocab"] = std::to_string(params["vocab"].size()) + " tokens";
+    out.record["params"] = p;
+  }
+  return out;
+}
+
+json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& explainer_info,
+                    const SuiteConfig& suite) {
+  return {{"plugin", m.plugin},     {"version", p.version},
+          {"params", m.params},     {"choices", explainer_info},
+          {"target", suite.target}, {"token_reduction", suite.token_reduction}};
+}
+
+}  // namespace
+
+std::string cache_dir() {
+  if (const char* d = std::getenv("ATTRIB_CACHE_DIR"); d && *d) return d;
+  if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/attrib";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/attrib";
+  return ".attrib-cache";
+}
+
+int configure_threads(int64_t threads) {
+  static bool interop_set = false;
+  const int n =
+      threads > 0 ? static_cast<int>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  at::set_num_threads(n);
+  if (!interop_set) {
+    interop_set = true;
+    try {
+      at::set_num_interop_threads(std::max(1, n / 2));
+    } catch (const std::exception&) {
+      // Already started by an earlier parallel call: keep its setting.
+    }
+  }
+  return n;
+}
+
+at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
+                          const std::string& reduction) {
+  at::Tensor a = attributions.to(at::kCPU, at::kFloat);
+  if (batch.modality != Modality::kText) return a.reshape({a.size(0), -1});
+  if (a.dim() == 3) {
+    if (reduction == "sum") {
+      a = a.sum(2);
+    } else if (reduction == "mean") {
+      a = a.mean(2);
+    } else if (reduction == "l2") {
+      a = a.norm(2, 2);
+    } else if (reduction == "l1") {
+      a = a.abs().sum(2);
+    } else if (reduction == "max_abs") {
+      at::Tensor idx = a.abs().argmax(2, /*keepdim=*/true);
+      a = a.gather(2, idx).squeeze(2);
+    } else {
+      throw Error("token_reduction '" + reduction + "': expected sum, mean, l2, l1 or max_abs");
+    }
+  }
+  ATTRIB_CHECK(a.dim() == 2 && a.size(0) == batch.size() && a.size(1) == batch.inputs.size(1),
+               "attributions: expected [B, T] or [B, T, d] with B = ", batch.size(),
+               ", T = ", batch.inputs.size(1), ", got ", a.sizes());
+  return a.masked_fill(batch.word_ids.to(at::kCPU) < 0, 0.0f);
+}
+
+json run_context(const SuiteConfig& suite, const std::vector<std::string>& command_line) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  std::string commit = command_output("git -C '" ATTRIB_SOURCE_DIR "' rev-parse HEAD 2>/dev/null");
+  std::string dirty =
+      command_output("git -C '" ATTRIB_SOURCE_DIR "' status --porcelain -uno 2>/dev/null");
+  return {{"attrib_version", ATTRIB_VERSION},
+          {"abi_version", ATTRIB_ABI_VERSION},
+          {"libtorch_version", TORCH_VERSION},
+          {"build_fingerprint", host_fingerprint()},
+          {"git_commit", commit.empty() ? "unknown" : commit},
+          {"git_dirty", !dirty.empty()},
+          {"host", host},
+          {"date_utc", utc_now()},
+          {"threads",
+           {{"intra_op", at::get_num_threads()}, {"inter_op", at::get_num_interop_threads()}}},
+          {"device", suite.device},
+          {"cuda_available", at::hasCUDA()},
+          {"seed", suite.seed},
+          {"batch_cap", suite.batch_cap},
+          {"explain_batch", suite.explain_batch},
+          {"suite", suite.name},
+          {"command_line", command_line}};
+}
+
+RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
+                     const std::vector<std::string>& command_line) {
+  if (suite.device == "cuda" && !at::hasCUDA())
+    throw Error("device: 'cuda' requested, but this LibTorch build has no CUDA device available");
+  const at::Device device = suite.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  RunResults res;
+  res.context = run_context(suite, command_line);
+  res.suite = suite.resolved;
+  auto fail = [&](const std::string& where, const std::string& message) {
+    res.errors.push_back({{"where", where}, {"message", message}});
+    progress.note("error: " + where + ": " + message);
+  };
+
+  for (const auto& dc : suite.datasets) {
+    Dataset ds;
+    try {
+      progress.stage("dataset " + dc.name, 1);
+      ds = load_dataset(dc.name, dc.spec, dc.params, suite.seed);
+      progress.done(std::to_string(ds.train.size()) + " train / " + std::to_string(ds.val.size()) +
+                    " val / " + std::to_string(ds.test.size()) + " test examples");
+    } catch (const std::exception& e) {
+      fail("datasets[" + dc.name + "]", error_text(e));
+      continue;
+    }
+    const Vocab dataset_vocab = Vocab::build(ds.train, dc.vocab_min_freq);
+    res.datasets.push_back(
+        {{"name", ds.name},
+         {"spec", ds.spec},
+         {"params", ds.params},
+         {"hash", ds.hash},
+         {"split", dc.split},
+         {"sizes", {{"train", ds.train.size()}, {"val", ds.val.size()}, {"test", ds.test.size()}}},
+         {"vocab_size", dataset_vocab.size()},
+         {"vocab_min_freq", dc.vocab_min_freq}});
+
+    for (const auto& mc : suite.models) {
+      LoadedModel lm;
+      Batches data;
+      std::vector<at::Tensor> targets;
+      try {
+        lm = acquire_model(mc, ds, dc, dataset_vocab, registry, suite, progress);
+        const Vocab vocab =
+            lm.model->info().vocab.empty() ? dataset_vocab : Vocab(lm.model->info().vocab);
+        data = make_batches(ds, dc, vocab, suite.explain_batch, device);
+        int64_t correct = 0, total = 0;
+        for (const auto& b : data.batches) {
+          at::Tensor pred = logits_of(*lm.model, b, suite.batch_cap).argmax(1);
+          correct += (pred == b.labels.to(at::kCPU)).sum().item<int64_t>();
+          total += b.size();
+          targets.push_back(suite.target == "gold" ? b.labels.to(at::kCPU) : pred);
+        }
+        lm.record["accuracy"] = {
+            {"split", dc.split}, {"value", double(correct) / total}, {"n", total}};
+        res.models.push_back(lm.record);
+      } catch (const std::exception& e) {
+        fail("models[" + mc.name + "] on " + ds.name, error_text(e));
+        continue;
+      }
+
+      // Explanations: computed once, shared by every metric.
+      struct Explained {
+        const MethodConfig* config;
+        json info;
+        std::vector<at::Tensor> scores;  // per batch [B, n]
+        std::string error;
+      };
+      std::vector<Explained> explained;
+      for (const auto& m : suite.methods) {
+        Explained ex{&m, json::object(), {}, ""};
+        const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
+        json summary = {{"dataset", ds.name},
+                        {"model", mc.name},
+                        {"method", m.name},
+                        {"plugin", m.plugin},
+                        {"params", m.params}};
+        try {
+          const uint64_t missing = plugin->capabilities & ~lm.model->info().capabilities;
+          if (missing) {
+            std::string names;
+            for (const auto& n : capability_names(missing))
+              names += (names.empty() ? "" : ", ") + n;
+            throw Error("method '" + m.name + "' needs model capabilities [" + names +
+                        "] that model '" + mc.name + "' lacks");
+          }
+          auto method =
+              registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
+          ExplainContext ctx{suite.seed, suite.batch_cap};
+          progress.stage("explain " + m.name + " (" + mc.name + ", " + ds.name + ")",
+                         static_cast<int64_t>(data.batches.size()));
+          const auto t0 = std::chrono::steady_clock::now();
+          int64_t fwd = 0, bwd = 0;
+          std::map<std::string, std::vector<double>> extras;
+          for (size_t bi = 0; bi < data.batches.size(); ++bi) {
+            const Batch& b = data.batches[bi];
+            Explanation e = method->explain(*lm.model, b, targets[bi].to(device), ctx);
+            if (bi == 0) ex.info = e.info;
+            ex.scores.push_back(feature_scores(e.attributions, b, suite.token_reduction));
+            fwd += e.forward_rows;
+            bwd += e.backward_rows;
+            for (const auto& [k, v] : e.extras) {
+              at::Tensor t = v.to(at::kCPU, at::kDouble).contiguous();
+              extras[k].insert(extras[k].end(), t.data_ptr<double>(),
+                               t.data_ptr<double>() + t.numel());
+            }
+            progress.advance();
+          }
+          const double secs =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          summary["choices"] = ex.info;
+          summary["seconds"] = secs;
+          summary["n_examples"] = data.ids.size();
+          summary["explanations_per_second"] = secs > 0 ? data.ids.size() / secs : 0.0;
+          summary["forward_rows"] = fwd;
+          summary["backward_rows"] = bwd;
+          json ej = json::object();
+          for (const auto& [k, v] : extras) {
+            double sum_abs = 0, max_abs = 0;
+            for (double x : v) {
+              sum_abs += std::fabs(x);
+              max_abs = std::max(max_abs, std::fabs(x));
+            }
+            ej[k] = {{"mean_abs", v.empty() ? 0.0 : sum_abs / v.size()}, {"max_abs", max_abs}};
+          }
+          summary["extras"] = ej;
+          summary["status"] = "ok";
+          progress.done(std::to_string(data.ids.size()) + " explanations");
+        } catch (const std::exception& e) {
+          ex.error = error_text(e);
+          summary["status"] = "error";
+          summary["error"] = ex.error;
+          fail("methods[" + m.name + "] on " + mc.name + "/" + ds.name, ex.error);
+        }
+        res.explanations.push_back(summary);
+        explained.push_back(std::move(ex));
+      }
+
+      for (const auto& mt : suite.metrics) {
+        const MetricSpec& spec = find_metric(mt.metric);
+        progress.stage("metric " + mt.name + " (" + mc.name + ", " + ds.name + ")",
+                       static_cast<int64_t>(explained.size() * data.batches.size()));
+        for (const auto& ex : explained) {
+          const PluginInfo* plugin = registry.find(ex.config->plugin, ATTRIB_KIND_METHOD);
+          ScoreRow row;
+          row.dataset = ds.name;
+          row.model = mc.name;
+          row.method = ex.config->name;
+          row.metric = mt.name;
+          row.direction = spec.direction;
+          row.method_info = method_info_of(*ex.config, *plugin, ex.info, suite);
+          row.metric_info = {{"metric", spec.name}, {"seed", suite.seed}, {"choices", mt.params}};
+          if (!ex.error.empty()) {
+            row.error = "explanation failed: " + ex.error;
+            res.rows.push_back(std::move(row));
+            continue;
+          }
+          try {
+            auto metric = spec.create(mt.params);
+            for (size_t bi = 0; bi < data.batches.size(); ++bi) {
+              MetricInput in{*lm.model,      data.batches[bi],      ex.scores[bi],
+                             targets[bi],    &data.annotations[bi], suite.seed,
+                             suite.batch_cap};
+              auto s = metric->score(in);
+              row.scores.insert(row.scores.end(), s.begin(), s.end());
+              progress.advance();
+            }
+            row.example_ids = data.ids;
+            row.metric_info["choices"] = metric->info();
+          } catch (const std::exception& e) {
+            row.scores.clear();
+            row.error = error_text(e);
+            fail("metrics[" + mt.name + "] for " + ex.config->name, row.error);
+          }
+          res.rows.push_back(std::move(row));
+        }
+        progress.done("scored " + std::to_string(explained.size()) + " methods");
+      }
+    }
+  }
+  return res;
+}
+
+}  // namespace attrib

@@ -1,0 +1,286 @@
+// `text_transformer`: a small built-in text classifier. Token + learned position embeddings,
+// N post-LN transformer encoder layers with explicit softmax attention, masked mean pooling and a
+// linear classifier. The network is TorchScript source defined from C++, so the saved archive
+// loads in Python with torch.jit.load and through the `torchscript` plugin alike.
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/script.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "attrib/error.h"
+#include "attrib/plugin.h"
+#include "attrib/torchscript_model.h"
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kMetadata = R"JSON({
+  "description": "Built-in text transformer classifier: token + learned position embeddings, n_layers post-LN encoder layers (explicit masked softmax attention, GELU/ReLU MLP), masked mean pooling, linear classifier. Defined in TorchScript, saved as a .pt that torch.jit.load reads. Exports forward, embed (token + position embeddings), forward_from_embeddings, forward_with_attentions, forward_from_embeddings_with_attentions and metadata. Deterministic initialisation from seed; no dropout.",
+  "params": {
+    "vocab": {"type": "array", "description": "id -> token (strings); required unless checkpoint"},
+    "num_classes": {"type": "integer", "minimum": 1, "description": "number of classes; defaults to the number of class_names; required unless checkpoint"},
+    "class_names": {"type": "array", "description": "class names (optional)"},
+    "d_model": {"type": "integer", "default": 32, "minimum": 1, "maximum": 65536},
+    "n_heads": {"type": "integer", "default": 2, "minimum": 1, "maximum": 1024},
+    "n_layers": {"type": "integer", "default": 2, "minimum": 1, "maximum": 256},
+    "d_ff": {"type": "integer", "default": 64, "minimum": 1, "maximum": 1048576},
+    "max_len": {"type": "integer", "default": 128, "minimum": 1, "maximum": 1048576},
+    "activation": {"type": "string", "default": "gelu", "enum": ["gelu", "relu"]},
+    "pad_id": {"type": "integer", "default": 0, "minimum": -1},
+    "unk_id": {"type": "integer", "default": 1, "minimum": -1},
+    "mask_id": {"type": "integer", "default": 2, "minimum": -1},
+    "seed": {"type": "integer", "default": 0, "minimum": 0, "description": "initialisation seed"},
+    "checkpoint": {"type": "string", "default": "", "description": "load this .pt (saved by this plugin) instead of building a fresh model"},
+    "device": {"type": "string", "default": "cpu", "description": "cpu, cuda or cuda:N"}
+  }
+})JSON";
+
+// Parameters of one encoder layer, grouped as the "attention" and "mlp" sublayers.
+const char* const kAttentionParams[] = {"wq", "bq", "wk", "bk",    "wv",
+                                        "bv", "wo", "bo", "ln1_w", "ln1_b"};
+const char* const kMlpParams[] = {"w1", "b1", "w2", "b2", "ln2_w", "ln2_b"};
+
+std::string layer_param(int64_t layer, const char* p) {
+  return "layer" + std::to_string(layer) + "_" + p;
+}
+
+// TorchScript source of the network, with the layer loop unrolled over flat parameters.
+std::string source(int64_t n_layers, const std::string& activation) {
+  std::ostringstream s;
+  s << R"TS(
+def _layer(self, x: Tensor, key_mask: Tensor, wq: Tensor, bq: Tensor, wk: Tensor, bk: Tensor,
+           wv: Tensor, bv: Tensor, wo: Tensor, bo: Tensor, ln1_w: Tensor, ln1_b: Tensor,
+           w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, ln2_w: Tensor,
+           ln2_b: Tensor) -> Tuple[Tensor, Tensor]:
+    B = x.size(0)
+    T = x.size(1)
+    H = self.n_heads
+    dh = self.d_head
+    q = torch.linear(x, wq, bq).view(B, T, H, dh).transpose(1, 2)
+    k = torch.linear(x, wk, bk).view(B, T, H, dh).transpose(1, 2)
+    v = torch.linear(x, wv, bv).view(B, T, H, dh).transpose(1, 2)
+    scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale
+    scores = scores.masked_fill(key_mask, -1.0e9)
+    probs = torch.softmax(scores, -1)
+    ctx = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H * dh)
+    x = torch.layer_norm(x + torch.linear(ctx, wo, bo), [self.d_model], ln1_w, ln1_b, 1.0e-5)
+    h = torch.)TS"
+    << activation << R"TS((torch.linear(x, w1, b1))
+    x = torch.layer_norm(x + torch.linear(h, w2, b2), [self.d_model], ln2_w, ln2_b, 1.0e-5)
+    return x, probs
+
+def embed(self, input_ids: Tensor) -> Tensor:
+    T = input_ids.size(1)
+    assert T <= self.max_len, "input longer than the model's max_len"
+    return torch.embedding(self.tok_emb, input_ids) + self.pos_emb[:T].unsqueeze(0)
+
+def forward_from_embeddings_with_attentions(self, embeddings: Tensor,
+                                            attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    key_mask = (attention_mask == 0).unsqueeze(1).unsqueeze(2)
+    attentions: List[Tensor] = []
+    x = embeddings
+)TS";
+  for (int64_t l = 0; l < n_layers; ++l) {
+    s << "    x, a = self._layer(x, key_mask";
+    for (const char* p : kAttentionParams) s << ", self." << layer_param(l, p);
+    for (const char* p : kMlpParams) s << ", self." << layer_param(l, p);
+    s << ")\n    attentions.append(a)\n";
+  }
+  s << R"TS(    m = attention_mask.to(x.dtype).unsqueeze(-1)
+    pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+    logits = torch.linear(pooled, self.cls_w, self.cls_b)
+    return logits, attentions
+
+def forward_from_embeddings(self, embeddings: Tensor, attention_mask: Tensor) -> Tensor:
+    logits, attentions = self.forward_from_embeddings_with_attentions(embeddings, attention_mask)
+    return logits
+
+def forward_with_attentions(self, input_ids: Tensor,
+                            attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    return self.forward_from_embeddings_with_attentions(self.embed(input_ids), attention_mask)
+
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    return self.forward_from_embeddings(self.embed(input_ids), attention_mask)
+
+def metadata(self) -> str:
+    return self.metadata_json
+)TS";
+  return s.str();
+}
+
+int64_t get_int(const json& p, const char* key) { return p.at(key).get<int64_t>(); }
+
+at::Tensor xavier(at::IntArrayRef shape, at::Generator& gen) {
+  const double bound = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
+  return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
+}
+
+torch::jit::Module build(const json& p) {
+  if (!p.contains("vocab") || !p["vocab"].is_array() || p["vocab"].empty())
+    throw attrib::Error(
+        "text_transformer: parameter 'vocab' is required (a non-empty array of "
+        "token strings) unless 'checkpoint' is given");
+  std::vector<std::string> vocab;
+  for (size_t i = 0; i < p["vocab"].size(); ++i) {
+    if (!p["vocab"][i].is_string())
+      throw attrib::Error("text_transformer: vocab[" + std::to_string(i) +
+                          "]: expected a string, got " + p["vocab"][i].dump());
+    vocab.push_back(p["vocab"][i].get<std::string>());
+  }
+  std::vector<std::string> class_names;
+  if (p.contains("class_names")) {
+    for (size_t i = 0; i < p["class_names"].size(); ++i) {
+      if (!p["class_names"][i].is_string())
+        throw attrib::Error("text_transformer: class_names[" + std::to_string(i) +
+                            "]: expected a string, got " + p["class_names"][i].dump());
+      class_names.push_back(p["class_names"][i].get<std::string>());
+    }
+  }
+  int64_t C = p.contains("num_classes") ? get_int(p, "num_classes")
+                                        : static_cast<int64_t>(class_names.size());
+  if (C <= 0)
+    throw attrib::Error(
+        "text_transformer: parameter 'num_classes' is required (integer >= 1) "
+        "unless 'class_names' or 'checkpoint' is given");
+  if (!class_names.empty() && static_cast<int64_t>(class_names.size()) != C)
+    throw attrib::Error("text_transformer: class_names has " + std::to_string(class_names.size()) +
+                        " entries, expected num_classes = " + std::to_string(C));
+  const int64_t V = static_cast<int64_t>(vocab.size());
+  const int64_t d = get_int(p, "d_model"), H = get_int(p, "n_heads"), L = get_int(p, "n_layers"),
+                ff = get_int(p, "d_ff"), max_len = get_int(p, "max_len");
+  if (d % H != 0)
+    throw attrib::Error("text_transformer: d_model (" + std::to_string(d) +
+                        ") must be divisible by n_heads (" + std::to_string(H) + ")");
+  for (const char* key : {"pad_id", "unk_id", "mask_id"}) {
+    const int64_t id = get_int(p, key);
+    if (id >= V)
+      throw attrib::Error("text_transformer: " + std::string(key) + " = " + std::to_string(id) +
+                          ", expected -1 or an id below the vocabulary size " + std::to_string(V));
+  }
+  const std::string activation = p.value("activation", std::string("gelu"));
+  const uint64_t seed = p.at("seed").get<uint64_t>();
+
+  torch::jit::Module m("TextTransformer");
+  m.register_attribute("training", c10::BoolType::get(), false);
+  m.register_attribute("n_heads", c10::IntType::get(), H);
+  m.register_attribute("d_head", c10::IntType::get(), d / H);
+  m.register_attribute("d_model", c10::IntType::get(), d);
+  m.register_attribute("max_len", c10::IntType::get(), max_len);
+  m.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(d / H)));
+
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  json layers = json::array();
+  auto param = [&](const std::string& name, at::Tensor t) {
+    m.register_parameter(name, std::move(t), /*is_buffer=*/false);
+  };
+  param("tok_emb", at::normal(0.0, 1.0, {V, d}, gen));
+  param("pos_emb", at::normal(0.0, 0.1, {max_len, d}, gen));
+  layers.push_back({{"name", "embedding"}, {"params", {"tok_emb", "pos_emb"}}});
+  for (int64_t l = 0; l < L; ++l) {
+    json attn = json::array(), mlp = json::array();
+    for (const char* w : {"wq", "wk", "wv", "wo"}) {
+      param(layer_param(l, w), xavier({d, d}, gen));
+      std::string b = w;
+      b[0] = 'b';
+      param(layer_param(l, b.c_str()), at::zeros({d}));
+    }
+    param(layer_param(l, "ln1_w"), at::ones({d}));
+    param(layer_param(l, "ln1_b"), at::zeros({d}));
+    for (const char* name : kAttentionParams) attn.push_back(layer_param(l, name));
+    param(layer_param(l, "w1"), xavier({ff, d}, gen));
+    param(layer_param(l, "b1"), at::zeros({ff}));
+    param(layer_param(l, "w2"), xavier({d, ff}, gen));
+    param(layer_param(l, "b2"), at::zeros({d}));
+    param(layer_param(l, "ln2_w"), at::ones({d}));
+    param(layer_param(l, "ln2_b"), at::zeros({d}));
+    for (const char* name : kMlpParams) mlp.push_back(layer_param(l, name));
+    layers.push_back({{"name", "layer" + std::to_string(l) + ".attention"}, {"params", attn}});
+    layers.push_back({{"name", "layer" + std::to_string(l) + ".mlp"}, {"params", mlp}});
+  }
+  param("cls_w", xavier({C, d}, gen));
+  param("cls_b", at::zeros({C}));
+  layers.push_back({{"name", "classifier"}, {"params", {"cls_w", "cls_b"}}});
+
+  json meta = {
+      {"contract_version", 1},
+      {"model", "text_transformer"},
+      {"input_kind", "text"},
+      {"num_classes", C},
+      {"class_names", class_names},
+      {"vocab", vocab},
+      {"vocab_size", V},
+      {"pad_id", get_int(p, "pad_id")},
+      {"unk_id", get_int(p, "unk_id")},
+      {"mask_id", get_int(p, "mask_id")},
+      {"max_len", max_len},
+      {"d", d},
+      {"n_heads", H},
+      {"n_layers", L},
+      {"d_ff", ff},
+      {"activation", activation},
+      {"seed", seed},
+      {"embed_contains", "token + learned position embeddings (no LayerNorm)"},
+      {"attention",
+       "post-softmax, post-mask probabilities multiplied with V, one [B, H, T, T] "
+       "per layer"},
+      {"pooling", "masked mean over tokens"},
+      {"capabilities",
+       {"forward", "input_gradient", "embeddings", "attentions", "layers", "trainable"}},
+      {"layers", layers},
+  };
+  m.register_attribute("metadata_json", c10::StringType::get(), meta.dump());
+  m.define(source(L, activation));
+  return m;
+}
+
+// Builds (or loads) the module; the hash is set for checkpoints.
+struct Built {
+  torch::jit::Module module;
+  std::string name;
+  std::string hash;
+};
+
+Built make(const json& p) {
+  const std::string checkpoint = p.value("checkpoint", std::string());
+  if (!checkpoint.empty()) {
+    auto loaded = attrib::TorchScriptModel::load(checkpoint);
+    return {loaded->module(), "text_transformer:" + checkpoint, loaded->info().artifact_hash};
+  }
+  try {
+    return {build(p), "text_transformer", ""};
+  } catch (const c10::Error& e) {
+    throw attrib::Error(std::string("text_transformer: cannot build the TorchScript module: ") +
+                        e.what_without_backtrace());
+  }
+}
+
+class TextTransformer : public attrib::TorchScriptModel {
+ public:
+  explicit TextTransformer(const json& params) : TextTransformer(make(params), params) {}
+
+ private:
+  TextTransformer(Built b, const json& params)
+      : TorchScriptModel(std::move(b.module), std::move(b.name), std::move(b.hash)) {
+    const std::string device = params.value("device", std::string("cpu"));
+    at::Device d(at::kCPU);
+    try {
+      d = at::Device(device);
+    } catch (const c10::Error&) {
+      throw attrib::Error("text_transformer: device '" + device +
+                          "' is not a device name (expected cpu, cuda or cuda:N)");
+    }
+    if (d != at::Device(at::kCPU)) to(d);
+  }
+};
+
+}  // namespace
+
+ATTRIB_MODEL_PLUGIN(TextTransformer, "text_transformer", "1.0.0",
+                    ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT | ATTRIB_CAP_EMBEDDINGS |
+                        ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LAYERS | ATTRIB_CAP_TRAINABLE,
+                    kMetadata)

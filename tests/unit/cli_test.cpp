@@ -1,0 +1,174 @@
+// End-to-end tests of the attrib command line: a small suite trains the built-in transformer,
+// explains with every foundation method, scores deletion/insertion and writes the leaderboard.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs attrib with `args` (shell words) in an isolated cache; captures stdout and stderr.
+Result attrib(const std::string& args, const std::string& tag) {
+  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "cli";
+  fs::create_directories(dir);
+  const fs::path out = dir / (tag + ".out"), err = dir / (tag + ".err");
+  const std::string cmd = "ATTRIB_CACHE_DIR='" + (dir / "cache").string() + "' '" ATTRIB_BIN "' " +
+                          args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+fs::path write_suite(const std::string& name, const json& suite) {
+  const fs::path p = fs::path(ATTRIB_TEST_TMP) / "cli" / name;
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << suite.dump(2);
+  return p;
+}
+
+json small_suite() {
+  return json::parse(R"JSON({
+    "schema_version": 1, "name": "small", "seed": 3, "batch_cap": 64, "explain_batch": 8,
+    "statistics": {"bootstrap_resamples": 200},
+    "datasets": [{"name": "planted", "spec": "synthetic:planted_text",
+                  "params": {"n_train": 600, "n_val": 100, "n_test": 40, "min_len": 6,
+                             "max_len": 12, "filler_words": 200},
+                  "max_examples": 24, "max_len": 32}],
+    "models": [{"name": "tiny", "plugin": "text_transformer",
+                "params": {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32},
+                "train": {"epochs": 12, "learning_rate": 0.005, "patience": 3}}],
+    "methods": [{"plugin": "random"}, {"plugin": "saliency"}, {"plugin": "input_x_gradient"},
+                {"plugin": "integrated_gradients", "params": {"n_steps": 16}},
+                {"plugin": "occlusion"}],
+    "metrics": [{"metric": "deletion"}, {"metric": "insertion"}]
+  })JSON");
+}
+
+TEST(Cli, HelpAndExitCodes) {
+  EXPECT_EQ(attrib("--help", "help").code, 0);
+  EXPECT_EQ(attrib("", "nothing").code, 2);
+  for (const char* c : {"run", "explain", "plugins", "metrics"}) {
+    Result r = attrib(std::string(c) + " --help", std::string("help_") + c);
+    EXPECT_EQ(r.code, 0) << c;
+    EXPECT_NE(r.out.find("usage: attrib"), std::string::npos) << c;
+  }
+  Result r = attrib("frobnicate", "unknown");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  r = attrib("run --bogus", "bogus");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown option --bogus"), std::string::npos);
+}
+
+TEST(Cli, PluginsJsonListsAbiAndCapabilities) {
+  Result r = attrib("plugins --json", "plugins");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json doc = json::parse(r.out);
+  std::set<std::string> names;
+  for (const auto& p : doc["plugins"]) {
+    names.insert(p["name"].get<std::string>());
+    EXPECT_EQ(p["abi_version"], doc["abi_version"]);
+    EXPECT_TRUE(p["capabilities"].is_array());
+    EXPECT_TRUE(p["metadata"].contains("params"));
+  }
+  for (const char* n : {"random", "saliency", "input_x_gradient", "integrated_gradients",
+                        "occlusion", "torchscript", "text_transformer"})
+    EXPECT_TRUE(names.count(n)) << n;
+}
+
+TEST(Cli, InvalidSuitesNameThePath) {
+  json s = small_suite();
+  s["methods"][3]["params"]["n_steps"] = "fifty";
+  Result r = attrib("run '" + write_suite("bad1.json", s).string() + "' --quiet", "bad1");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("methods[3].params.n_steps: expected integer >= 1, got \"fifty\""),
+            std::string::npos)
+      << r.err;
+
+  s = small_suite();
+  s["metrics"][0]["colour"] = "red";
+  r = attrib("run '" + write_suite("bad2.json", s).string() + "' --quiet", "bad2");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("metrics[0].colour: unknown parameter"), std::string::npos) << r.err;
+
+  const fs::path broken = fs::path(ATTRIB_TEST_TMP) / "cli" / "broken.json";
+  std::ofstream(broken) << "{\n  \"schema_version\": 1,\n  \"name\": oops\n}\n";
+  r = attrib("run '" + broken.string() + "' --quiet", "bad3");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("broken.json:3:"), std::string::npos) << r.err;
+
+  r = attrib("run /nonexistent/suite.json --quiet", "bad4");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("/nonexistent/suite.json: cannot open"), std::string::npos) << r.err;
+}
+
+TEST(Cli, RunWritesLeaderboardAndIsReproducible) {
+  const fs::path suite = write_suite("small.json", small_suite());
+  const fs::path out1 = fs::path(ATTRIB_TEST_TMP) / "cli" / "run1";
+  const fs::path out2 = fs::path(ATTRIB_TEST_TMP) / "cli" / "run2";
+  fs::remove_all(out1);
+  fs::remove_all(out2);
+  Result r1 = attrib("run '" + suite.string() + "' --out '" + out1.string() + "'", "run1");
+  ASSERT_EQ(r1.code, 0) << r1.err;
+  EXPECT_NE(r1.out.find("leaderboard.md"), std::string::npos);
+  json doc = json::parse(slurp(out1 / "results.json"));
+  EXPECT_EQ(doc["json_schema_version"], 1);
+  for (const char* k : {"git_commit", "host", "threads", "device", "seed", "attrib_version"})
+    EXPECT_TRUE(doc["context"].contains(k)) << k;
+  EXPECT_EQ(doc["rows"].size(), 10u);  // 5 methods x 2 metrics
+  EXPECT_GE(doc["models"][0]["accuracy"]["value"].get<double>(), 0.9);
+  for (const auto& row : doc["rows"]) {
+    EXPECT_FALSE(row.contains("error") && !row["error"].is_null() && row["error"] != "")
+        << row.dump();
+    // Every row records the choices behind it.
+    EXPECT_TRUE(row["metric_info"]["choices"].contains("substrate"));
+    EXPECT_TRUE(row["metric_info"]["choices"].contains("auc"));
+    EXPECT_TRUE(row["method_info"].contains("params"));
+  }
+  const std::string md = slurp(out1 / "leaderboard.md");
+  EXPECT_NE(md.find("integrated_gradients"), std::string::npos);
+  EXPECT_FALSE(slurp(out1 / "leaderboard.csv").empty());
+
+  // Same seed => identical numbers (second run also exercises the model cache).
+  Result r2 = attrib("run '" + suite.string() + "' --quiet --out '" + out2.string() + "'", "run2");
+  ASSERT_EQ(r2.code, 0) << r2.err;
+  json doc2 = json::parse(slurp(out2 / "results.json"));
+  EXPECT_EQ(doc["rows"], doc2["rows"]);
+  EXPECT_EQ(doc["leaderboards"], doc2["leaderboards"]);
+  EXPECT_TRUE(doc2["models"][0]["train"]["cached"].get<bool>());
+
+  // explain on the cached checkpoint: IG sums to f(x) - f(baseline) up to the reported delta.
+  const std::string ckpt = doc2["models"][0]["checkpoint"];
+  Result e = attrib("explain --model 'torchscript:" + ckpt +
+                        "' --method integrated_gradients --param n_steps=64 --text 'the the the' "
+                        "--target 1 --json",
+                    "explain");
+  ASSERT_EQ(e.code, 0) << e.err;
+  json ex = json::parse(e.out);
+  ASSERT_TRUE(ex["extras"].contains("convergence_delta"));
+  EXPECT_EQ(ex["attribution_shape"].size(), 3u);  // [1, T, d] in embedding space
+  EXPECT_EQ(ex["token_scores"][0].size(), 3u);
+}
+
+}  // namespace

@@ -1,0 +1,106 @@
+// Suite validation: every error names the JSON path, what was expected and what was found.
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include "attrib/error.h"
+#include "embedded.h"
+#include "registry.h"
+
+namespace {
+
+using nlohmann::json;
+
+class Config : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new attrib::Registry();
+    registry_->load_directories({ATTRIB_BUILTIN_PLUGIN_DIR});
+  }
+  static json base() { return json::parse(attrib::default_suite_json()); }
+  static std::string error_of(const json& doc) {
+    try {
+      attrib::parse_suite(doc, *registry_);
+    } catch (const attrib::Error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  static attrib::Registry* registry_;
+};
+attrib::Registry* Config::registry_ = nullptr;
+
+TEST_F(Config, DefaultSuiteIsValidAndResolved) {
+  attrib::SuiteConfig s = attrib::parse_suite(base(), *registry_);
+  EXPECT_EQ(s.name, "default");
+  EXPECT_EQ(s.methods.size(), 5u);
+  EXPECT_EQ(s.metrics.size(), 2u);
+  // Defaults are filled in and recorded.
+  EXPECT_EQ(s.methods[0].name, "random");
+  EXPECT_TRUE(s.resolved["methods"][3]["params"].contains("multiply_by_inputs"));
+  EXPECT_EQ(s.metrics[0].params["rank_by"], "signed");
+}
+
+TEST_F(Config, ErrorsNamePathExpectedAndFound) {
+  json d = base();
+  d["methods"][2]["params"]["n_steps"] = "fifty";
+  d["methods"][2]["plugin"] = "integrated_gradients";
+  EXPECT_EQ(error_of(d), "methods[2].params.n_steps: expected integer >= 1, got \"fifty\"");
+
+  d = base();
+  d["seed"] = -1;
+  EXPECT_EQ(error_of(d), "suite.seed: expected integer >= 0, got -1");
+
+  d = base();
+  d["colour"] = "red";
+  EXPECT_EQ(error_of(d).rfind("suite.colour: unknown parameter", 0), 0u) << error_of(d);
+
+  d = base();
+  d.erase("methods");
+  EXPECT_EQ(error_of(d), "suite.methods: missing required parameter (expected array)");
+
+  d = base();
+  d["methods"] = json::array();
+  EXPECT_EQ(error_of(d), "methods: expected a non-empty array, got []");
+
+  d = base();
+  d["methods"][1]["plugin"] = "no_such_method";
+  EXPECT_EQ(error_of(d).rfind("methods[1].plugin: ", 0), 0u) << error_of(d);
+  EXPECT_NE(error_of(d).find("no_such_method"), std::string::npos);
+
+  d = base();
+  d["methods"][1]["plugin"] = "random";
+  EXPECT_EQ(error_of(d), "methods[1].name: duplicate name \"random\" (names must be unique)");
+
+  d = base();
+  d["metrics"][0]["params"]["auc"] = "simpson";
+  EXPECT_EQ(error_of(d).rfind("metrics[0].params.auc: expected one of", 0), 0u) << error_of(d);
+
+  d = base();
+  d["datasets"][0]["params"]["n_classes"] = 1;
+  EXPECT_EQ(error_of(d), "datasets[0].params.n_classes: expected integer >= 2 and <= 26, got 1");
+
+  d = base();
+  d["datasets"][0]["spec"] = "csv:/nope";
+  EXPECT_EQ(error_of(d).rfind("datasets[0].spec: unknown dataset spec 'csv:/nope'", 0), 0u)
+      << error_of(d);
+
+  d = base();
+  d["models"][0]["train"]["epochs"] = 0;
+  EXPECT_EQ(error_of(d), "models[0].train.epochs: expected integer >= 1 and <= 100000, got 0");
+
+  d = base();
+  d["schema_version"] = 7;
+  EXPECT_EQ(error_of(d), "schema_version: this attrib reads suite schema 1, got 7");
+}
+
+TEST(JsonText, SyntaxErrorsNameLineAndColumn) {
+  try {
+    attrib::parse_json_text("{\n  \"a\": 1,\n  \"b\": ]\n}", "suite.json");
+    FAIL();
+  } catch (const attrib::Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("suite.json:3:8: invalid JSON", 0), 0u) << e.what();
+  }
+}
+
+}  // namespace

@@ -1,0 +1,701 @@
+// Model plugins: the built-in text_transformer (training, determinism, save/load, conformance,
+// clone, layers), the torchscript plugin and TorchScriptModel's conformance checks, and
+// interoperability with Python's torch.jit.
+#include <ATen/CPUGeneratorImpl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "attrib/error.h"
+#include "attrib/torchscript_model.h"
+#include "registry.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+namespace {
+
+constexpr uint64_t kTextCaps = ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT |
+                               ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LAYERS |
+                               ATTRIB_CAP_TRAINABLE;
+
+const attrib::Registry& registry() {
+  static attrib::Registry* r = [] {
+    auto* reg = new attrib::Registry();
+    reg->load_directories({ATTRIB_BUILTIN_PLUGIN_DIR});
+    return reg;
+  }();
+  return *r;
+}
+
+std::string tmp_path(const std::string& name) {
+  fs::path dir = fs::path(ATTRIB_TEST_TMP) / "models";
+  fs::create_directories(dir);
+  return (dir / name).string();
+}
+
+fs::path python_dir() { return fs::path(__FILE__).parent_path().parent_path() / "python"; }
+
+bool python_has_torch() {
+  static const bool ok =
+      std::system((std::string(ATTRIB_PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0;
+  return ok;
+}
+
+// Runs tests/python/<script> with arguments; returns the exit status.
+int run_python(const std::string& script, const std::vector<std::string>& args) {
+  std::string cmd = std::string(ATTRIB_PYTHON) + " '" + (python_dir() / script).string() + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  return std::system(cmd.c_str());
+}
+
+#define REQUIRE_PYTHON_TORCH()                                                            \
+  do {                                                                                    \
+    if (!python_has_torch())                                                              \
+      GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch: Python interop not tested"; \
+  } while (0)
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const attrib::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// ---- a synthetic text task: label 1 iff token "good" (id 3) occurs -----------------------------
+
+std::vector<std::string> synthetic_vocab() {
+  std::vector<std::string> v{"[PAD]", "[UNK]", "[MASK]", "good"};
+  for (int i = 0; v.size() < 30; ++i) v.push_back("w" + std::to_string(i));
+  return v;
+}
+
+attrib::Batch synthetic_batch(int64_t n, uint64_t seed, int64_t T = 12) {
+  std::mt19937_64 rng(seed);
+  attrib::Batch b;
+  b.modality = attrib::Modality::kText;
+  b.inputs = at::zeros({n, T}, at::kLong);
+  b.attention_mask = at::zeros({n, T}, at::kLong);
+  b.labels = at::zeros({n}, at::kLong);
+  auto ids = b.inputs.accessor<int64_t, 2>();
+  auto mask = b.attention_mask.accessor<int64_t, 2>();
+  auto labels = b.labels.accessor<int64_t, 1>();
+  std::uniform_int_distribution<int64_t> len(3, T), tok(4, 29), coin(0, 1);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t L = len(rng);
+    for (int64_t t = 0; t < L; ++t) {
+      ids[i][t] = tok(rng);
+      mask[i][t] = 1;
+    }
+    labels[i] = coin(rng);
+    if (labels[i] == 1) ids[i][std::uniform_int_distribution<int64_t>(0, L - 1)(rng)] = 3;
+    b.ids.push_back("ex" + std::to_string(seed) + "_" + std::to_string(i));
+  }
+  b.word_ids = at::where(b.attention_mask.to(at::kBool), at::arange(T, at::kLong).expand({n, T}),
+                         at::full({n, T}, -1, at::kLong));
+  return b;
+}
+
+json text_params(uint64_t seed = 0) {
+  return {{"vocab", synthetic_vocab()},
+          {"num_classes", 2},
+          {"class_names", {"absent", "present"}},
+          {"seed", seed}};
+}
+
+std::shared_ptr<attrib::ModelAdapter> text_model(uint64_t seed = 0, json extra = json::object()) {
+  json p = text_params(seed);
+  for (auto& [k, v] : extra.items()) p[k] = v;
+  return registry().create_model("text_transformer", p, "models[0].params");
+}
+
+std::vector<at::Tensor> all_params(attrib::ModelAdapter& m) {
+  std::vector<at::Tensor> out;
+  for (const auto& l : m.layers())
+    for (const auto& [name, t] : l.parameters) out.push_back(t);
+  return out;
+}
+
+at::Tensor logits_of(attrib::ModelAdapter& m, const attrib::Batch& b) {
+  at::NoGradGuard no_grad;
+  return m.forward(b.inputs, b.attention_mask);
+}
+
+attrib::TrainOptions quick_options(uint64_t seed, int64_t epochs) {
+  attrib::TrainOptions o;
+  o.epochs = epochs;
+  o.batch_size = 32;
+  o.learning_rate = 5e-3;
+  o.patience = 4;
+  o.seed = seed;
+  return o;
+}
+
+}  // namespace
+
+// ---- text_transformer ---------------------------------------------------------------------------
+
+TEST(TextTransformer, CapabilitiesAndMetadata) {
+  auto m = text_model();
+  const auto& info = m->info();
+  EXPECT_EQ(info.modality, attrib::Modality::kText);
+  EXPECT_EQ(info.capabilities, kTextCaps) << info.capability_notes.dump();
+  EXPECT_TRUE(info.capability_notes.empty()) << info.capability_notes.dump();
+  EXPECT_EQ(info.num_classes, 2);
+  EXPECT_EQ(info.class_names, (std::vector<std::string>{"absent", "present"}));
+  EXPECT_EQ(info.vocab, synthetic_vocab());
+  EXPECT_EQ(info.pad_id, 0);
+  EXPECT_EQ(info.unk_id, 1);
+  EXPECT_EQ(info.mask_id, 2);
+  EXPECT_EQ(info.metadata.at("d").get<int64_t>(), 32);
+  EXPECT_EQ(info.metadata.at("n_layers").get<int64_t>(), 2);
+  EXPECT_FALSE(info.metadata.contains("vocab"));  // lifted into info.vocab
+}
+
+TEST(TextTransformer, TrainsOnSyntheticTask) {
+  auto m = text_model(/*seed=*/0);
+  attrib::Batch train = synthetic_batch(500, 1), val = synthetic_batch(100, 2);
+  attrib::TrainOptions o = quick_options(/*seed=*/7, /*epochs=*/30);
+  int64_t calls = 0;
+  o.on_epoch = [&](int64_t epoch, int64_t epochs, double loss, double acc) {
+    ++calls;
+    EXPECT_EQ(epoch, calls);
+    EXPECT_EQ(epochs, 30);
+    EXPECT_TRUE(std::isfinite(loss));
+    EXPECT_GE(acc, 0.0);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  attrib::TrainReport r = m->train(train, val, o);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "[ text_transformer ] val accuracy " << r.val_accuracy << ", macro-F1 "
+            << r.val_macro_f1 << " after " << r.epochs_run << " epochs in " << seconds << " s\n";
+  RecordProperty("val_accuracy", std::to_string(r.val_accuracy));
+  RecordProperty("train_seconds", std::to_string(seconds));
+  EXPECT_GE(r.val_accuracy, 0.95);
+  EXPECT_GE(r.val_macro_f1, 0.95);
+  EXPECT_EQ(calls, r.epochs_run);
+  ASSERT_TRUE(r.history.is_array());
+  EXPECT_EQ(static_cast<int64_t>(r.history.size()), r.epochs_run);
+  EXPECT_LT(seconds, 60.0);
+  // Best weights restored, model back in evaluation mode with frozen parameters.
+  const double acc =
+      logits_of(*m, val).argmax(1).eq(val.labels).to(at::kDouble).mean().item<double>();
+  EXPECT_DOUBLE_EQ(acc, r.val_accuracy);
+  for (const auto& p : all_params(*m)) EXPECT_FALSE(p.requires_grad());
+  // Still conformant after training.
+  attrib::Batch probe = synthetic_batch(4, 3);
+  at::NoGradGuard no_grad;
+  at::Tensor via_e = m->forward_from_embeddings(m->embed(probe.inputs), probe.attention_mask);
+  EXPECT_TRUE(at::allclose(via_e, logits_of(*m, probe), 1e-5, 1e-5));
+}
+
+TEST(TextTransformer, SameSeedSameWeightsAndLogits) {
+  auto a = text_model(3), b = text_model(3), c = text_model(4);
+  auto pa = all_params(*a), pb = all_params(*b), pc = all_params(*c);
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
+  bool any_differs = false;
+  for (size_t i = 0; i < pa.size(); ++i) any_differs |= !at::equal(pa[i], pc[i]);
+  EXPECT_TRUE(any_differs) << "seed 4 gave the same weights as seed 3";
+
+  // Training with the same seed gives identical weights.
+  attrib::Batch train = synthetic_batch(128, 1), val = synthetic_batch(32, 2);
+  a->train(train, val, quick_options(5, 2));
+  b->train(train, val, quick_options(5, 2));
+  pa = all_params(*a);
+  pb = all_params(*b);
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
+  EXPECT_TRUE(at::equal(logits_of(*a, val), logits_of(*b, val)));
+}
+
+TEST(TextTransformer, SaveLoadThroughTorchscriptPlugin) {
+  auto m = text_model(1);
+  m->train(synthetic_batch(128, 1), synthetic_batch(32, 2), quick_options(1, 2));
+  const std::string path = tmp_path("text_transformer.pt");
+  m->save(path);
+  auto loaded = registry().create_model("torchscript", {{"path", path}}, "models[1].params");
+  EXPECT_EQ(loaded->info().capabilities, kTextCaps) << loaded->info().capability_notes.dump();
+  EXPECT_EQ(loaded->info().name, path);
+  EXPECT_EQ(loaded->info().artifact_hash, attrib::file_hash(path));
+  EXPECT_EQ(loaded->info().artifact_hash.size(), 16u);
+  EXPECT_EQ(loaded->info().vocab, synthetic_vocab());
+  EXPECT_EQ(loaded->info().num_classes, 2);
+  attrib::Batch probe = synthetic_batch(16, 9);
+  EXPECT_TRUE(at::equal(logits_of(*loaded, probe), logits_of(*m, probe)));
+  ASSERT_EQ(loaded->layers().size(), m->layers().size());
+
+  // The checkpoint parameter of text_transformer loads the same archive.
+  auto again = registry().create_model("text_transformer", {{"checkpoint", path}}, "p");
+  EXPECT_TRUE(at::equal(logits_of(*again, probe), logits_of(*m, probe)));
+  EXPECT_EQ(again->info().artifact_hash, attrib::file_hash(path));
+}
+
+TEST(TextTransformer, Conformance) {
+  auto m = text_model(2, {{"n_layers", 3}, {"n_heads", 4}});
+  attrib::Batch b = synthetic_batch(5, 4);
+  const int64_t B = b.size(), T = b.inputs.size(1);
+
+  // Embeddings: forward_from_embeddings(embed(ids)) == forward(ids), gradients reach E.
+  at::Tensor logits = logits_of(*m, b);
+  at::Tensor e = m->embed(b.inputs).detach().requires_grad_(true);
+  ASSERT_EQ(e.sizes(), (std::vector<int64_t>{B, T, 32}));
+  at::Tensor via_e = m->forward_from_embeddings(e, b.attention_mask);
+  EXPECT_TRUE(at::allclose(via_e, logits, 1e-5, 1e-6));
+  at::Tensor g = torch::autograd::grad({via_e.select(1, 1).sum()}, {e})[0];
+  EXPECT_GT(g.abs().sum().item<double>(), 0.0);
+
+  // Attentions: one [B, H, T, T] per layer, rows sum to 1 over unmasked keys, padded keys get 0,
+  // same logits, on the autograd path.
+  attrib::AttentionOutput out = m->forward_from_embeddings_with_attentions(e, b.attention_mask);
+  ASSERT_EQ(out.attentions.size(), 3u);
+  EXPECT_TRUE(at::allclose(out.logits, logits, 1e-5, 1e-6));
+  at::Tensor keys = b.attention_mask.to(at::kFloat).view({B, 1, 1, T});
+  for (const auto& a : out.attentions) {
+    ASSERT_EQ(a.sizes(), (std::vector<int64_t>{B, 4, T, T}));
+    EXPECT_TRUE(at::allclose((a * keys).sum(-1), at::ones({B, 4, T}), 1e-5, 1e-5));
+    EXPECT_EQ((a * (1 - keys)).abs().max().item<double>(), 0.0);
+  }
+  // Still on the autograd path after the JIT's profiling runs (repeated calls).
+  for (int rep = 0; rep < 4; ++rep) {
+    attrib::AttentionOutput o = m->forward_from_embeddings_with_attentions(e, b.attention_mask);
+    auto ga = torch::autograd::grad({o.logits.select(1, 0).sum()}, o.attentions);
+    for (const auto& t : ga) EXPECT_GT(t.abs().sum().item<double>(), 0.0) << "call " << rep;
+    attrib::AttentionOutput oi = m->forward_with_attentions(b.inputs, b.attention_mask);
+    for (const auto& a : oi.attentions) EXPECT_FALSE(a.requires_grad());
+  }
+  attrib::AttentionOutput from_ids = m->forward_with_attentions(b.inputs, b.attention_mask);
+  for (size_t l = 0; l < 3; ++l)
+    EXPECT_TRUE(at::allclose(from_ids.attentions[l], out.attentions[l], 1e-6, 1e-7));
+
+  // Padding invariance and batch independence: each example alone, trimmed to its length.
+  for (int64_t i = 0; i < B; ++i) {
+    const int64_t len = b.attention_mask[i].sum().item<int64_t>();
+    at::Tensor alone = logits_of(*m, [&] {
+      attrib::Batch one;
+      one.modality = attrib::Modality::kText;
+      one.ids = {b.ids[i]};
+      one.inputs = b.inputs.narrow(0, i, 1).narrow(1, 0, len);
+      one.attention_mask = b.attention_mask.narrow(0, i, 1).narrow(1, 0, len);
+      return one;
+    }());
+    EXPECT_TRUE(at::allclose(alone, logits.narrow(0, i, 1), 1e-5, 1e-5)) << "example " << i;
+  }
+  // Determinism.
+  EXPECT_TRUE(at::equal(logits_of(*m, b), logits));
+
+  // Label attention is not offered.
+  EXPECT_THAT(error_of([&] { m->label_attention(b.inputs, b.attention_mask); }),
+              HasSubstr("label attention"));
+}
+
+TEST(TextTransformer, CloneHasIndependentParameters) {
+  auto m = text_model(5);
+  attrib::Batch b = synthetic_batch(8, 5);
+  at::Tensor before = logits_of(*m, b);
+  std::shared_ptr<attrib::ModelAdapter> copy = attrib::clone_model(m);
+  EXPECT_TRUE(at::equal(logits_of(*copy, b), before));
+  EXPECT_EQ(copy->info().capabilities, m->info().capabilities);
+  {
+    at::NoGradGuard no_grad;
+    for (auto& [name, t] : copy->layers().back().parameters) t.normal_();
+  }
+  EXPECT_FALSE(at::equal(logits_of(*copy, b), before));
+  EXPECT_TRUE(at::equal(logits_of(*m, b), before));
+  // The copy can be cloned and saved too.
+  auto copy2 = copy->clone();
+  EXPECT_TRUE(at::equal(logits_of(*copy2, b), logits_of(*copy, b)));
+  const std::string path = tmp_path("clone.pt");
+  copy2->save(path);
+  auto loaded = registry().create_model("torchscript", {{"path", path}}, "p");
+  EXPECT_TRUE(at::equal(logits_of(*loaded, b), logits_of(*copy, b)));
+  EXPECT_EQ(loaded->info().capabilities, kTextCaps) << loaded->info().capability_notes.dump();
+}
+
+TEST(TextTransformer, LayersInForwardOrderAliasParameters) {
+  auto m = text_model(6);
+  auto layers = m->layers();
+  std::vector<std::string> names;
+  for (const auto& l : layers) names.push_back(l.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"embedding", "layer0.attention", "layer0.mlp",
+                                             "layer1.attention", "layer1.mlp", "classifier"}));
+  EXPECT_EQ(layers.front().parameters.front().first, "tok_emb");
+  EXPECT_EQ(layers[1].parameters.size(), 10u);
+  EXPECT_EQ(layers[2].parameters.size(), 6u);
+  EXPECT_EQ(layers.back().parameters.front().second.sizes(), (std::vector<int64_t>{2, 32}));
+  // Re-initialising a layer in place changes the model.
+  attrib::Batch b = synthetic_batch(4, 6);
+  at::Tensor before = logits_of(*m, b);
+  {
+    at::NoGradGuard no_grad;
+    layers[3].parameters[0].second.uniform_(-1, 1);
+  }
+  EXPECT_FALSE(at::equal(logits_of(*m, b), before));
+}
+
+TEST(TextTransformer, ParameterErrors) {
+  EXPECT_THAT(error_of([] {
+                registry().create_model("text_transformer", {{"num_classes", 2}});
+              }),
+              HasSubstr("'vocab' is required"));
+  EXPECT_THAT(
+      error_of([] {
+        registry().create_model(
+            "text_transformer",
+            {{"vocab", synthetic_vocab()}, {"num_classes", 2}, {"d_model", 30}, {"n_heads", 4}});
+      }),
+      HasSubstr("d_model (30) must be divisible by n_heads (4)"));
+  EXPECT_THAT(error_of([] {
+                registry().create_model("text_transformer", {{"vocab", synthetic_vocab()}});
+              }),
+              HasSubstr("'num_classes' is required"));
+  EXPECT_THAT(error_of([] {
+                text_model(0, {{"pad_id", 40}});
+              }),
+              HasSubstr("pad_id = 40, expected -1 or an id below the vocabulary size 30"));
+  EXPECT_THAT(error_of([] { text_model(0, {{"activation", "tanh"}}); }), HasSubstr("activation"));
+  // Inputs longer than max_len are refused with a message.
+  auto m = text_model(0, {{"max_len", 8}});
+  attrib::Batch b = synthetic_batch(2, 1, 12);
+  EXPECT_THAT(error_of([&] { logits_of(*m, b); }), HasSubstr("max_len"));
+}
+
+TEST(TextTransformer, ReluVariantAndDefaults) {
+  json p = text_params(0);
+  p.erase("class_names");
+  p["activation"] = "relu";
+  p["n_layers"] = 1;
+  p["d_model"] = 16;
+  auto m = registry().create_model("text_transformer", p, "p");
+  EXPECT_TRUE(m->info().class_names.empty());
+  EXPECT_EQ(m->info().num_classes, 2);
+  EXPECT_EQ(m->info().capabilities, kTextCaps) << m->info().capability_notes.dump();
+  EXPECT_EQ(m->info().metadata.at("activation"), "relu");
+  EXPECT_EQ(m->layers().size(), 4u);
+}
+
+// ---- torchscript plugin and TorchScriptModel checks ---------------------------------------------
+
+TEST(TorchScriptPlugin, MissingFileNamesThePath) {
+  const std::string path = tmp_path("does_not_exist.pt");
+  EXPECT_THAT(error_of([&] {
+                registry().create_model("torchscript", {{"path", path}});
+              }),
+              HasSubstr(path));
+  const std::string junk = tmp_path("junk.pt");
+  std::ofstream(junk) << "not a zip archive";
+  const std::string msg = error_of([&] {
+    registry().create_model("torchscript", {{"path", junk}});
+  });
+  EXPECT_THAT(msg, HasSubstr(junk));
+  EXPECT_THAT(msg, HasSubstr("not a loadable TorchScript archive"));
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_THAT(error_of([] { registry().create_model("torchscript", json::object()); }),
+              HasSubstr("path"));
+}
+
+TEST(TorchScriptPlugin, DeviceParameter) {
+  auto m = text_model(0);
+  const std::string path = tmp_path("device.pt");
+  m->save(path);
+  EXPECT_THAT(error_of([&] {
+                registry().create_model("torchscript", {{"path", path}, {"device", "gpu0"}});
+              }),
+              HasSubstr("device 'gpu0' is not a device name"));
+  if (!at::hasCUDA()) {
+    EXPECT_THAT(error_of([&] {
+                  registry().create_model("torchscript", {{"path", path}, {"device", "cuda"}});
+                }),
+                HasSubstr("no CUDA device"));
+    EXPECT_THAT(error_of([&] {
+                  text_model(0, {{"device", "cuda:0"}});
+                }),
+                HasSubstr("no CUDA device"));
+  }
+  auto cpu = registry().create_model("torchscript", {{"path", path}, {"device", "cpu"}});
+  EXPECT_EQ(cpu->device(), at::Device(at::kCPU));
+}
+
+TEST(TorchScriptModel, ModuleWithoutTrainingFlag) {
+  torch::jit::Module m("NoTrainingFlag");
+  m.register_parameter("w", at::randn({2, 3}), false);
+  m.define(R"TS(
+def forward(self, x: Tensor) -> Tensor:
+    return torch.matmul(x, self.w.t())
+)TS");
+  attrib::TorchScriptModel model(m, "no_flag");
+  EXPECT_TRUE(model.has(ATTRIB_CAP_FORWARD | ATTRIB_CAP_TRAINABLE));
+  attrib::Batch train;
+  train.modality = attrib::Modality::kDense;
+  train.inputs = at::randn({16, 3}, at::make_generator<at::CPUGeneratorImpl>(1));
+  train.labels = (train.inputs.select(1, 0) > 0).to(at::kLong);
+  for (int i = 0; i < 16; ++i) train.ids.push_back(std::to_string(i));
+  attrib::TrainReport r = model.train(train, train, quick_options(0, 3));
+  EXPECT_EQ(model.info().num_classes, 2);
+  EXPECT_GE(r.epochs_run, 1);
+}
+
+TEST(TorchScriptModel, WrongLogitShapeIsAnError) {
+  torch::jit::Module m("BadShape");
+  m.register_attribute("training", c10::BoolType::get(), false);
+  m.define(R"TS(
+def forward(self, x: Tensor) -> Tensor:
+    return x.sum(1)
+
+def metadata(self) -> str:
+    return '{"input_shape": [4]}'
+)TS");
+  EXPECT_EQ(error_of([&] { attrib::TorchScriptModel model(m, "bad.pt"); }),
+            "torchscript model 'bad.pt': forward returned shape [3] Float, expected [B, C] float "
+            "logits with B = 3");
+}
+
+TEST(TorchScriptModel, DenseWithInputShapeIsChecked) {
+  torch::jit::Module m("Dense");
+  m.register_attribute("training", c10::BoolType::get(), false);
+  m.register_parameter("w", at::randn({3, 4}), false);
+  m.define(R"TS(
+def forward(self, x: Tensor) -> Tensor:
+    return torch.tanh(torch.matmul(x, self.w.t()))
+
+def metadata(self) -> str:
+    return '{"input_shape": [4], "class_names": ["a", "b", "c"], "input_kind": "tabular"}'
+)TS");
+  attrib::TorchScriptModel model(m, "dense");
+  EXPECT_EQ(model.info().modality, attrib::Modality::kDense);
+  EXPECT_EQ(model.info().num_classes, 3);
+  EXPECT_EQ(model.info().input_shape, (std::vector<int64_t>{4}));
+  EXPECT_EQ(model.info().capabilities, ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT |
+                                           ATTRIB_CAP_LAYERS | ATTRIB_CAP_TRAINABLE)
+      << model.info().capability_notes.dump();
+  ASSERT_EQ(model.layers().size(), 1u);
+  EXPECT_EQ(model.layers()[0].name, "<root>");
+  EXPECT_THAT(error_of([&] {
+                model.embed(at::zeros({1, 2}, at::kLong));
+              }),
+              HasSubstr("embeddings"));
+}
+
+TEST(TorchScriptModel, FailedChecksWithdrawCapabilitiesAndSayWhy) {
+  // embed/forward_from_embeddings disagree with forward; attention ignores the mask; forward
+  // couples the examples of a batch.
+  torch::jit::Module m("Broken");
+  m.register_attribute("training", c10::BoolType::get(), false);
+  m.register_parameter("w", at::randn({10, 6}), false);
+  m.register_parameter("c", at::randn({2, 6}), false);
+  m.define(R"TS(
+def embed(self, input_ids: Tensor) -> Tensor:
+    return torch.embedding(self.w, input_ids)
+
+def forward_from_embeddings(self, e: Tensor, attention_mask: Tensor) -> Tensor:
+    m = attention_mask.unsqueeze(-1).to(e.dtype)
+    return torch.matmul((e * m).sum(1), self.c.t()) * 2.0
+
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    e = self.embed(input_ids)
+    m = attention_mask.unsqueeze(-1).to(e.dtype)
+    logits = torch.matmul((e * m).sum(1), self.c.t())
+    return logits - logits.mean(0, keepdim=True)
+
+def forward_with_attentions(self, input_ids: Tensor,
+                            attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    B = input_ids.size(0)
+    T = input_ids.size(1)
+    a = torch.ones([B, 1, T, T]) / T
+    return self.forward(input_ids, attention_mask), [a]
+
+def metadata(self) -> str:
+    return '{"vocab_size": 10, "num_classes": 2, "capabilities": ["forward", "label_attention"]}'
+)TS");
+  attrib::TorchScriptModel model(m, "broken");
+  const auto& info = model.info();
+  EXPECT_EQ(info.modality, attrib::Modality::kText);
+  EXPECT_EQ(info.capabilities, ATTRIB_CAP_FORWARD | ATTRIB_CAP_LAYERS | ATTRIB_CAP_TRAINABLE)
+      << info.capability_notes.dump();
+  const json& notes = info.capability_notes;
+  ASSERT_TRUE(notes.contains("embeddings")) << notes.dump();
+  EXPECT_THAT(notes["embeddings"].get<std::string>(),
+              HasSubstr("forward_from_embeddings(embed(ids)) differs from forward(ids)"));
+  ASSERT_TRUE(notes.contains("attentions")) << notes.dump();
+  ASSERT_TRUE(notes.contains("forward")) << notes.dump();
+  EXPECT_THAT(notes["forward"].get<std::string>(), HasSubstr("batch independence"));
+  ASSERT_TRUE(notes.contains("label_attention")) << notes.dump();
+  EXPECT_THAT(notes["label_attention"].get<std::string>(), HasSubstr("declared"));
+  // The withdrawn methods refuse to run.
+  EXPECT_THAT(error_of([&] {
+                model.embed(at::zeros({1, 2}, at::kLong));
+              }),
+              HasSubstr("embeddings"));
+}
+
+TEST(TorchScriptModel, AttentionRowsMustSumToOneOverUnmaskedKeys) {
+  torch::jit::Module m("MaskIgnored");
+  m.register_attribute("training", c10::BoolType::get(), false);
+  m.register_parameter("w", at::randn({10, 6}), false);
+  m.register_parameter("c", at::randn({2, 6}), false);
+  m.define(R"TS(
+def forward_with_attentions(self, input_ids: Tensor,
+                            attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    e = torch.embedding(self.w, input_ids)
+    a = torch.softmax(torch.matmul(e, e.transpose(1, 2)), -1).unsqueeze(1)
+    h = torch.matmul(a.squeeze(1), e)
+    m = attention_mask.unsqueeze(-1).to(e.dtype)
+    return torch.matmul((h * m).sum(1), self.c.t()), [a]
+
+def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    logits, a = self.forward_with_attentions(input_ids, attention_mask)
+    return logits
+
+def metadata(self) -> str:
+    return '{"vocab_size": 10}'
+)TS");
+  attrib::TorchScriptModel model(m, "mask_ignored");
+  EXPECT_FALSE(model.has(ATTRIB_CAP_ATTENTIONS));
+  ASSERT_TRUE(model.info().capability_notes.contains("attentions"));
+  EXPECT_THAT(model.info().capability_notes["attentions"].get<std::string>(),
+              HasSubstr("rows do not sum to 1 over unmasked keys"));
+}
+
+// ---- Python interop -----------------------------------------------------------------------------
+
+TEST(PythonInterop, PythonLoadsBuiltinModelWithSameLogits) {
+  REQUIRE_PYTHON_TORCH();
+  auto m = text_model(11);
+  const std::string model_path = tmp_path("py_builtin.pt");
+  m->save(model_path);
+  attrib::Batch b = synthetic_batch(6, 11);
+  const std::string in = tmp_path("py_builtin_inputs.json"), out = tmp_path("py_builtin_out.json");
+  {
+    auto to_json = [](const at::Tensor& t) {
+      json rows = json::array();
+      for (int64_t i = 0; i < t.size(0); ++i) {
+        json row = json::array();
+        for (int64_t j = 0; j < t.size(1); ++j) row.push_back(t[i][j].item<int64_t>());
+        rows.push_back(row);
+      }
+      return rows;
+    };
+    std::ofstream(in) << json{{"input_ids", to_json(b.inputs)},
+                              {"attention_mask", to_json(b.attention_mask)}}
+                             .dump();
+  }
+  ASSERT_EQ(run_python("run_logits.py", {model_path, in, out}), 0);
+  json result = json::parse(std::ifstream(out));
+  at::Tensor logits = logits_of(*m, b);
+  ASSERT_EQ(result["logits"].size(), static_cast<size_t>(b.size()));
+  double max_diff = 0;
+  for (int64_t i = 0; i < b.size(); ++i)
+    for (int64_t c = 0; c < 2; ++c)
+      max_diff = std::max(
+          max_diff, std::abs(result["logits"][i][c].get<double>() - logits[i][c].item<double>()));
+  EXPECT_LT(max_diff, 1e-5);
+  EXPECT_EQ(result["metadata"]["vocab"].get<std::vector<std::string>>(), synthetic_vocab());
+  EXPECT_EQ(result["attentions"].size(), 2u);
+}
+
+TEST(PythonInterop, DenseForwardOnlyModel) {
+  REQUIRE_PYTHON_TORCH();
+  const std::string path = tmp_path("py_dense.pt");
+  ASSERT_EQ(run_python("make_dense_mlp.py", {path}), 0);
+  auto m = registry().create_model("torchscript", {{"path", path}}, "models[0].params");
+  const auto& info = m->info();
+  EXPECT_EQ(info.modality, attrib::Modality::kDense);
+  EXPECT_TRUE(m->has(ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT));
+  EXPECT_FALSE(m->has(ATTRIB_CAP_EMBEDDINGS));
+  EXPECT_FALSE(m->has(ATTRIB_CAP_ATTENTIONS));
+  EXPECT_FALSE(m->has(ATTRIB_CAP_LABEL_ATTENTION));
+  EXPECT_EQ(info.capabilities, ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT | ATTRIB_CAP_LAYERS |
+                                   ATTRIB_CAP_TRAINABLE);
+  // No metadata and no input_shape: the number of classes comes with the first forward.
+  EXPECT_EQ(info.num_classes, 0);
+  json expected = json::parse(std::ifstream(path + ".json"));
+  at::Tensor x = at::tensor({0.0f, 1.0f, 2.0f, 3.0f, -1.0f, 0.5f, 0.25f, 2.0f}).view({2, 4});
+  at::Tensor logits = m->forward(x.requires_grad_(true), at::Tensor());
+  EXPECT_EQ(m->info().num_classes, 3);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t c = 0; c < 3; ++c)
+      EXPECT_NEAR(logits[i][c].item<double>(), expected["logits"][i][c].get<double>(), 1e-5);
+  at::Tensor g = torch::autograd::grad({logits.select(1, 0).sum()}, {x})[0];
+  EXPECT_GT(g.abs().sum().item<double>(), 0.0);
+  // Leaf submodules with parameters, in definition order.
+  auto layers = m->layers();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].name, "0");
+  EXPECT_EQ(layers[1].name, "2");
+  EXPECT_EQ(layers[0].parameters[0].first, "0.weight");
+}
+
+TEST(PythonInterop, TextContractModelCapabilitiesDetected) {
+  REQUIRE_PYTHON_TORCH();
+  const std::string path = tmp_path("py_text.pt");
+  ASSERT_EQ(run_python("make_text_contract.py", {path}), 0);
+  auto m = registry().create_model("torchscript", {{"path", path}}, "models[0].params");
+  const auto& info = m->info();
+  EXPECT_EQ(info.modality, attrib::Modality::kText);
+  EXPECT_EQ(info.capabilities, ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT |
+                                   ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_ATTENTIONS |
+                                   ATTRIB_CAP_LAYERS | ATTRIB_CAP_TRAINABLE)
+      << info.capability_notes.dump();
+  EXPECT_TRUE(info.capability_notes.empty()) << info.capability_notes.dump();
+  EXPECT_EQ(info.num_classes, 3);
+  EXPECT_EQ(info.vocab.size(), 12u);
+  EXPECT_EQ(info.class_names.size(), 3u);
+  EXPECT_EQ(info.pad_id, 0);
+  EXPECT_EQ(info.mask_id, 2);
+  std::vector<std::string> names;
+  for (const auto& l : m->layers()) names.push_back(l.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"emb", "q", "k", "v", "out"}));
+  // Not exported: forward_from_embeddings_with_attentions, label_attention.
+  at::Tensor ids = at::tensor({3, 4, 5, 0}, at::kLong).view({1, 4});
+  at::Tensor mask = at::tensor({1, 1, 1, 0}, at::kLong).view({1, 4});
+  EXPECT_THAT(error_of([&] { m->forward_from_embeddings_with_attentions(m->embed(ids), mask); }),
+              HasSubstr("forward_from_embeddings_with_attentions"));
+  auto att = m->forward_with_attentions(ids, mask);
+  ASSERT_EQ(att.attentions.size(), 1u);
+  EXPECT_EQ(att.attentions[0].sizes(), (std::vector<int64_t>{1, 1, 4, 4}));
+
+  // The broken variant loses the embeddings capability (and so input gradients), with a reason.
+  const std::string broken = tmp_path("py_text_broken.pt");
+  ASSERT_EQ(run_python("make_text_contract.py", {broken, "--broken"}), 0);
+  auto b = registry().create_model("torchscript", {{"path", broken}}, "models[0].params");
+  EXPECT_FALSE(b->has(ATTRIB_CAP_EMBEDDINGS));
+  EXPECT_FALSE(b->has(ATTRIB_CAP_INPUT_GRADIENT));
+  EXPECT_TRUE(b->has(ATTRIB_CAP_ATTENTIONS));
+  ASSERT_TRUE(b->info().capability_notes.contains("embeddings"));
+  EXPECT_THAT(b->info().capability_notes["embeddings"].get<std::string>(),
+              HasSubstr("differs from forward(ids): max |diff| 0.5"));
+}
+
+TEST(PythonInterop, TorchscriptPluginTrainsAPythonModel) {
+  REQUIRE_PYTHON_TORCH();
+  const std::string path = tmp_path("py_text_train.pt");
+  ASSERT_EQ(run_python("make_text_contract.py", {path}), 0);
+  auto m = registry().create_model("torchscript", {{"path", path}}, "models[0].params");
+  // 12-token vocabulary: restrict the synthetic ids to it.
+  attrib::Batch train = synthetic_batch(64, 1), val = synthetic_batch(16, 2);
+  train.inputs = train.inputs.remainder(12);
+  val.inputs = val.inputs.remainder(12);
+  train.labels = train.labels.remainder(3);
+  val.labels = val.labels.remainder(3);
+  auto before = all_params(*m)[0].clone();
+  attrib::TrainReport r = m->train(train, val, quick_options(0, 2));
+  EXPECT_GE(r.epochs_run, 1);
+  EXPECT_FALSE(at::equal(before, all_params(*m)[0]));
+  m->save(tmp_path("py_text_trained.pt"));
+  auto reloaded =
+      registry().create_model("torchscript", {{"path", tmp_path("py_text_trained.pt")}}, "p");
+  EXPECT_TRUE(at::equal(logits_of(*reloaded, val), logits_of(*m, val)));
+}
