@@ -647,13 +647,26 @@ at::Tensor on(const at::Tensor& t, const at::Device& d) {
 }
 }  // namespace
 
+namespace {
+// Text inputs: ids [B, T] (or embeddings [B, T, d]) with a mask [B, T].
+void check_mask(const std::string& model, const char* method, const at::Tensor& lead,
+                const at::Tensor& mask) {
+  ATTRIB_CHECK(lead.defined() && lead.dim() >= 2, "torchscript model '", model, "': ", method,
+               ": expected inputs [B, T", lead.defined() && lead.dim() >= 3 ? ", d" : "",
+               "], got shape ", shape_str(lead));
+  ATTRIB_CHECK(mask.defined() && mask.dim() == 2 && mask.size(0) == lead.size(0) &&
+                   mask.size(1) == lead.size(1),
+               "torchscript model '", model, "': ", method, ": expected attention_mask [",
+               lead.size(0), ", ", lead.size(1), "], got ", shape_str(mask));
+}
+}  // namespace
+
 at::Tensor TorchScriptModel::forward(const at::Tensor& inputs, const at::Tensor& attention_mask) {
   ATTRIB_CHECK(inputs.defined() && inputs.dim() >= 1, "torchscript model '", info_.name,
                "': forward: expected inputs [B, ...], got an undefined or 0-d tensor");
   std::vector<c10::IValue> args{on(inputs, device_)};
   if (info_.modality == Modality::kText) {
-    ATTRIB_CHECK(attention_mask.defined(), "torchscript model '", info_.name,
-                 "': forward of a text model needs an attention mask [B, T]");
+    check_mask(info_.name, "forward", inputs, attention_mask);
     args.emplace_back(on(attention_mask, device_));
   }
   at::Tensor out = call("forward", std::move(args));
@@ -680,6 +693,7 @@ at::Tensor TorchScriptModel::forward_from_embeddings(const at::Tensor& embedding
                                                      const at::Tensor& attention_mask) {
   if (!has(ATTRIB_CAP_EMBEDDINGS))
     return ModelAdapter::forward_from_embeddings(embeddings, attention_mask);
+  check_mask(info_.name, "forward_from_embeddings", embeddings, attention_mask);
   return call("forward_from_embeddings", {on(embeddings, device_), on(attention_mask, device_)});
 }
 
@@ -701,6 +715,7 @@ AttentionOutput TorchScriptModel::forward_with_attentions(const at::Tensor& inpu
                                                           const at::Tensor& attention_mask) {
   if (!has(ATTRIB_CAP_ATTENTIONS))
     return ModelAdapter::forward_with_attentions(input_ids, attention_mask);
+  check_mask(info_.name, "forward_with_attentions", input_ids, attention_mask);
   return to_attention_output(invoke(module_, info_.name, "forward_with_attentions",
                                     {on(input_ids, device_), on(attention_mask, device_)}),
                              info_.name, "forward_with_attentions");
@@ -710,6 +725,7 @@ AttentionOutput TorchScriptModel::forward_from_embeddings_with_attentions(
     const at::Tensor& embeddings, const at::Tensor& attention_mask) {
   if (!has(ATTRIB_CAP_ATTENTIONS))
     return ModelAdapter::forward_from_embeddings_with_attentions(embeddings, attention_mask);
+  check_mask(info_.name, "forward_from_embeddings_with_attentions", embeddings, attention_mask);
   return to_attention_output(invoke(module_, info_.name, "forward_from_embeddings_with_attentions",
                                     {on(embeddings, device_), on(attention_mask, device_)}),
                              info_.name, "forward_from_embeddings_with_attentions");
@@ -719,6 +735,7 @@ LabelAttentionOutput TorchScriptModel::label_attention(const at::Tensor& input_i
                                                        const at::Tensor& attention_mask) {
   if (!has(ATTRIB_CAP_LABEL_ATTENTION))
     return ModelAdapter::label_attention(input_ids, attention_mask);
+  check_mask(info_.name, "label_attention", input_ids, attention_mask);
   c10::IValue out = invoke(module_, info_.name, "label_attention",
                            {on(input_ids, device_), on(attention_mask, device_)});
   if (!out.isTuple() || out.toTupleRef().elements().size() != 2 ||

@@ -76,7 +76,7 @@ def _layer(self, x: Tensor, key_mask: Tensor, wq: Tensor, bq: Tensor, wk: Tensor
 
 def embed(self, input_ids: Tensor) -> Tensor:
     T = input_ids.size(1)
-    assert T <= self.max_len, "input longer than the model's max_len"
+    assert T <= self.max_len, "input has " + str(T) + " tokens, expected at most max_len = " + str(self.max_len)
     return torch.embedding(self.tok_emb, input_ids) + self.pos_emb[:T].unsqueeze(0)
 
 def forward_from_embeddings_with_attentions(self, embeddings: Tensor,

@@ -370,7 +370,10 @@ TEST(TextTransformer, ParameterErrors) {
   // Inputs longer than max_len are refused with a message.
   auto m = text_model(0, {{"max_len", 8}});
   attrib::Batch b = synthetic_batch(2, 1, 12);
-  EXPECT_THAT(error_of([&] { logits_of(*m, b); }), HasSubstr("max_len"));
+  EXPECT_THAT(error_of([&] { logits_of(*m, b); }),
+              HasSubstr("input has 12 tokens, expected at most max_len = 8"));
+  EXPECT_THAT(error_of([&] { m->forward(b.inputs, b.attention_mask.narrow(1, 0, 4)); }),
+              HasSubstr("forward: expected attention_mask [2, 12], got [2, 4]"));
 }
 
 TEST(TextTransformer, ReluVariantAndDefaults) {
