@@ -15,6 +15,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "config.h"
+#include "data_command.h"
 #include "dataset.h"
 #include "embedded.h"
 #include "metric.h"
@@ -49,6 +50,7 @@ commands:
   explain            explain one input with one method and print the attributions as JSON
   plugins            list the loaded plugins (methods, models) and plugin load errors
   metrics            list the metrics with their parameters
+  data SPEC          load a dataset and print per-split statistics (attrib data --help)
 
 common options:
   --plugin-dir DIR   search DIR for plugins first (repeatable); then $ATTRIB_PLUGIN_PATH
@@ -352,7 +354,7 @@ json tensor_to_json(const at::Tensor& t) {
 }
 
 at::Tensor json_to_tensor(const json& v, const std::string& where) {
-  if (v.is_number()) return at::tensor(v.get<double>(), at::kFloat);
+  if (v.is_number()) return at::scalar_tensor(v.get<double>(), at::kFloat);
   if (!v.is_array() || v.empty())
     throw InputError(where + ": expected a number or a non-empty array, got " +
                      attrib::describe_json(v));
@@ -518,6 +520,8 @@ int main(int argc, char** argv) {
     if (command == "metrics") return cmd_metrics(args);
     if (command == "run") return cmd_run(args, argv_copy);
     if (command == "explain") return cmd_explain(args);
+    if (command == "data")
+      return attrib_data_command(std::vector<std::string>(all.begin() + 1, all.end()));
     std::cerr << "attrib: unknown command '" << command << "'\n" << kMainHelp;
     return kUsage;
   } catch (const UsageError& e) {

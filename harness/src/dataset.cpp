@@ -9,6 +9,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
+#include "dataset_readers.h"
 
 namespace attrib {
 
@@ -233,18 +234,29 @@ std::string hash_dataset(const Dataset& d) {
 
 json dataset_params_schema(const std::string& spec) {
   if (spec == "synthetic:planted_text") return json::parse(kPlantedSchema);
-  throw Error("unknown dataset spec '" + spec + "' (available: synthetic:planted_text)");
+  if (is_reader_spec(spec)) return reader_params_schema(spec);
+  throw Error("unknown dataset spec '" + spec +
+              "' (available: synthetic:planted_text, hatexplain:DIR, eraser:DIR, jsonl:FILE)");
 }
 
-Dataset load_dataset(const std::string& name, const std::string& spec, const json& params,
-                     uint64_t /*seed*/) {
+Dataset load_dataset_reported(const std::string& name, const std::string& spec, const json& params,
+                              uint64_t /*seed*/, json* report) {
   const json resolved = resolve_params(dataset_params_schema(spec), params, name + ".params");
   Dataset d;
-  if (spec == "synthetic:planted_text") d = planted_text(name, resolved);
+  if (report) *report = json::object();
+  if (spec == "synthetic:planted_text")
+    d = planted_text(name, resolved);
+  else
+    d = read_text_dataset(name, spec, resolved, report);
   d.spec = spec;
   d.params = resolved;
   d.hash = hash_dataset(d);
   return d;
+}
+
+Dataset load_dataset(const std::string& name, const std::string& spec, const json& params,
+                     uint64_t seed) {
+  return load_dataset_reported(name, spec, params, seed, nullptr);
 }
 
 }  // namespace attrib

@@ -1,7 +1,9 @@
 #include "metric.h"
 
 #include "attrib/error.h"
+#include "complexity/complexity.h"
 #include "faithfulness/faithfulness.h"
+#include "plausibility/plausibility.h"
 
 namespace attrib {
 
@@ -9,6 +11,8 @@ const std::vector<MetricSpec>& metric_catalogue() {
   static const std::vector<MetricSpec> catalogue = [] {
     std::vector<MetricSpec> all;
     for (auto& m : faithfulness_metrics()) all.push_back(std::move(m));
+    for (auto& m : plausibility_metrics()) all.push_back(std::move(m));
+    for (auto& m : complexity_metrics()) all.push_back(std::move(m));
     return all;
   }();
   return catalogue;

@@ -172,3 +172,44 @@ TEST(Cli, RunWritesLeaderboardAndIsReproducible) {
 }
 
 }  // namespace
+
+namespace {
+
+bool python_has_torch() {
+  return std::system("'" ATTRIB_PYTHON "' -c 'import torch' >/dev/null 2>&1") == 0;
+}
+
+TEST(Cli, ExplainPythonForwardOnlyModelIsComplete) {
+  if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
+  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "cli";
+  fs::create_directories(dir);
+  const fs::path pt = dir / "dense_mlp.pt";
+  const std::string make = "'" ATTRIB_PYTHON "' '" ATTRIB_SOURCE_DIR
+                           "/tests/python/make_dense_mlp.py' '" +
+                           pt.string() + "'";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  const std::string model = "--model 'torchscript:" + pt.string() + "'";
+  Result r = attrib("explain " + model +
+                        " --method integrated_gradients --input '[0, 1, 2, 3]' --target 1 --json",
+                    "explain_ig");
+  ASSERT_EQ(r.code, 0) << r.err;
+  json ig = json::parse(r.out);
+  Result z = attrib("explain " + model + " --method saliency --input '[0, 0, 0, 0]' --target 1",
+                    "explain_zero");
+  ASSERT_EQ(z.code, 0) << z.err;
+  const double fx = json::parse(r.out)["logits"][0][1];
+  const double f0 = json::parse(z.out)["logits"][0][1];
+  const double sum = ig["sum"][0];
+  const double delta = ig["extras"]["convergence_delta"][0];
+  // The reported delta is exactly sum - (f(x) - f(baseline)), and it is small for a smooth MLP.
+  EXPECT_NEAR(sum - (fx - f0), delta, 1e-5);
+  EXPECT_LT(std::fabs(delta), 1e-3 * std::max(1.0, std::fabs(fx - f0)));
+  EXPECT_EQ(ig["attributions"][0].size(), 4u);
+
+  // A method needing a capability the model lacks is refused before any computation.
+  Result bad = attrib("explain " + model + " --method integrated_gradients --text 'a b'", "bad");
+  EXPECT_EQ(bad.code, 3);
+  EXPECT_NE(bad.err.find("takes dense inputs"), std::string::npos) << bad.err;
+}
+
+}  // namespace

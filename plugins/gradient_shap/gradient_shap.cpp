@@ -1,0 +1,130 @@
+// GradientSHAP / expected gradients (METHODS.md §1.5): the average over S samples of
+// (x - b_s) ⊙ ∇f_y(b_s + α_s (x - b_s) + ε_s). α_s, the baseline draws and the noise come from
+// each example's own streams (drawn on the CPU), so results do not depend on the batch.
+#include <torch/script.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "attrib/error.h"
+#include "attrib/input_space.h"
+#include "attrib/plugin.h"
+#include "attrib/random.h"
+
+namespace {
+
+constexpr const char* kMetadata = R"json({
+  "description": "GradientSHAP: phi = (1/S) sum_s (x - b_s) * grad f_y(b_s + alpha_s (x - b_s) + eps_s), alpha_s ~ U(0, 1), eps_s ~ N(0, stdevs^2), b_s from the baseline distribution. Completeness holds in expectation only. Text is attributed in embedding space ([B, T, d]); noise goes to the real tokens' embeddings.",
+  "citation": "Lundberg & Lee (2017). A Unified Approach to Interpreting Model Predictions. NeurIPS. arXiv:1705.07874. Erion, Janizek, Sturmfels, Lundberg & Lee (2021). Improving performance of deep learning models with axiomatic attribution priors and expected gradients. Nature Machine Intelligence. arXiv:1906.10670",
+  "params": {
+    "n_samples": {"type": "integer", "default": 20, "minimum": 1, "description": "Number of samples S."},
+    "stdevs": {"type": "number", "default": 0.0, "minimum": 0, "description": "Standard deviation of the Gaussian noise added to each sampled point (absolute units)."},
+    "baseline": {"type": "string", "default": "zero", "enum": ["zero", "uniform", "gaussian", "pad", "mask", "unk"], "description": "Baseline distribution: zero vector; uniform U(0, 1) or gaussian N(0, 1) i.i.d. per element and sample (dense only); or for text that special token's embedding at every word position (special tokens and padding keep their own)."}
+  },
+  "cost": {"forward_rows": "n_samples", "backward_rows": "n_samples"},
+  "extras": []
+})json";
+
+// Streams of example_generator(seed, id, k).
+constexpr uint64_t kAlphaStream = 1, kBaselineStream = 2, kNoiseStream = 3;
+
+class GradientShap : public attrib::AttributionMethod {
+ public:
+  explicit GradientShap(const nlohmann::json& params)
+      : n_samples_(params.at("n_samples").get<int64_t>()),
+        stdevs_(params.at("stdevs").get<double>()),
+        baseline_(params.at("baseline").get<std::string>()) {}
+
+  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
+                              const at::Tensor& targets,
+                              const attrib::ExplainContext& ctx) override {
+    return attrib::explain_in_groups(batch, targets, ctx.max_rows,
+                                     [&](const attrib::Batch& b, const at::Tensor& t) {
+                                       return explain_group(model, b, t, ctx);
+                                     });
+  }
+
+ private:
+  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext& ctx) const {
+    attrib::InputSpace space(model, batch);
+    const bool random_baseline = baseline_ == "uniform" || baseline_ == "gaussian";
+    ATTRIB_CHECK(!random_baseline || !space.is_embedding(), "gradient_shap baseline \"", baseline_,
+                 "\": expected a dense batch, got a text batch (use zero, pad, mask or unk)");
+    const at::Tensor& x = space.x();
+    const int64_t b = space.batch_size(), s = n_samples_;
+    const int64_t per = attrib::blocks_per_chunk(ctx.max_rows, b);
+    std::vector<int64_t> shape = x.sizes().vec();  // [S, B, ...]
+    shape.insert(shape.begin(), s);
+
+    // Draws per example on the CPU, in float64: alpha [S, B], baselines and noise [S, B, ...].
+    const at::Tensor xc = x.detach().cpu().to(at::kDouble);
+    const at::Tensor real = space.is_embedding() ? batch.attention_mask.cpu().ne(0) : at::Tensor();
+    at::Tensor alpha = at::empty({s, b}, at::kDouble);
+    at::Tensor base =
+        random_baseline
+            ? at::empty(shape, at::kDouble)
+            : space.baseline(baseline_).cpu().to(at::kDouble).unsqueeze(0).expand(shape);
+    at::Tensor noise = at::zeros(shape, at::kDouble);
+    for (int64_t i = 0; i < b; ++i) {
+      const std::string& id = batch.ids[i];
+      at::Generator ga = attrib::example_generator(ctx.seed, id, kAlphaStream);
+      alpha.select(1, i).copy_(at::rand({s}, ga, at::kDouble));
+      std::vector<int64_t> one = xc[i].sizes().vec();
+      one.insert(one.begin(), s);
+      if (random_baseline) {
+        at::Generator gb = attrib::example_generator(ctx.seed, id, kBaselineStream);
+        base.select(1, i).copy_(baseline_ == "uniform" ? at::rand(one, gb, at::kDouble)
+                                                       : at::randn(one, gb, at::kDouble));
+      }
+      if (stdevs_ > 0) {
+        at::Generator gn = attrib::example_generator(ctx.seed, id, kNoiseStream);
+        if (space.is_embedding()) {
+          one[1] = real[i].sum().item<int64_t>();  // [S, n_real, d]
+          noise.select(1, i).index_put_({at::indexing::Slice(), real[i]},
+                                        at::randn(one, gn, at::kDouble) * stdevs_);
+        } else {
+          noise.select(1, i).copy_(at::randn(one, gn, at::kDouble) * stdevs_);
+        }
+      }
+    }
+    std::vector<int64_t> alpha_shape(x.dim() + 1, 1);
+    alpha_shape[0] = s;
+    alpha_shape[1] = b;
+    const at::Tensor diff = xc.unsqueeze(0) - base;  // [S, B, ...]
+    const at::Tensor points = (base + alpha.view(alpha_shape) * diff + noise).to(x.scalar_type());
+
+    at::Tensor acc = at::zeros(x.sizes(), xc.options());
+    std::vector<int64_t> rows_shape = shape;
+    for (int64_t s0 = 0; s0 < s; s0 += per) {
+      const int64_t r = std::min(per, s - s0);
+      rows_shape[0] = r;
+      const at::Tensor rows = points.slice(0, s0, s0 + r).flatten(0, 1).to(x.device());
+      const at::Tensor g = space.gradient(rows, targets).cpu().to(at::kDouble).reshape(rows_shape);
+      acc += (g * diff.slice(0, s0, s0 + r)).sum(0);
+    }
+
+    attrib::Explanation e;
+    e.attributions = (acc / static_cast<double>(s)).to(x.device());
+    e.forward_rows = e.backward_rows = s * b;
+    e.info = {{"n_samples", n_samples_},
+              {"stdevs", stdevs_},
+              {"baseline", baseline_},
+              {"streams", "alpha: (seed, id, 1); baselines: (seed, id, 2); noise: (seed, id, 3)"},
+              {"multiply_by_inputs", true},
+              {"space", space.is_embedding() ? "embeddings" : "input"},
+              {"output", "logit"},
+              {"accumulation", "float64"}};
+    return e;
+  }
+
+  int64_t n_samples_;
+  double stdevs_;
+  std::string baseline_;
+};
+
+}  // namespace
+
+ATTRIB_METHOD_PLUGIN(GradientShap, "gradient_shap", "1.0.0", ATTRIB_CAP_INPUT_GRADIENT, kMetadata)

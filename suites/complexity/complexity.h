@@ -1,0 +1,9 @@
+#pragma once
+#include <vector>
+
+#include "metric.h"
+
+namespace attrib {
+/// The complexity suite's metrics: sparseness (Gini), complexity (entropy) (METRICS.md §5).
+std::vector<MetricSpec> complexity_metrics();
+}  // namespace attrib

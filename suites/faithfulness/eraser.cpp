@@ -1,0 +1,158 @@
+// ERASER comprehensiveness and sufficiency with AOPC over bins (DeYoung et al. 2020):
+// METRICS.md §1.3.
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "attrib/error.h"
+#include "attrib/params.h"
+#include "faithfulness/faithfulness.h"
+#include "faithfulness/perturb.h"
+
+namespace attrib {
+namespace {
+
+using nlohmann::json;
+
+const char* kEraserSchema = R"JSON({
+  "target": {"type": "string", "default": "predicted", "enum": ["predicted", "gold", "explained"],
+             "description": "class whose score is tracked: the model's prediction on the unperturbed input (ERASER), the gold label, or the class the explanation explains"},
+  "output": {"type": "string", "default": "probability", "enum": ["probability", "logit", "log_probability"]},
+  "substrate": {"type": "string", "default": "auto",
+                "enum": ["auto", "unk", "mask", "pad", "delete", "zero", "mean"],
+                "description": "replacement of removed features; auto = unk for text, zero for dense. Text: replace by a special token or delete (positions shift); dense: zero or the example's mean"},
+  "bins": {"type": "array", "default": [0.01, 0.05, 0.1, 0.2, 0.5],
+           "description": "fractions of the n features forming the rationales r_k (top k of the ranking); the score is the mean over bins (AOPC)"},
+  "rounding": {"type": "string", "default": "ceil", "enum": ["ceil", "floor", "round"],
+               "description": "k = rounding(fraction * n), clamped to n; ceil keeps every bin non-empty so the mean runs over exactly |B| bins (ERASER); a bin with k = 0 (floor/round) is skipped, as in ferret"},
+  "skip_duplicates": {"type": "boolean", "default": false,
+                      "description": "skip a bin whose k equals the previous bin's (ferret); false averages over every bin (ERASER)"},
+  "rank_by": {"type": "string", "default": "signed", "enum": ["signed", "abs"]},
+  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
+                "description": "order of tied scores: seeded random per example, or by position"}
+})JSON";
+
+class EraserMetric : public Metric {
+ public:
+  EraserMetric(bool sufficiency, json params) : suff_(sufficiency), p_(std::move(params)) {
+    for (const auto& f : p_["bins"]) {
+      ATTRIB_CHECK(f.is_number() && f.get<double>() > 0 && f.get<double>() <= 1, "metric ", name(),
+                   ": every bin must be a fraction in (0, 1], got ", f.dump());
+    }
+    ATTRIB_CHECK(!p_["bins"].empty(), "metric ", name(), ": bins must not be empty");
+  }
+
+  json info() const override {
+    json i = p_;
+    i["definition"] = suff_ ? "mean over bins of f(x) - f(x keeping only the top-k features)"
+                            : "mean over bins of f(x) - f(x with the top-k features removed)";
+    i["k"] = "k = " + p_["rounding"].get<std::string>() +
+             "(fraction * n), clamped to n; bins with k = 0 are skipped";
+    i["order"] = "most relevant first";
+    i["kept_order"] = "kept features stay in their original order";
+    i["empty_rationale_term"] = "none";
+    i["no_features"] = "NaN";
+    if (!resolved_substrate_.empty()) i["substrate"] = resolved_substrate_;
+    return i;
+  }
+
+  std::vector<double> score(const MetricInput& in) override {
+    const Batch& b = in.batch;
+    const bool text = b.modality == Modality::kText;
+    const std::string substrate = perturb::resolve_substrate(p_["substrate"], text, name());
+    resolved_substrate_ = substrate;
+    const int64_t B = b.size();
+    const at::Tensor scores = in.scores.to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor inputs = b.inputs.to(at::kCPU);
+    const std::string rounding = p_["rounding"];
+
+    std::vector<at::Tensor> rows, masks;
+    std::vector<int64_t> owner;
+    std::vector<size_t> n_bins(B, 0);
+    for (int64_t i = 0; i < B; ++i) {
+      const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
+      const std::vector<int64_t> order =
+          perturb::rank(feats, scores[i], b.ids[i], in.seed, p_["rank_by"] == "abs",
+                        p_["tie_break"].get<std::string>());
+      const int64_t n = static_cast<int64_t>(order.size());
+      int64_t prev = -1;
+      for (const auto& f : p_["bins"]) {
+        const int64_t k = bin_size(f.get<double>(), n, rounding);
+        if (k == 0) continue;
+        if (p_["skip_duplicates"].get<bool>() && k == prev) continue;
+        prev = k;
+        // Comprehensiveness removes r_k; sufficiency keeps only r_k (removes the rest).
+        std::vector<int64_t> changed = suff_
+                                           ? std::vector<int64_t>(order.begin() + k, order.end())
+                                           : std::vector<int64_t>(order.begin(), order.begin() + k);
+        auto [x, mask] =
+            perturb::replace(b, inputs, i, changed, substrate, in.model.info(), name());
+        rows.push_back(x);
+        if (mask.defined()) masks.push_back(mask);
+        owner.push_back(i);
+        ++n_bins[i];
+      }
+    }
+
+    at::NoGradGuard no_grad;
+    const at::Tensor base_logits = perturb::forward_rows(in, inputs, b.attention_mask);
+    const at::Tensor cls = perturb::target_classes(in, base_logits, p_["target"], name());
+    const at::Tensor base = output_score(base_logits, cls, p_["output"]).contiguous();
+    const double* bp = base.data_ptr<double>();
+    const std::vector<double> values = perturb::evaluate(in, rows, masks, owner, cls, p_["output"]);
+
+    std::vector<double> out(B, std::nan(""));
+    size_t pos = 0;
+    for (int64_t i = 0; i < B; ++i) {
+      if (n_bins[i] == 0) continue;
+      double s = 0;
+      for (size_t j = 0; j < n_bins[i]; ++j) s += bp[i] - values[pos + j];
+      out[i] = s / static_cast<double>(n_bins[i]);
+      pos += n_bins[i];
+    }
+    return out;
+  }
+
+  static int64_t bin_size(double fraction, int64_t n, const std::string& rounding) {
+    const double v = fraction * static_cast<double>(n);
+    // A tolerance keeps exact products (0.1 * 30) from rounding up through float error.
+    const double eps = 1e-9;
+    double k = rounding == "ceil"    ? std::ceil(v - eps)
+               : rounding == "floor" ? std::floor(v + eps)
+                                     : std::round(v);
+    return std::min<int64_t>(n, std::max<int64_t>(0, static_cast<int64_t>(k)));
+  }
+
+ private:
+  std::string name() const { return suff_ ? "sufficiency" : "comprehensiveness"; }
+
+  bool suff_;
+  json p_;
+  std::string resolved_substrate_;
+};
+
+MetricSpec eraser_spec(bool sufficiency) {
+  MetricSpec s;
+  s.name = sufficiency ? "sufficiency" : "comprehensiveness";
+  s.suite = "faithfulness";
+  s.description = sufficiency
+                      ? "ERASER sufficiency (AOPC over bins): drop of the tracked output when only "
+                        "the top-k features are kept (lower is better)"
+                      : "ERASER comprehensiveness (AOPC over bins): drop of the tracked output "
+                        "when the top-k features are removed (higher is better)";
+  s.citation = "DeYoung et al. 2020, ERASER: A Benchmark to Evaluate Rationalized NLP Models";
+  s.direction = sufficiency ? -1 : +1;
+  s.needs = {"model"};
+  s.params = json::parse(kEraserSchema);
+  s.create = [sufficiency](const json& p) {
+    return std::make_unique<EraserMetric>(sufficiency, p);
+  };
+  return s;
+}
+
+}  // namespace
+
+std::vector<MetricSpec> eraser_metrics() { return {eraser_spec(false), eraser_spec(true)}; }
+
+}  // namespace attrib

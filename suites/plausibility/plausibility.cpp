@@ -1,0 +1,289 @@
+// Plausibility against human rationales (METRICS.md §3): token F1 at top-k (§3.1), ERASER IOU-F1
+// (§3.2), AUPRC as average precision (§3.3) and ROC-AUC (§3.4).
+#include "plausibility/plausibility.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "attrib/error.h"
+#include "attrib/params.h"
+#include "faithfulness/perturb.h"
+
+namespace attrib {
+namespace {
+
+using nlohmann::json;
+
+enum class Kind { kTokenF1, kIouF1, kAuprc, kRocAuc };
+
+const char* kSignParam = R"JSON({
+  "sign": {"type": "string", "default": "signed", "enum": ["signed", "abs", "positive"],
+           "description": "score used: the signed attribution, |a|, or the positive part max(a, 0) (ferret clips to 0)"}
+})JSON";
+
+const char* kTopkParams = R"JSON({
+  "k_mode": {"type": "string", "default": "rationale_length", "enum": ["rationale_length", "fixed"],
+             "description": "k per example: the number of annotated features |s|, or the fixed k"},
+  "k": {"type": "integer", "default": 5, "minimum": 1, "maximum": 1000000,
+        "description": "k when k_mode = fixed (clamped to the number of features)"},
+  "only_pos": {"type": "boolean", "default": false,
+               "description": "select a top-k feature only if its score is > 0 (ferret only_pos)"},
+  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
+                "description": "order of tied scores at the k-th position: seeded random per example, or by position"}
+})JSON";
+
+const char* kIouParams = R"JSON({
+  "threshold": {"type": "number", "default": 0.5, "minimum": 0, "maximum": 1,
+                "description": "a predicted span is a true positive when its best IOU with a gold span is >= threshold (inclusive, as ERASER's code)"}
+})JSON";
+
+std::string kind_name(Kind k) {
+  switch (k) {
+    case Kind::kTokenF1:
+      return "token_f1";
+    case Kind::kIouF1:
+      return "iou_f1";
+    case Kind::kAuprc:
+      return "auprc";
+    default:
+      return "roc_auc";
+  }
+}
+
+// Maximal runs of consecutive selected features (by position in the feature list) as
+// [begin, end) index ranges into that list.
+std::vector<std::pair<int64_t, int64_t>> spans(const std::vector<char>& sel) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const int64_t n = static_cast<int64_t>(sel.size());
+  for (int64_t j = 0; j < n;) {
+    if (!sel[j]) {
+      ++j;
+      continue;
+    }
+    int64_t e = j;
+    while (e < n && sel[e]) ++e;
+    out.emplace_back(j, e);
+    j = e;
+  }
+  return out;
+}
+
+class PlausibilityMetric : public Metric {
+ public:
+  PlausibilityMetric(Kind kind, json params) : kind_(kind), p_(std::move(params)) {}
+
+  json info() const override {
+    json i = p_;
+    i["annotations"] =
+        "feature-level mask from the dataset (annotators and subword mapping as "
+        "the dataset records them); features are positions with word_ids >= 0";
+    i["missing_annotation"] = "NaN (present = false: skipped and counted, never 0)";
+    i["empty_mask"] = "NaN (undefined)";
+    i["averaging"] = "per example (macro over examples)";
+    switch (kind_) {
+      case Kind::kTokenF1:
+        i["definition"] = "F1 of the top-k features against the annotated ones; 0 if P or R is 0";
+        i["empty_prediction"] = "0 (only_pos with no positive score)";
+        i["rank_key"] = "score after sign";
+        break;
+      case Kind::kIouF1:
+        i["definition"] =
+            "per-example F1 of ERASER partial span match: predicted spans = maximal runs of "
+            "adjacent top-k features; TP if max IOU with a gold span >= threshold; P = TP/#pred, "
+            "R = TP/#gold (several predictions may match one gold span)";
+        i["span_rule"] = "maximal runs of consecutive features (in feature order) among the top k";
+        i["rank_key"] = "score after sign";
+        break;
+      case Kind::kAuprc:
+        i["definition"] =
+            "average precision AP = sum_n (R_n - R_{n-1}) P_n over distinct score thresholds "
+            "(sklearn average_precision_score; tied scores enter together), not trapezoidal";
+        i["single_class"] = "no positive: NaN; all positive: 1 (as sklearn)";
+        break;
+      case Kind::kRocAuc:
+        i["definition"] = "Mann-Whitney AUC = P(a_i > a_j) + 0.5 P(a_i = a_j), i in s, j not in s";
+        i["ties"] = "average ranks";
+        i["single_class"] = "NaN";
+        break;
+    }
+    return i;
+  }
+
+  std::vector<double> score(const MetricInput& in) override {
+    const Batch& b = in.batch;
+    const int64_t B = b.size();
+    std::vector<double> out(B, std::nan(""));
+    const Annotations* ann = in.annotations;
+    if (ann == nullptr || !ann->mask.defined()) return out;
+    const at::Tensor scores = in.scores.to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor mask = ann->mask.to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor present =
+        ann->present.defined() ? ann->present.to(at::kCPU, at::kBool).contiguous() : at::Tensor();
+    ATTRIB_CHECK(mask.size(0) == B && mask.size(1) == scores.size(1), "metric ", kind_name(kind_),
+                 ": annotation mask ", mask.sizes(), " does not match the scores ", scores.sizes());
+    const std::string sign = p_["sign"];
+    for (int64_t i = 0; i < B; ++i) {
+      if (present.defined() && !present[i].item<bool>()) continue;
+      const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
+      const double* sp = scores[i].data_ptr<double>();
+      const double* mp = mask[i].data_ptr<double>();
+      std::vector<double> a;
+      std::vector<char> s;
+      for (int64_t f : feats) {
+        double v = sp[f];
+        if (sign == "abs") v = std::fabs(v);
+        if (sign == "positive") v = std::max(v, 0.0);
+        a.push_back(v);
+        s.push_back(mp[f] > 0.5 ? 1 : 0);
+      }
+      const int64_t pos = std::accumulate(s.begin(), s.end(), int64_t{0});
+      if (pos == 0) continue;  // empty mask: undefined
+      switch (kind_) {
+        case Kind::kTokenF1:
+        case Kind::kIouF1:
+          out[i] = topk_score(a, s, pos, b.ids[i], in.seed);
+          break;
+        case Kind::kAuprc:
+          out[i] = average_precision(a, s);
+          break;
+        case Kind::kRocAuc:
+          out[i] = roc_auc(a, s, pos);
+          break;
+      }
+    }
+    return out;
+  }
+
+  static double average_precision(const std::vector<double>& a, const std::vector<char>& s) {
+    const size_t n = a.size();
+    std::vector<size_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return a[x] > a[y]; });
+    const double P = std::accumulate(s.begin(), s.end(), 0.0);
+    double tp = 0, seen = 0, prev_recall = 0, ap = 0;
+    for (size_t j = 0; j < n;) {
+      size_t e = j;
+      while (e < n && a[idx[e]] == a[idx[j]]) {
+        tp += s[idx[e]];
+        seen += 1;
+        ++e;
+      }
+      const double recall = tp / P, precision = tp / seen;
+      ap += (recall - prev_recall) * precision;
+      prev_recall = recall;
+      j = e;
+    }
+    return ap;
+  }
+
+  static double roc_auc(const std::vector<double>& a, const std::vector<char>& s, int64_t pos) {
+    const int64_t n = static_cast<int64_t>(a.size()), neg = n - pos;
+    if (neg == 0) return std::nan("");
+    std::vector<size_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return a[x] < a[y]; });
+    double rank_sum = 0;  // sum of the average ranks (1-based) of the positives
+    for (int64_t j = 0; j < n;) {
+      int64_t e = j;
+      while (e < n && a[idx[e]] == a[idx[j]]) ++e;
+      const double avg = (static_cast<double>(j + 1) + static_cast<double>(e)) / 2;
+      for (int64_t t = j; t < e; ++t)
+        if (s[idx[t]]) rank_sum += avg;
+      j = e;
+    }
+    const double u = rank_sum - static_cast<double>(pos) * (pos + 1) / 2;
+    return u / (static_cast<double>(pos) * static_cast<double>(neg));
+  }
+
+ private:
+  double topk_score(const std::vector<double>& a, const std::vector<char>& s, int64_t pos,
+                    const std::string& id, uint64_t seed) const {
+    const int64_t n = static_cast<int64_t>(a.size());
+    const int64_t k = p_["k_mode"] == "fixed" ? std::min<int64_t>(n, p_["k"].get<int64_t>()) : pos;
+    // Rank positions 0..n-1 of the feature list by the (signed-after-`sign`) score.
+    std::vector<int64_t> local(n);
+    std::iota(local.begin(), local.end(), 0);
+    const at::Tensor row = at::tensor(a, at::kDouble).contiguous();
+    const std::vector<int64_t> order =
+        perturb::rank(local, row, id, seed, false, p_["tie_break"].get<std::string>());
+    std::vector<char> sel(n, 0);
+    const bool only_pos = p_["only_pos"].get<bool>();
+    for (int64_t j = 0; j < k; ++j)
+      if (!only_pos || a[order[j]] > 0) sel[order[j]] = 1;
+    if (kind_ == Kind::kTokenF1) {
+      double hit = 0, npred = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        hit += sel[j] && s[j];
+        npred += sel[j];
+      }
+      if (npred == 0 || hit == 0) return 0.0;
+      const double P = hit / npred, R = hit / static_cast<double>(pos);
+      return 2 * P * R / (P + R);
+    }
+    const auto pred = spans(sel), gold = spans(s);
+    if (pred.empty()) return 0.0;
+    const double theta = p_["threshold"];
+    double tp = 0;
+    for (const auto& p : pred) {
+      double best = 0;
+      for (const auto& t : gold) {
+        const double inter =
+            std::max<int64_t>(0, std::min(p.second, t.second) - std::max(p.first, t.first));
+        const double uni = static_cast<double>(p.second - p.first + t.second - t.first) - inter;
+        best = std::max(best, inter / uni);
+      }
+      if (best >= theta) tp += 1;
+    }
+    if (tp == 0) return 0.0;
+    const double P = tp / static_cast<double>(pred.size());
+    const double R = tp / static_cast<double>(gold.size());
+    return 2 * P * R / (P + R);
+  }
+
+  Kind kind_;
+  json p_;
+};
+
+MetricSpec spec(Kind kind) {
+  MetricSpec s;
+  s.name = kind_name(kind);
+  s.suite = "plausibility";
+  s.direction = +1;
+  s.needs = {"annotations"};
+  json params = json::parse(kSignParam);
+  if (kind == Kind::kTokenF1 || kind == Kind::kIouF1) params.update(json::parse(kTopkParams));
+  if (kind == Kind::kIouF1) params.update(json::parse(kIouParams));
+  s.params = params;
+  switch (kind) {
+    case Kind::kTokenF1:
+      s.description = "Token F1 of the top-k attributed features against the human rationale";
+      s.citation = "DeYoung et al. 2020 (ERASER); Attanasio et al. 2023 (ferret)";
+      break;
+    case Kind::kIouF1:
+      s.description =
+          "ERASER IOU-F1: partial span match of the top-k runs against the rationale spans";
+      s.citation = "DeYoung et al. 2020, ERASER: A Benchmark to Evaluate Rationalized NLP Models";
+      break;
+    case Kind::kAuprc:
+      s.description = "Average precision of the attribution scores against the human rationale";
+      s.citation = "DeYoung et al. 2020 (ERASER); Attanasio et al. 2023 (ferret)";
+      break;
+    case Kind::kRocAuc:
+      s.description = "ROC-AUC (Mann-Whitney) of the attribution scores against the rationale";
+      s.citation = "DeYoung et al. 2020 (ERASER); Hedström et al. 2023 (Quantus)";
+      break;
+  }
+  s.create = [kind](const json& p) { return std::make_unique<PlausibilityMetric>(kind, p); };
+  return s;
+}
+
+}  // namespace
+
+std::vector<MetricSpec> plausibility_metrics() {
+  return {spec(Kind::kTokenF1), spec(Kind::kIouF1), spec(Kind::kAuprc), spec(Kind::kRocAuc)};
+}
+
+}  // namespace attrib
