@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "attrib/error.h"
 #include "embedded.h"
 #include "registry.h"
@@ -103,4 +105,19 @@ TEST(JsonText, SyntaxErrorsNameLineAndColumn) {
   }
 }
 
+}  // namespace
+
+namespace {
+// Every suite shipped under suites/ must validate against the built-in plugins and metrics.
+TEST_F(Config, ShippedSuitesAreValid) {
+  int checked = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(ATTRIB_SOURCE_DIR "/suites")) {
+    const auto file = dir.path() / "suite.json";
+    if (!std::filesystem::exists(file)) continue;
+    SCOPED_TRACE(file.string());
+    EXPECT_NO_THROW(attrib::parse_suite(attrib::read_json_file(file.string()), *registry_));
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+}
 }  // namespace
