@@ -1,9 +1,8 @@
 #pragma once
 // Plugin discovery and loading (Boost.DLL). A broken plugin never stops the others: each failure
 // becomes one LoadError with a one-line message. Libraries are never unloaded.
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -17,12 +16,12 @@ namespace attrib {
 struct PluginInfo {
   std::string name;
   std::string version;
-  std::string path;           ///< the shared library it came from
+  std::string path;  ///< the shared library it came from
   std::string fingerprint;
   uint32_t abi_version = 0;
-  uint32_t kind = 0;          ///< attrib_plugin_kind
+  uint32_t kind = 0;  ///< attrib_plugin_kind
   uint64_t capabilities = 0;
-  nlohmann::json metadata;    ///< parsed metadata_json (params schema, citation, cost, ...)
+  nlohmann::json metadata;  ///< parsed metadata_json (params schema, citation, cost, ...)
 };
 
 /// A plugin file that could not be loaded.
@@ -61,8 +60,7 @@ class Registry {
   std::shared_ptr<AttributionMethod> create_method(const std::string& name,
                                                    const nlohmann::json& params,
                                                    const std::string& path = "params") const;
-  std::shared_ptr<ModelAdapter> create_model(const std::string& name,
-                                             const nlohmann::json& params,
+  std::shared_ptr<ModelAdapter> create_model(const std::string& name, const nlohmann::json& params,
                                              const std::string& path = "params") const;
 
   /// Resolved parameters (defaults filled) without creating anything.

@@ -3,7 +3,6 @@
 // intervals, ranks and paired tests. Data flows one way: the runner fills a RunResults, then
 // write_results() computes the statistics and writes the files.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -22,7 +21,7 @@ struct ScoreRow {
   nlohmann::json metric_info;  ///< metric params and every choice behind the number
   std::vector<std::string> example_ids;
   std::vector<double> scores;
-  std::string error;           ///< non-empty: the row failed; scores are empty
+  std::string error;  ///< non-empty: the row failed; scores are empty
 };
 
 /// Statistics settings (suite "statistics" block).
@@ -34,13 +33,15 @@ struct StatsOptions {
 
 /// Everything a run produced, before statistics.
 struct RunResults {
-  nlohmann::json context;   ///< versions, git commit, host, threads, device, seed, suite, ...
-  nlohmann::json suite;     ///< the resolved suite configuration
+  nlohmann::json context;  ///< versions, git commit, host, threads, device, seed, suite, ...
+  nlohmann::json suite;    ///< the resolved suite configuration
   nlohmann::json datasets = nlohmann::json::array();
   nlohmann::json models = nlohmann::json::array();
-  nlohmann::json explanations = nlohmann::json::array();  ///< per (dataset, model, method): cost, time
+  nlohmann::json explanations =
+      nlohmann::json::array();  ///< per (dataset, model, method): cost, time
   std::vector<ScoreRow> rows;
-  nlohmann::json errors = nlohmann::json::array();  ///< {"where", "message"} for everything that failed
+  nlohmann::json errors =
+      nlohmann::json::array();  ///< {"where", "message"} for everything that failed
 };
 
 /// Computes leaderboards from `results`: for each (dataset, model, metric) group, every method's
