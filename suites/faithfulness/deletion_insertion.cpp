@@ -15,20 +15,12 @@ namespace {
 
 using nlohmann::json;
 
-const char* kSchema = R"JSON({
-  "target": {"type": "string", "default": "predicted", "enum": ["predicted", "gold", "explained"],
-             "description": "class whose score is tracked: the model's prediction on the unperturbed input, the gold label, or the class the explanation explains"},
-  "output": {"type": "string", "default": "probability", "enum": ["probability", "logit", "log_probability"]},
-  "substrate": {"type": "string", "default": "auto",
-                "enum": ["auto", "unk", "mask", "pad", "delete", "zero", "mean"],
-                "description": "replacement of removed features; auto = unk for text, zero for dense. Text: replace by a special token or delete (positions shift); dense: zero or the example's mean"},
+// Parameters of the curves beyond the shared perturbation ones (perturb.h).
+const char* kCurveSchema = R"JSON({
   "step_fraction": {"type": "number", "default": 0.05, "minimum": 0.000001, "maximum": 1,
                     "description": "features changed per step = max(1, ceil(step_fraction * n))"},
   "auc": {"type": "string", "default": "rise", "enum": ["rise", "trapezoid_fraction", "trapezoid_unit"],
-          "description": "rise: K equal intervals on [0,1]; trapezoid_fraction: against the true fraction m_k/n; trapezoid_unit: unit spacing, not normalised"},
-  "rank_by": {"type": "string", "default": "signed", "enum": ["signed", "abs"]},
-  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
-                "description": "order of tied scores: seeded random per example, or by position"}
+          "description": "rise: K equal intervals on [0,1]; trapezoid_fraction: against the true fraction m_k/n; trapezoid_unit: unit spacing, not normalised"}
 })JSON";
 
 class CurveMetric : public Metric {
@@ -146,7 +138,7 @@ MetricSpec curve_spec(bool insertion) {
       "Black-box Models";
   s.direction = insertion ? +1 : -1;
   s.needs = {"model"};
-  s.params = json::parse(kSchema);
+  s.params = perturb::params_schema(kCurveSchema);
   s.create = [insertion](const json& p) { return std::make_unique<CurveMetric>(insertion, p); };
   return s;
 }

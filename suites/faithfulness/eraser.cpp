@@ -15,22 +15,14 @@ namespace {
 
 using nlohmann::json;
 
+// Parameters beyond the shared perturbation ones (perturb.h).
 const char* kEraserSchema = R"JSON({
-  "target": {"type": "string", "default": "predicted", "enum": ["predicted", "gold", "explained"],
-             "description": "class whose score is tracked: the model's prediction on the unperturbed input (ERASER), the gold label, or the class the explanation explains"},
-  "output": {"type": "string", "default": "probability", "enum": ["probability", "logit", "log_probability"]},
-  "substrate": {"type": "string", "default": "auto",
-                "enum": ["auto", "unk", "mask", "pad", "delete", "zero", "mean"],
-                "description": "replacement of removed features; auto = unk for text, zero for dense. Text: replace by a special token or delete (positions shift); dense: zero or the example's mean"},
   "bins": {"type": "array", "default": [0.01, 0.05, 0.1, 0.2, 0.5],
            "description": "fractions of the n features forming the rationales r_k (top k of the ranking); the score is the mean over bins (AOPC)"},
   "rounding": {"type": "string", "default": "ceil", "enum": ["ceil", "floor", "round"],
                "description": "k = rounding(fraction * n), clamped to n; ceil keeps every bin non-empty so the mean runs over exactly |B| bins (ERASER); a bin with k = 0 (floor/round) is skipped, as in ferret"},
   "skip_duplicates": {"type": "boolean", "default": false,
-                      "description": "skip a bin whose k equals the previous bin's (ferret); false averages over every bin (ERASER)"},
-  "rank_by": {"type": "string", "default": "signed", "enum": ["signed", "abs"]},
-  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
-                "description": "order of tied scores: seeded random per example, or by position"}
+                      "description": "skip a bin whose k equals the previous bin's (ferret); false averages over every bin (ERASER)"}
 })JSON";
 
 class EraserMetric : public Metric {
@@ -144,7 +136,7 @@ MetricSpec eraser_spec(bool sufficiency) {
   s.citation = "DeYoung et al. 2020, ERASER: A Benchmark to Evaluate Rationalized NLP Models";
   s.direction = sufficiency ? -1 : +1;
   s.needs = {"model"};
-  s.params = json::parse(kEraserSchema);
+  s.params = perturb::params_schema(kEraserSchema);
   s.create = [sufficiency](const json& p) {
     return std::make_unique<EraserMetric>(sufficiency, p);
   };

@@ -10,6 +10,26 @@
 namespace attrib {
 namespace perturb {
 
+namespace {
+const char* kPerturbationSchema = R"JSON({
+  "target": {"type": "string", "default": "predicted", "enum": ["predicted", "gold", "explained"],
+             "description": "class whose score is tracked: the model's prediction on the unperturbed input, the gold label, or the class the explanation explains"},
+  "output": {"type": "string", "default": "probability", "enum": ["probability", "logit", "log_probability"]},
+  "substrate": {"type": "string", "default": "auto",
+                "enum": ["auto", "unk", "mask", "pad", "delete", "zero", "mean"],
+                "description": "replacement of removed features; auto = unk for text, zero for dense. Text: replace by a special token or delete (positions shift); dense: zero or the example's mean"},
+  "rank_by": {"type": "string", "default": "signed", "enum": ["signed", "abs"]},
+  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
+                "description": "order of tied scores: seeded random per example, or by position"}
+})JSON";
+}  // namespace
+
+nlohmann::json params_schema(const char* extra) {
+  nlohmann::json schema = nlohmann::json::parse(kPerturbationSchema);
+  schema.update(nlohmann::json::parse(extra));
+  return schema;
+}
+
 std::string resolve_substrate(const std::string& substrate, bool text, const std::string& metric) {
   std::string s = substrate;
   if (s == "auto") s = text ? "unk" : "zero";

@@ -3,6 +3,7 @@
 // lists, rankings with seeded tie-breaks, substrate replacement and chunked model forwards.
 #include <ATen/ATen.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,10 @@
 
 namespace attrib {
 namespace perturb {
+
+/// Parameter schema shared by the perturbation metrics (target, output, substrate, rank_by,
+/// tie_break) merged with a metric's own parameters, given as JSON text.
+nlohmann::json params_schema(const char* extra);
 
 /// Stream id of the tie-break permutation, distinct from explainer streams.
 constexpr uint64_t kTieStream = 0x7469652d627265ULL;
