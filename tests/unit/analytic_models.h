@@ -184,4 +184,21 @@ inline void expect_close(const at::Tensor& got, const at::Tensor& want, double t
 inline const at::Tensor kX = at::tensor({2.0f, 1.0f, 0.5f}).view({1, 3});
 inline const at::Tensor kTarget0 = at::tensor({0}, at::kLong);
 
+// A model that fails the test if it is ever run: for metrics that must not call the model
+// (plausibility, complexity).
+class NoModel : public attrib::ModelAdapter {
+ public:
+  NoModel() { info_.name = "none"; }
+  const attrib::ModelInfo& info() const override { return info_; }
+  at::Tensor forward(const at::Tensor&, const at::Tensor&) override {
+    ADD_FAILURE() << "this metric must not run the model";
+    return {};
+  }
+  void to(const at::Device&) override {}
+  at::Device device() const override { return at::kCPU; }
+
+ private:
+  attrib::ModelInfo info_;
+};
+
 }  // namespace attrib_test

@@ -3,27 +3,13 @@
 
 #include <cmath>
 
+#include "analytic_models.h"
 #include "attrib/params.h"
 #include "metric.h"
 
 namespace {
 
 using nlohmann::json;
-
-class NoModel : public attrib::ModelAdapter {
- public:
-  NoModel() { info_.name = "none"; }
-  const attrib::ModelInfo& info() const override { return info_; }
-  at::Tensor forward(const at::Tensor&, const at::Tensor&) override {
-    ADD_FAILURE() << "complexity metrics must not run the model";
-    return {};
-  }
-  void to(const at::Device&) override {}
-  at::Device device() const override { return at::kCPU; }
-
- private:
-  attrib::ModelInfo info_;
-};
 
 std::vector<double> run(const std::string& name, json params, const at::Tensor& scores,
                         const attrib::Batch* text = nullptr) {
@@ -38,7 +24,7 @@ std::vector<double> run(const std::string& name, json params, const at::Tensor& 
     for (int64_t i = 0; i < scores.size(0); ++i) b.ids.push_back("ex" + std::to_string(i));
     b.labels = at::zeros({scores.size(0)}, at::kLong);
   }
-  NoModel model;
+  attrib_test::NoModel model;
   at::Tensor targets = at::zeros({b.size()}, at::kLong);
   attrib::MetricInput in{model, b, scores, targets, nullptr, 0, 256};
   auto out = metric->score(in);

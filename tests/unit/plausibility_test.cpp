@@ -3,28 +3,13 @@
 
 #include <cmath>
 
+#include "analytic_models.h"
 #include "attrib/params.h"
 #include "metric.h"
 
 namespace {
 
 using nlohmann::json;
-
-// The plausibility metrics never call the model.
-class NoModel : public attrib::ModelAdapter {
- public:
-  NoModel() { info_.name = "none"; }
-  const attrib::ModelInfo& info() const override { return info_; }
-  at::Tensor forward(const at::Tensor&, const at::Tensor&) override {
-    ADD_FAILURE() << "plausibility metrics must not run the model";
-    return {};
-  }
-  void to(const at::Device&) override {}
-  at::Device device() const override { return at::kCPU; }
-
- private:
-  attrib::ModelInfo info_;
-};
 
 attrib::Batch dense(int64_t B, int64_t n) {
   attrib::Batch b;
@@ -39,7 +24,7 @@ std::vector<double> run(const std::string& name, json params, const attrib::Batc
   const auto& spec = attrib::find_metric(name);
   params = attrib::resolve_params(spec.params, params, "params");
   auto metric = spec.create(params);
-  NoModel model;
+  attrib_test::NoModel model;
   at::Tensor targets = at::zeros({b.size()}, at::kLong);
   attrib::MetricInput in{model, b, scores, targets, ann, 0, 256};
   auto out = metric->score(in);
