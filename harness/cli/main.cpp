@@ -14,6 +14,8 @@
 
 #include "attrib/error.h"
 #include "attrib/params.h"
+#include "bench_command.h"
+#include "compare_command.h"
 #include "config.h"
 #include "data_command.h"
 #include "dataset.h"
@@ -51,6 +53,8 @@ commands:
   plugins            list the loaded plugins (methods, models) and plugin load errors
   metrics            list the metrics with their parameters
   data SPEC          load a dataset and print per-split statistics (attrib data --help)
+  bench [SUITE.json]  time the suite's methods with Google Benchmark (attrib bench --help)
+  compare BASE CUR   compare two results.json files; lists regressions (attrib compare --help)
 
 common options:
   --plugin-dir DIR   search DIR for plugins first (repeatable); then $ATTRIB_PLUGIN_PATH
@@ -61,6 +65,7 @@ common options:
 exit codes:
   0 success          1 internal error      2 usage error        3 invalid input
   4 plugin error     5 run finished with failed rows (results written)
+  6 compare found at least one regression
 )";
 
 const char* kRunHelp = R"(usage: attrib run [SUITE.json] [options]
@@ -77,6 +82,26 @@ options:
   --plugin-dir DIR   extra plugin folder (repeatable)
   --print-default    print the embedded default suite and exit
   --quiet            no progress output
+)";
+
+const char* kBenchHelp = R"(usage: attrib bench [SUITE.json] [options] [--benchmark_* flags]
+
+Times every method of the suite (and the model's raw forward+backward as the reference limit) on
+every (dataset, model) through Google Benchmark: one benchmark per method x model x batch size x
+device, registered at run time, after warm-up, with the suite's "throughput" settings (batch
+sizes, repetitions >= 9 by default, examples per repetition). Counter explanations_per_second.
+The attrib context (version, git commit, LibTorch, fingerprint, suite, seed, device, threads) is
+added to the benchmark context.
+
+options:
+  --device cpu|cuda  overrides the suite's device
+  --seed N           overrides the suite's seed
+  --threads N        torch threads (default: suite value, else all cores)
+  --max-examples N   at most N examples per dataset
+  --plugin-dir DIR   extra plugin folder (repeatable)
+  --quiet            no progress output
+  --benchmark_out=FILE --benchmark_out_format=json   JSON report (Google Benchmark flags;
+                     also --benchmark_filter=REGEX, --benchmark_repetitions=N, ...)
 )";
 
 const char* kExplainHelp =
@@ -282,26 +307,17 @@ std::string default_out_dir(const std::string& suite, uint64_t seed) {
   return "results/" + suite + "-" + buf + "-seed" + std::to_string(seed);
 }
 
-int cmd_run(Args& args, const std::vector<std::string>& argv) {
-  if (args.flag("--help") || args.flag("-h")) {
-    std::cout << kRunHelp;
-    return kOk;
-  }
-  if (args.flag("--print-default")) {
-    std::cout << attrib::default_suite_json();
-    return kOk;
-  }
-  const bool quiet = args.flag("--quiet");
-  std::string out = args.value("--out");
+// The suite of `attrib run` / `attrib bench`: the file given (or the embedded default) with the
+// --device/--seed/--threads/--max-examples overrides, validated against the loaded plugins.
+attrib::SuiteConfig load_suite(Args& args, attrib::Registry& registry) {
   const std::string device = args.value("--device");
   const std::string seed = args.value("--seed");
   const int64_t threads = args.integer("--threads", -1, 0);
   const int64_t max_examples = args.integer("--max-examples", -1, 1);
-  attrib::Registry registry;
   load_plugins(registry, args);
   auto pos = args.positional();
   if (pos.size() > 1)
-    throw UsageError("run: expected at most one suite file, got " + std::to_string(pos.size()));
+    throw UsageError("expected at most one suite file, got " + std::to_string(pos.size()));
   if (!device.empty() && device != "cpu" && device != "cuda")
     throw UsageError("--device: expected cpu or cuda, got \"" + device + "\"");
   json doc;
@@ -327,6 +343,22 @@ int cmd_run(Args& args, const std::vector<std::string>& argv) {
     throw InputError((pos.empty() ? std::string("<default suite>") : pos[0]) + ": " + e.what());
   }
   report_load_errors(registry);
+  return suite;
+}
+
+int cmd_run(Args& args, const std::vector<std::string>& argv) {
+  if (args.flag("--help") || args.flag("-h")) {
+    std::cout << kRunHelp;
+    return kOk;
+  }
+  if (args.flag("--print-default")) {
+    std::cout << attrib::default_suite_json();
+    return kOk;
+  }
+  const bool quiet = args.flag("--quiet");
+  std::string out = args.value("--out");
+  attrib::Registry registry;
+  const attrib::SuiteConfig suite = load_suite(args, registry);
   const int n_threads = attrib::configure_threads(suite.threads);
   if (out.empty()) out = default_out_dir(suite.name, suite.seed);
   attrib::Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), quiet);
@@ -519,9 +551,27 @@ int main(int argc, char** argv) {
     if (command == "plugins") return cmd_plugins(args);
     if (command == "metrics") return cmd_metrics(args);
     if (command == "run") return cmd_run(args, argv_copy);
+    if (command == "bench") {
+      // Google Benchmark's own flags (--benchmark_*) go to the library.
+      std::vector<std::string> ours, lib;
+      for (const auto& a : std::vector<std::string>(all.begin() + 1, all.end()))
+        (a.rfind("--benchmark_", 0) == 0 ? lib : ours).push_back(a);
+      Args bench_args(ours);
+      if (bench_args.flag("--help") || bench_args.flag("-h")) {
+        std::cout << kBenchHelp;
+        return kOk;
+      }
+      const bool quiet = bench_args.flag("--quiet");
+      attrib::Registry registry;
+      const attrib::SuiteConfig suite = load_suite(bench_args, registry);
+      attrib::configure_threads(suite.threads);
+      return attrib_bench_command(suite, registry, lib, argv_copy, quiet);
+    }
     if (command == "explain") return cmd_explain(args);
     if (command == "data")
       return attrib_data_command(std::vector<std::string>(all.begin() + 1, all.end()));
+    if (command == "compare")
+      return attrib_compare_command(std::vector<std::string>(all.begin() + 1, all.end()));
     std::cerr << "attrib: unknown command '" << command << "'\n" << kMainHelp;
     return kUsage;
   } catch (const UsageError& e) {

@@ -26,7 +26,7 @@ AttentionOutput ModelAdapter::forward_from_embeddings_with_attentions(const at::
   unsupported(*this, "forward_from_embeddings_with_attentions", "attentions");
 }
 LabelAttentionOutput ModelAdapter::label_attention(const at::Tensor&, const at::Tensor&) {
-  throw Error(detail::cat("model '", info().name, "' was not configured with label attention"));
+  throw Error("model was not configured with label attention");
 }
 std::vector<ParamLayer> ModelAdapter::layers() { unsupported(*this, "layers", "layers"); }
 std::unique_ptr<ModelAdapter> ModelAdapter::clone() const { unsupported(*this, "clone", "layers"); }

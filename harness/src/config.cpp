@@ -8,6 +8,8 @@
 #include "attrib/params.h"
 #include "dataset.h"
 #include "metric.h"
+#include "randomisation/randomisation.h"
+#include "throughput/throughput.h"
 
 namespace attrib {
 
@@ -31,6 +33,9 @@ const char* kTopSchema = R"JSON({
   "token_reduction": {"type": "string", "default": "sum", "enum": ["sum", "mean", "l2", "l1", "max_abs"],
                       "description": "embedding-dimension reduction of text attributions"},
   "statistics": {"type": "object", "default": {}},
+  "randomisation": {"type": "object", "description": "sanity checks (absent: not run)"},
+  "agreement": {"type": "object", "description": "inter-method agreement (absent: not run)"},
+  "throughput": {"type": "object", "description": "timed workloads (absent: not run)"},
   "datasets": {"type": "array", "required": true},
   "models": {"type": "array", "required": true},
   "methods": {"type": "array", "required": true},
@@ -139,6 +144,21 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
   c.stats.confidence = stats["confidence"];
   c.stats.seed = c.seed;
   resolved["statistics"] = stats;
+
+  if (top.contains("randomisation")) {
+    c.randomisation = resolve_params(randomisation_schema(), top["randomisation"], "randomisation");
+    randomisation_options(c.randomisation, "randomisation");  // validates the lists
+    resolved["randomisation"] = c.randomisation;
+  }
+  if (top.contains("throughput")) {
+    c.throughput = resolve_params(throughput_schema(), top["throughput"], "throughput");
+    throughput_options(c.throughput, "throughput");
+    resolved["throughput"] = c.throughput;
+  }
+  if (top.contains("agreement")) {
+    c.agreement = top["agreement"];  // TODO(lead): agreement_schema() once agreement.h lands
+    resolved["agreement"] = c.agreement;
+  }
 
   std::set<std::string> names;
   resolved["datasets"] = json::array();

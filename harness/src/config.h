@@ -52,6 +52,9 @@ struct SuiteConfig {
   std::vector<ModelConfig> models;
   std::vector<MethodConfig> methods;
   std::vector<MetricConfig> metrics;
+  /// Optional analyses, each null when the suite leaves its block out: "randomisation" (sanity
+  /// checks), "agreement" (inter-method matrices), "throughput" (timed workloads). Resolved.
+  nlohmann::json randomisation, agreement, throughput;
   nlohmann::json resolved;  ///< the whole configuration with defaults filled (recorded)
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
+#include "dataset_dense.h"
 #include "dataset_readers.h"
 
 namespace attrib {
@@ -21,6 +23,25 @@ const std::vector<TextExample>& Dataset::split(const std::string& name) const {
   if (name == "test") return test;
   throw Error("dataset '" + this->name + "': unknown split '" + name +
               "' (expected train, val or test)");
+}
+
+const std::vector<DenseExample>& Dataset::dense_split(const std::string& name) const {
+  if (name == "train") return dense_train;
+  if (name == "val") return dense_val;
+  if (name == "test") return dense_test;
+  throw Error("dataset '" + this->name + "': unknown split '" + name +
+              "' (expected train, val or test)");
+}
+
+size_t Dataset::split_size(const std::string& name) const {
+  return modality == Modality::kDense ? dense_split(name).size() : split(name).size();
+}
+
+int64_t Dataset::num_features() const {
+  if (modality != Modality::kDense) return 0;
+  int64_t n = 1;
+  for (int64_t d : feature_shape) n *= d;
+  return n;
 }
 
 Vocab::Vocab(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
@@ -106,6 +127,54 @@ Annotations collate_rationales(const std::vector<TextExample>& examples, size_t 
     a.present[r] = true;
     const int64_t n = std::min<int64_t>(T, e.rationale.size());
     for (int64_t t = 0; t < n; ++t) a.mask[r][t] = e.rationale[t];
+  }
+  return a;
+}
+
+Batch collate_dense(const std::vector<DenseExample>& examples, size_t begin, size_t end,
+                    const std::vector<int64_t>& feature_shape) {
+  ATTRIB_CHECK(begin <= end && end <= examples.size(), "collate_dense: bad range [", begin, ", ",
+               end, ") of ", examples.size(), " examples");
+  int64_t n = 1;
+  for (int64_t d : feature_shape) n *= d;
+  const int64_t B = static_cast<int64_t>(end - begin);
+  std::vector<int64_t> shape = {B};
+  shape.insert(shape.end(), feature_shape.begin(), feature_shape.end());
+  Batch b;
+  b.modality = Modality::kDense;
+  at::Tensor flat = at::empty({B, n}, at::kFloat);
+  b.labels = at::empty({B}, at::kLong);
+  float* dst = flat.data_ptr<float>();
+  int64_t* labels = b.labels.data_ptr<int64_t>();
+  for (int64_t r = 0; r < B; ++r) {
+    const auto& e = examples[begin + r];
+    ATTRIB_CHECK(static_cast<int64_t>(e.x.size()) == n, "collate_dense: example '", e.id,
+                 "': expected ", n, " values (feature shape), found ", e.x.size());
+    std::copy(e.x.begin(), e.x.end(), dst + r * n);
+    labels[r] = e.label;
+    b.ids.push_back(e.id);
+  }
+  b.inputs = flat.reshape(shape);
+  return b;
+}
+
+Annotations collate_masks(const std::vector<DenseExample>& examples, size_t begin, size_t end,
+                          int64_t n_features) {
+  ATTRIB_CHECK(begin <= end && end <= examples.size(), "collate_masks: bad range [", begin, ", ",
+               end, ") of ", examples.size(), " examples");
+  const int64_t B = static_cast<int64_t>(end - begin);
+  Annotations a;
+  a.mask = at::zeros({B, n_features}, at::kFloat);
+  a.present = at::zeros({B}, at::kBool);
+  float* m = a.mask.data_ptr<float>();
+  bool* present = a.present.data_ptr<bool>();
+  for (int64_t r = 0; r < B; ++r) {
+    const auto& e = examples[begin + r];
+    if (e.mask.empty()) continue;
+    ATTRIB_CHECK(static_cast<int64_t>(e.mask.size()) == n_features, "collate_masks: example '",
+                 e.id, "': expected ", n_features, " mask values, found ", e.mask.size());
+    std::copy(e.mask.begin(), e.mask.end(), m + r * n_features);
+    present[r] = true;
   }
   return a;
 }
@@ -219,12 +288,35 @@ std::string hash_dataset(const Dataset& d) {
     for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
     h = (h ^ 0xff) * 1099511628211ULL;
   };
+  // Floats are mixed by their bits, a word at a time (a Fashion-MNIST load has 47M values).
+  auto mix_floats = [&](const std::vector<float>& v) {
+    mix(std::to_string(v.size()));
+    for (float f : v) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      h = (h ^ bits) * 1099511628211ULL;
+    }
+  };
   for (const auto* split : {&d.train, &d.val, &d.test})
     for (const auto& e : *split) {
       mix(e.id);
       mix(std::to_string(e.label));
       for (const auto& t : e.tokens) mix(t);
+      mix_floats(e.rationale);
     }
+  if (d.modality == Modality::kDense) {
+    for (int64_t s : d.feature_shape) mix(std::to_string(s));
+    for (const auto& f : d.feature_names) mix(f);
+    for (const auto* split : {&d.dense_train, &d.dense_val, &d.dense_test}) {
+      mix("|");
+      for (const auto& e : *split) {
+        mix(e.id);
+        mix(std::to_string(e.label));
+        mix_floats(e.x);
+        mix_floats(e.mask);
+      }
+    }
+  }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
@@ -235,8 +327,11 @@ std::string hash_dataset(const Dataset& d) {
 json dataset_params_schema(const std::string& spec) {
   if (spec == "synthetic:planted_text") return json::parse(kPlantedSchema);
   if (is_reader_spec(spec)) return reader_params_schema(spec);
+  if (is_dense_spec(spec)) return dense_params_schema(spec);
   throw Error("unknown dataset spec '" + spec +
-              "' (available: synthetic:planted_text, hatexplain:DIR, eraser:DIR, jsonl:FILE)");
+              "' (available: synthetic:planted_text, synthetic:tabular_linear, "
+              "synthetic:tabular_nonlinear, synthetic:block_mnist, hatexplain:DIR, eraser:DIR, "
+              "jsonl:FILE, csv:FILE, arff:FILE, idx:[DIR], images:DIR)");
 }
 
 Dataset load_dataset_reported(const std::string& name, const std::string& spec, const json& params,
@@ -246,6 +341,8 @@ Dataset load_dataset_reported(const std::string& name, const std::string& spec, 
   if (report) *report = json::object();
   if (spec == "synthetic:planted_text")
     d = planted_text(name, resolved);
+  else if (is_dense_spec(spec))
+    d = read_dense_dataset(name, spec, resolved, report);
   else
     d = read_text_dataset(name, spec, resolved, report);
   d.spec = spec;

@@ -18,7 +18,16 @@ struct TextExample {
   std::vector<float> rationale;  ///< one 0/1 per token; empty = not annotated
 };
 
-/// A loaded dataset with its splits.
+/// One dense example: a float row (tabular) or image, flattened in row-major order.
+struct DenseExample {
+  std::string id;
+  std::vector<float> x;  ///< prod(Dataset::feature_shape) values
+  int64_t label = -1;
+  std::vector<float> mask;  ///< one 0/1 per value of x (relevant features); empty = not annotated
+};
+
+/// A loaded dataset with its splits. Text datasets fill train/val/test; dense datasets
+/// (modality kDense) fill dense_train/dense_val/dense_test and the feature description.
 struct Dataset {
   std::string name;
   std::string spec;
@@ -26,9 +35,18 @@ struct Dataset {
   Modality modality = Modality::kText;
   std::vector<std::string> class_names;
   std::vector<TextExample> train, val, test;
+  std::vector<int64_t> feature_shape;      ///< dense: shape of one example, e.g. {13} or {1, 28, 28}
+  std::vector<std::string> feature_names;  ///< dense: one per value of x (tabular), else empty
+  nlohmann::json encoding;  ///< dense: how features were derived (one-hot maps, scaling, ...)
+  std::vector<DenseExample> dense_train, dense_val, dense_test;
   std::string hash;  ///< content hash of all splits (recorded with results)
 
   const std::vector<TextExample>& split(const std::string& name) const;
+  const std::vector<DenseExample>& dense_split(const std::string& name) const;
+  /// Examples in split `name` of whichever modality the dataset has.
+  size_t split_size(const std::string& name) const;
+  /// Values per dense example: the product of feature_shape (0 for text).
+  int64_t num_features() const;
 };
 
 /// Word-level vocabulary. Ids 0, 1, 2 are <pad>, <unk>, <mask>.
@@ -58,6 +76,15 @@ Batch collate_text(const std::vector<TextExample>& examples, size_t begin, size_
 /// Rationale masks [B, T] aligned with collate_text's tokens, and which examples have one.
 Annotations collate_rationales(const std::vector<TextExample>& examples, size_t begin, size_t end,
                                int64_t max_len);
+
+/// Collates dense examples [begin, end) into Batch{kDense, ids, inputs float [B, shape...],
+/// labels}. An empty range gives B = 0. Throws when an example has the wrong number of values.
+Batch collate_dense(const std::vector<DenseExample>& examples, size_t begin, size_t end,
+                    const std::vector<int64_t>& feature_shape);
+
+/// Annotation masks [B, n_features] of dense examples [begin, end) and which examples have one.
+Annotations collate_masks(const std::vector<DenseExample>& examples, size_t begin, size_t end,
+                          int64_t n_features);
 
 /// Parameter schema of a dataset SPEC's options (for suite validation).
 nlohmann::json dataset_params_schema(const std::string& spec);

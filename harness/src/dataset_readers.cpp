@@ -1323,35 +1323,65 @@ json dataset_summary(const Dataset& d, const json& report) {
   if (report.contains("source")) s["source"] = report["source"];
   if (report.contains("sources")) s["sources"] = report["sources"];
   if (report.contains("notes")) s["notes"] = report["notes"];
+  const bool dense = d.modality == Modality::kDense;
+  s["modality"] = dense ? "dense" : "text";
+  if (dense) {
+    s["feature_shape"] = d.feature_shape;
+    s["num_features"] = d.num_features();
+    s["feature_names"] = d.feature_names;
+    s["encoding"] = d.encoding;
+  }
   int64_t dropped_total = 0;
   for (const char* split : kSplits) {
-    const auto& ex = d.split(split);
     json labels = json::object();
     for (const auto& c : d.class_names) labels[c] = 0;
-    int64_t annotated = 0, marked = 0, tokens = 0;
-    for (const auto& e : ex) {
-      const std::string key = (e.label >= 0 && e.label < static_cast<int64_t>(d.class_names.size()))
-                                  ? d.class_names[e.label]
-                                  : "label " + std::to_string(e.label);
+    auto count_label = [&](int64_t label) {
+      const std::string key = (label >= 0 && label < static_cast<int64_t>(d.class_names.size()))
+                                  ? d.class_names[label]
+                                  : "label " + std::to_string(label);
       labels[key] = labels.value(key, int64_t{0}) + 1;
-      tokens += static_cast<int64_t>(e.tokens.size());
-      if (e.rationale.empty()) continue;
-      ++annotated;
-      marked +=
-          std::count_if(e.rationale.begin(), e.rationale.end(), [](float x) { return x > 0.5f; });
+    };
+    json js;
+    if (dense) {
+      const auto& ex = d.dense_split(split);
+      int64_t annotated = 0;
+      double area = 0;  // sum over annotated examples of the fraction of features marked
+      for (const auto& e : ex) {
+        count_label(e.label);
+        if (e.mask.empty()) continue;
+        ++annotated;
+        area += double(std::count_if(e.mask.begin(), e.mask.end(),
+                                     [](float x) { return x > 0.5f; })) /
+                e.mask.size();
+      }
+      js = {{"examples", ex.size()},
+            {"labels", labels},
+            {"annotated", annotated},
+            {"mean_mask_area", annotated ? json(area / annotated) : json()}};
+    } else {
+      const auto& ex = d.split(split);
+      int64_t annotated = 0, marked = 0, tokens = 0;
+      for (const auto& e : ex) {
+        count_label(e.label);
+        tokens += static_cast<int64_t>(e.tokens.size());
+        if (e.rationale.empty()) continue;
+        ++annotated;
+        marked += std::count_if(e.rationale.begin(), e.rationale.end(),
+                                [](float x) { return x > 0.5f; });
+      }
+      js = {{"examples", ex.size()},
+            {"labels", labels},
+            {"annotated", annotated},
+            {"mean_rationale_tokens", annotated ? json(double(marked) / annotated) : json()},
+            {"mean_tokens", ex.empty() ? json() : json(double(tokens) / ex.size())}};
     }
-    json js = {{"examples", ex.size()},
-               {"labels", labels},
-               {"annotated", annotated},
-               {"mean_rationale_tokens", annotated ? json(double(marked) / annotated) : json()},
-               {"mean_tokens", ex.empty() ? json() : json(double(tokens) / ex.size())}};
     json dropped = json::object();
     if (report.contains("splits") && report["splits"].contains(split)) {
       const json& r = report["splits"][split];
       js["rows"] = r.value("rows", int64_t{0});
       dropped = r.value("dropped", json::object());
     } else {
-      js["rows"] = ex.size();
+      js["rows"] = js["examples"];
     }
     int64_t n_dropped = 0;
     for (const auto& [k, v] : dropped.items()) n_dropped += v.get<int64_t>();
@@ -1387,6 +1417,33 @@ std::string render_dataset_summary(const json& s) {
     classes += (classes.empty() ? "" : ", ") + c.get<std::string>();
   os << "classes (" << s["classes"].size() << "): " << classes << "\n";
   os << "hash: " << s.value("hash", "") << "\n";
+  const bool dense = s.value("modality", "text") == "dense";
+  if (dense) {
+    std::string shape;
+    for (const auto& v : s["feature_shape"]) shape += (shape.empty() ? "" : " x ") + v.dump();
+    os << "features: " << s["num_features"].get<int64_t>() << " (shape " << shape << ")";
+    const json& names = s["feature_names"];
+    if (!names.empty()) {
+      os << ":";
+      for (size_t k = 0; k < names.size() && k < 12; ++k) os << " " << names[k].get<std::string>();
+      if (names.size() > 12) os << " ... (" << names.size() - 12 << " more)";
+    }
+    os << "\n";
+    if (s.contains("encoding") && s["encoding"].contains("columns")) {
+      const json& cols = s["encoding"]["columns"];
+      for (size_t i = 0; i < cols.size() && i < 24; ++i) {
+        const json& c = cols[i];
+        os << "  " << c["name"].get<std::string>() << ": " << c["type"].get<std::string>();
+        if (c["type"] == "numeric")
+          os << " (train mean " << num(c["mean"]) << ", std " << num(c["std"])
+             << (c["standardized"].get<bool>() ? ", standardized" : "") << ")";
+        else
+          os << " (one-hot " << c["categories"].dump() << ")";
+        os << "\n";
+      }
+      if (cols.size() > 24) os << "  ... (" << cols.size() - 24 << " more columns)\n";
+    }
+  }
   for (const char* split : kSplits) {
     const json& js = s["splits"][split];
     const int64_t n = js["examples"];
@@ -1407,9 +1464,13 @@ std::string render_dataset_summary(const json& s) {
         os << sep << label << " " << k.get<int64_t>();
     os << "\n";
     const int64_t a = js["annotated"];
-    os << "  annotated: " << a << " (" << pct(a, n) << "), mean rationale length "
-       << num(js["mean_rationale_tokens"]) << " tokens; mean length " << num(js["mean_tokens"])
-       << " tokens\n";
+    if (dense)
+      os << "  annotated: " << a << " (" << pct(a, n) << "), mean mask area "
+         << num(js["mean_mask_area"]) << " (fraction of features)\n";
+    else
+      os << "  annotated: " << a << " (" << pct(a, n) << "), mean rationale length "
+         << num(js["mean_rationale_tokens"]) << " tokens; mean length " << num(js["mean_tokens"])
+         << " tokens\n";
   }
   os << "dropped in all: " << s.value("dropped_total", int64_t{0}) << "\n";
   if (s.contains("notes") && !s["notes"].empty()) {

@@ -661,6 +661,9 @@ nlohmann::json results_document(const RunResults& results, const nlohmann::json&
   doc["datasets"] = results.datasets;
   doc["models"] = results.models;
   doc["explanations"] = results.explanations;
+  doc["throughput"] = results.throughput;
+  doc["randomisation"] = results.randomisation;
+  doc["agreement"] = results.agreement;
   doc["rows"] = std::move(rows);
   doc["leaderboards"] = leaderboards;
   doc["errors"] = std::move(errors);

@@ -13,8 +13,11 @@
 #include <thread>
 
 #include "attrib/error.h"
+#include "attrib/input_space.h"
 #include "attrib/params.h"
 #include "metric.h"
+#include "randomisation/randomisation.h"
+#include "throughput/throughput.h"
 
 namespace attrib {
 
@@ -67,8 +70,43 @@ struct Batches {
   std::vector<std::string> ids;
 };
 
+/// Dense collation of examples [begin, end) with inputs and labels on `device`.
+Batch dense_batch(const Dataset& ds, const std::vector<DenseExample>& split, size_t begin,
+                  size_t end, const at::Device& device) {
+  Batch batch = collate_dense(split, begin, end, ds.feature_shape);
+  batch.inputs = batch.inputs.to(device);
+  batch.labels = batch.labels.to(device);
+  return batch;
+}
+
+/// The whole of one split for training: dense or text collation by the dataset's modality.
+Batch training_batch(const Dataset& ds, const std::string& split, const Vocab& vocab,
+                     int64_t max_len) {
+  if (ds.modality == Modality::kDense) {
+    const auto& ex = ds.dense_split(split);
+    return collate_dense(ex, 0, ex.size(), ds.feature_shape);
+  }
+  const auto& ex = ds.split(split);
+  return collate_text(ex, 0, ex.size(), vocab, max_len);
+}
+
 Batches make_batches(const Dataset& ds, const DatasetConfig& dc, const Vocab& vocab,
                      int64_t per_batch, const at::Device& device) {
+  if (ds.modality == Modality::kDense) {
+    const auto& split = ds.dense_split(dc.split);
+    size_t n = split.size();
+    if (dc.max_examples > 0) n = std::min<size_t>(n, dc.max_examples);
+    ATTRIB_CHECK(n > 0, "dataset '", ds.name, "': split '", dc.split, "' has no examples");
+    Batches out;
+    for (size_t b = 0; b < n; b += per_batch) {
+      const size_t e = std::min(n, b + static_cast<size_t>(per_batch));
+      Batch batch = dense_batch(ds, split, b, e, device);
+      out.ids.insert(out.ids.end(), batch.ids.begin(), batch.ids.end());
+      out.batches.push_back(std::move(batch));
+      out.annotations.push_back(collate_masks(split, b, e, ds.num_features()));
+    }
+    return out;
+  }
   const auto& split = ds.split(dc.split);
   size_t n = split.size();
   if (dc.max_examples > 0) n = std::min<size_t>(n, dc.max_examples);
@@ -107,6 +145,11 @@ json with_dataset_params(json params, const json& schema, const Dataset& ds, con
   };
   inject("num_classes", ds.class_names.size());
   inject("class_names", ds.class_names);
+  if (ds.modality == Modality::kDense) {
+    inject("input_shape", ds.feature_shape);
+    inject("num_features", ds.num_features());
+    if (!ds.feature_names.empty()) inject("feature_names", ds.feature_names);
+  }
   if (ds.modality == Modality::kText) {
     inject("vocab", vocab.tokens());
     inject("pad_id", Vocab::kPad);
@@ -168,8 +211,8 @@ LoadedModel acquire_model(const ModelConfig& mc, const Dataset& ds, const Datase
       opts.seed = mc.train["seed"];
       progress.stage("train " + mc.name + " on " + ds.name, opts.epochs);
       opts.on_epoch = [&](int64_t, int64_t, double, double) { progress.advance(); };
-      const Batch train = collate_text(ds.train, 0, ds.train.size(), vocab, dc.max_len);
-      const Batch val = collate_text(ds.val, 0, ds.val.size(), vocab, dc.max_len);
+      const Batch train = training_batch(ds, "train", vocab, dc.max_len);
+      const Batch val = training_batch(ds, "val", vocab, dc.max_len);
       TrainReport r = out.model->train(train, val, opts);
       progress.done("val accuracy " + std::to_string(r.val_accuracy));
       json rep = {{"epochs_run", r.epochs_run},
@@ -284,19 +327,15 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
           {"command_line", command_line}};
 }
 
-RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                     const std::vector<std::string>& command_line) {
+void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress& progress,
+                    RunResults& res, const std::function<void(PreparedModel&)>& fn) {
   if (suite.device == "cuda" && !at::hasCUDA())
     throw Error("device: 'cuda' requested, but this LibTorch build has no CUDA device available");
   const at::Device device = suite.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
-  RunResults res;
-  res.context = run_context(suite, command_line);
-  res.suite = suite.resolved;
   auto fail = [&](const std::string& where, const std::string& message) {
     res.errors.push_back({{"where", where}, {"message", message}});
     progress.note("error: " + where + ": " + message);
   };
-
   for (const auto& dc : suite.datasets) {
     Dataset ds;
     try {
@@ -342,126 +381,253 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         fail("models[" + mc.name + "] on " + ds.name, error_text(e));
         continue;
       }
-
-      // Explanations: computed once, shared by every metric.
-      struct Explained {
-        const MethodConfig* config;
-        json info;
-        std::vector<at::Tensor> scores;  // per batch [B, n]
-        std::string error;
-      };
-      std::vector<Explained> explained;
-      for (const auto& m : suite.methods) {
-        Explained ex{&m, json::object(), {}, ""};
-        const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
-        json summary = {{"dataset", ds.name},
-                        {"model", mc.name},
-                        {"method", m.name},
-                        {"plugin", m.plugin},
-                        {"params", m.params}};
-        try {
-          const uint64_t missing = plugin->capabilities & ~lm.model->info().capabilities;
-          if (missing) {
-            std::string names;
-            for (const auto& n : capability_names(missing))
-              names += (names.empty() ? "" : ", ") + n;
-            throw Error("method '" + m.name + "' needs model capabilities [" + names +
-                        "] that model '" + mc.name + "' lacks");
-          }
-          auto method =
-              registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
-          ExplainContext ctx{suite.seed, suite.batch_cap};
-          progress.stage("explain " + m.name + " (" + mc.name + ", " + ds.name + ")",
-                         static_cast<int64_t>(data.batches.size()));
-          const auto t0 = std::chrono::steady_clock::now();
-          int64_t fwd = 0, bwd = 0;
-          std::map<std::string, std::vector<double>> extras;
-          for (size_t bi = 0; bi < data.batches.size(); ++bi) {
-            const Batch& b = data.batches[bi];
-            Explanation e = method->explain(*lm.model, b, targets[bi].to(device), ctx);
-            if (bi == 0) ex.info = e.info;
-            ex.scores.push_back(feature_scores(e.attributions, b, suite.token_reduction));
-            fwd += e.forward_rows;
-            bwd += e.backward_rows;
-            for (const auto& [k, v] : e.extras) {
-              at::Tensor t = v.to(at::kCPU, at::kDouble).contiguous();
-              extras[k].insert(extras[k].end(), t.data_ptr<double>(),
-                               t.data_ptr<double>() + t.numel());
-            }
-            progress.advance();
-          }
-          const double secs =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          summary["choices"] = ex.info;
-          summary["seconds"] = secs;
-          summary["n_examples"] = data.ids.size();
-          summary["explanations_per_second"] = secs > 0 ? data.ids.size() / secs : 0.0;
-          summary["forward_rows"] = fwd;
-          summary["backward_rows"] = bwd;
-          json ej = json::object();
-          for (const auto& [k, v] : extras) {
-            double sum_abs = 0, max_abs = 0;
-            for (double x : v) {
-              sum_abs += std::fabs(x);
-              max_abs = std::max(max_abs, std::fabs(x));
-            }
-            ej[k] = {{"mean_abs", v.empty() ? 0.0 : sum_abs / v.size()}, {"max_abs", max_abs}};
-          }
-          summary["extras"] = ej;
-          summary["status"] = "ok";
-          progress.done(std::to_string(data.ids.size()) + " explanations");
-        } catch (const std::exception& e) {
-          ex.error = error_text(e);
-          summary["status"] = "error";
-          summary["error"] = ex.error;
-          fail("methods[" + m.name + "] on " + mc.name + "/" + ds.name, ex.error);
-        }
-        res.explanations.push_back(summary);
-        explained.push_back(std::move(ex));
-      }
-
-      for (const auto& mt : suite.metrics) {
-        const MetricSpec& spec = find_metric(mt.metric);
-        progress.stage("metric " + mt.name + " (" + mc.name + ", " + ds.name + ")",
-                       static_cast<int64_t>(explained.size() * data.batches.size()));
-        for (const auto& ex : explained) {
-          const PluginInfo* plugin = registry.find(ex.config->plugin, ATTRIB_KIND_METHOD);
-          ScoreRow row;
-          row.dataset = ds.name;
-          row.model = mc.name;
-          row.method = ex.config->name;
-          row.metric = mt.name;
-          row.direction = spec.direction;
-          row.method_info = method_info_of(*ex.config, *plugin, ex.info, suite);
-          row.metric_info = {{"metric", spec.name}, {"seed", suite.seed}, {"choices", mt.params}};
-          if (!ex.error.empty()) {
-            row.error = "explanation failed: " + ex.error;
-            res.rows.push_back(std::move(row));
-            continue;
-          }
-          try {
-            auto metric = spec.create(mt.params);
-            for (size_t bi = 0; bi < data.batches.size(); ++bi) {
-              MetricInput in{*lm.model,      data.batches[bi],      ex.scores[bi],
-                             targets[bi],    &data.annotations[bi], suite.seed,
-                             suite.batch_cap};
-              auto s = metric->score(in);
-              row.scores.insert(row.scores.end(), s.begin(), s.end());
-              progress.advance();
-            }
-            row.example_ids = data.ids;
-            row.metric_info["choices"] = metric->info();
-          } catch (const std::exception& e) {
-            row.scores.clear();
-            row.error = error_text(e);
-            fail("metrics[" + mt.name + "] for " + ex.config->name, row.error);
-          }
-          res.rows.push_back(std::move(row));
-        }
-        progress.done("scored " + std::to_string(explained.size()) + " methods");
-      }
+      PreparedModel p{&ds,
+                      &mc,
+                      lm.model,
+                      std::move(data.batches),
+                      std::move(data.annotations),
+                      std::move(data.ids),
+                      std::move(targets),
+                      device};
+      fn(p);
     }
   }
+}
+
+RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
+                     const std::vector<std::string>& command_line) {
+  RunResults res;
+  res.context = run_context(suite, command_line);
+  res.suite = suite.resolved;
+  auto fail = [&](const std::string& where, const std::string& message) {
+    res.errors.push_back({{"where", where}, {"message", message}});
+    progress.note("error: " + where + ": " + message);
+  };
+  for_each_model(suite, registry, progress, res, [&](PreparedModel& data) {
+    const Dataset& ds = *data.dataset;
+    const ModelConfig& mc = *data.config;
+    const at::Device device = data.device;
+    std::vector<at::Tensor>& targets = data.targets;
+    ModelAdapter& model = *data.model;
+
+    // Explanations: computed once, shared by every metric.
+    struct Explained {
+      const MethodConfig* config;
+      json info;
+      std::vector<at::Tensor> scores;  // per batch [B, n]
+      std::string error;
+      std::shared_ptr<AttributionMethod> method;
+    };
+    // Feature scores of `method` on `batches` of `model` for the given targets.
+    auto explain_scores = [&](AttributionMethod& method, ModelAdapter& model,
+                              const std::vector<Batch>& batches,
+                              const std::vector<at::Tensor>& tgts) {
+      std::vector<at::Tensor> out;
+      ExplainContext ctx{suite.seed, suite.batch_cap};
+      for (size_t bi = 0; bi < batches.size(); ++bi) {
+        Explanation e = method.explain(model, batches[bi], tgts[bi].to(device), ctx);
+        out.push_back(feature_scores(e.attributions, batches[bi], suite.token_reduction));
+      }
+      return out;
+    };
+    std::vector<Explained> explained;
+    for (const auto& m : suite.methods) {
+      Explained ex{&m, json::object(), {}, "", nullptr};
+      const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
+      json summary = {{"dataset", ds.name},
+                      {"model", mc.name},
+                      {"method", m.name},
+                      {"plugin", m.plugin},
+                      {"params", m.params}};
+      try {
+        const uint64_t missing = plugin->capabilities & ~data.model->info().capabilities;
+        if (missing) {
+          std::string names;
+          for (const auto& n : capability_names(missing)) names += (names.empty() ? "" : ", ") + n;
+          throw Error("method '" + m.name + "' needs model capabilities [" + names +
+                      "] that model '" + mc.name + "' lacks");
+        }
+        auto method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
+        ex.method = method;
+        ExplainContext ctx{suite.seed, suite.batch_cap};
+        progress.stage("explain " + m.name + " (" + mc.name + ", " + ds.name + ")",
+                       static_cast<int64_t>(data.batches.size()));
+        const auto t0 = std::chrono::steady_clock::now();
+        int64_t fwd = 0, bwd = 0;
+        std::map<std::string, std::vector<double>> extras;
+        for (size_t bi = 0; bi < data.batches.size(); ++bi) {
+          const Batch& b = data.batches[bi];
+          Explanation e = method->explain(model, b, targets[bi].to(device), ctx);
+          if (bi == 0) ex.info = e.info;
+          ex.scores.push_back(feature_scores(e.attributions, b, suite.token_reduction));
+          fwd += e.forward_rows;
+          bwd += e.backward_rows;
+          for (const auto& [k, v] : e.extras) {
+            at::Tensor t = v.to(at::kCPU, at::kDouble).contiguous();
+            extras[k].insert(extras[k].end(), t.data_ptr<double>(),
+                             t.data_ptr<double>() + t.numel());
+          }
+          progress.advance();
+        }
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        summary["choices"] = ex.info;
+        summary["seconds"] = secs;
+        summary["n_examples"] = data.ids.size();
+        summary["explanations_per_second"] = secs > 0 ? data.ids.size() / secs : 0.0;
+        summary["forward_rows"] = fwd;
+        summary["backward_rows"] = bwd;
+        json ej = json::object();
+        for (const auto& [k, v] : extras) {
+          double sum_abs = 0, max_abs = 0;
+          for (double x : v) {
+            sum_abs += std::fabs(x);
+            max_abs = std::max(max_abs, std::fabs(x));
+          }
+          ej[k] = {{"mean_abs", v.empty() ? 0.0 : sum_abs / v.size()}, {"max_abs", max_abs}};
+        }
+        summary["extras"] = ej;
+        summary["status"] = "ok";
+        progress.done(std::to_string(data.ids.size()) + " explanations");
+      } catch (const std::exception& e) {
+        ex.error = error_text(e);
+        summary["status"] = "error";
+        summary["error"] = ex.error;
+        fail("methods[" + m.name + "] on " + mc.name + "/" + ds.name, ex.error);
+      }
+      res.explanations.push_back(summary);
+      explained.push_back(std::move(ex));
+    }
+
+    for (const auto& mt : suite.metrics) {
+      const MetricSpec& spec = find_metric(mt.metric);
+      progress.stage("metric " + mt.name + " (" + mc.name + ", " + ds.name + ")",
+                     static_cast<int64_t>(explained.size() * data.batches.size()));
+      for (const auto& ex : explained) {
+        const PluginInfo* plugin = registry.find(ex.config->plugin, ATTRIB_KIND_METHOD);
+        ScoreRow row;
+        row.dataset = ds.name;
+        row.model = mc.name;
+        row.method = ex.config->name;
+        row.metric = mt.name;
+        row.direction = spec.direction;
+        row.method_info = method_info_of(*ex.config, *plugin, ex.info, suite);
+        row.metric_info = {{"metric", spec.name}, {"seed", suite.seed}, {"choices", mt.params}};
+        if (!ex.error.empty()) {
+          row.error = "explanation failed: " + ex.error;
+          res.rows.push_back(std::move(row));
+          continue;
+        }
+        try {
+          auto metric = spec.create(mt.params);
+          for (size_t bi = 0; bi < data.batches.size(); ++bi) {
+            MetricInput in{model,          data.batches[bi],      ex.scores[bi],
+                           targets[bi],    &data.annotations[bi], suite.seed,
+                           suite.batch_cap};
+            auto s = metric->score(in);
+            row.scores.insert(row.scores.end(), s.begin(), s.end());
+            progress.advance();
+          }
+          row.example_ids = data.ids;
+          row.metric_info["choices"] = metric->info();
+        } catch (const std::exception& e) {
+          row.scores.clear();
+          row.error = error_text(e);
+          fail("metrics[" + mt.name + "] for " + ex.config->name, row.error);
+        }
+        res.rows.push_back(std::move(row));
+      }
+      progress.done("scored " + std::to_string(explained.size()) + " methods");
+    }
+
+    if (!suite.randomisation.is_null()) {
+      const RandomisationOptions ro = randomisation_options(suite.randomisation, "randomisation");
+      // The first max_examples explained examples, with their trained-model scores.
+      std::vector<Batch> rb;
+      std::vector<at::Tensor> rt, rvalid;
+      int64_t have = 0;
+      for (size_t bi = 0; bi < data.batches.size() && have < ro.max_examples; ++bi) {
+        const int64_t take = std::min(data.batches[bi].size(), ro.max_examples - have);
+        rb.push_back(slice_batch(data.batches[bi], 0, take));
+        rt.push_back(targets[bi].slice(0, 0, take));
+        // Text: only word positions are features; dense: every element (filled per method).
+        rvalid.push_back(rb.back().modality == Modality::kText
+                             ? (rb.back().word_ids.to(at::kCPU) >= 0)
+                             : at::Tensor());
+        have += take;
+      }
+      progress.stage("randomisation (" + mc.name + ", " + ds.name + ")",
+                     static_cast<int64_t>(explained.size()));
+      for (const auto& ex : explained) {
+        json where = {{"dataset", ds.name}, {"model", mc.name}, {"method", ex.config->name}};
+        if (!ex.error.empty()) {
+          where["error"] = "explanation failed: " + ex.error;
+          res.randomisation.push_back(where);
+          progress.advance();
+          continue;
+        }
+        std::vector<at::Tensor> original;
+        for (size_t bi = 0; bi < rb.size(); ++bi)
+          original.push_back(ex.scores[bi].slice(0, 0, rb[bi].size()));
+        std::vector<at::Tensor> valid = rvalid;
+        for (size_t bi = 0; bi < valid.size(); ++bi)
+          if (!valid[bi].defined()) valid[bi] = at::ones(original[bi].sizes(), at::kBool);
+        RandomisationInput in{model,
+                              rb,
+                              rt,
+                              original,
+                              valid,
+                              [&](ModelAdapter& model, const std::vector<at::Tensor>& tg) {
+                                return explain_scores(*ex.method, model, rb, tg);
+                              },
+                              suite.seed,
+                              where};
+        json entries =
+            run_randomisation(ro, in, suite.stats.bootstrap_resamples, suite.stats.confidence);
+        for (auto& e : entries) {
+          if (e.contains("error"))
+            fail("randomisation[" + e["test"].get<std::string>() + "] for " + ex.config->name,
+                 e["error"]);
+          res.randomisation.push_back(std::move(e));
+        }
+        progress.advance();
+      }
+      progress.done("randomisation of " + std::to_string(explained.size()) + " methods");
+    }
+
+    if (!suite.throughput.is_null()) {
+      const ThroughputOptions to = throughput_options(suite.throughput, "throughput");
+      const ExplainContext ctx{suite.seed, suite.batch_cap};
+      progress.stage("throughput (" + mc.name + ", " + ds.name + ")",
+                     static_cast<int64_t>((explained.size() + 1) * to.batch_sizes.size()));
+      for (int64_t bs : to.batch_sizes) {
+        for (size_t k = 0; k <= explained.size(); ++k) {
+          const bool reference = k == explained.size();
+          json entry = {
+              {"dataset", ds.name},
+              {"model", mc.name},
+              {"method", reference ? "model_forward_backward" : explained[k].config->name},
+              {"kind", reference ? "reference" : "method"},
+              {"device", suite.device},
+              {"batch_size", bs},
+              {"threads", at::get_num_threads()}};
+          try {
+            if (!reference && !explained[k].error.empty())
+              throw Error("explanation failed: " + explained[k].error);
+            Workload w(model, reference ? nullptr : explained[k].method.get(), data.batches,
+                       targets, to.examples, bs, ctx);
+            entry.update(time_workload(w, to.warmup, to.repetitions));
+          } catch (const std::exception& e) {
+            entry["error"] = error_text(e);
+            fail("throughput[" + entry["method"].get<std::string>() + "]", error_text(e));
+          }
+          res.throughput.push_back(std::move(entry));
+          progress.advance();
+        }
+      }
+      progress.done(std::to_string(res.throughput.size()) + " workloads timed");
+    }
+  });
   return res;
 }
 

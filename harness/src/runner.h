@@ -1,5 +1,6 @@
 #pragma once
 // Runs a suite: dataset -> model -> method -> explanation cache -> metrics -> results.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,24 @@
 #include "results.h"
 
 namespace attrib {
+
+/// One (dataset, model) pair of a suite, ready to explain: the explained split collated once.
+struct PreparedModel {
+  const Dataset* dataset = nullptr;
+  const ModelConfig* config = nullptr;
+  std::shared_ptr<ModelAdapter> model;
+  std::vector<Batch> batches;            ///< explain_batch examples each, on `device`
+  std::vector<Annotations> annotations;  ///< per batch
+  std::vector<std::string> ids;          ///< example ids in order
+  std::vector<at::Tensor> targets;       ///< per batch, int64 [B] on the CPU
+  at::Device device = at::kCPU;
+};
+
+/// Loads every dataset and model of `suite` (training models or reusing cached ones), records
+/// them in `res` (datasets, models with accuracy) and calls `fn` for each (dataset, model) pair.
+/// A dataset or model that fails is recorded in res.errors and skipped.
+void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress& progress,
+                    RunResults& res, const std::function<void(PreparedModel&)>& fn);
 
 /// Runs every (dataset, model, method, metric) of `suite`. Each explanation is computed once and
 /// shared by all metrics. A failing model, method or metric becomes error rows; the run goes on.

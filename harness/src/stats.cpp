@@ -339,4 +339,81 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d, std::size_t ex
   return r;
 }
 
+MannWhitneyResult mann_whitney_u(const std::vector<double>& x, const std::vector<double>& y,
+                                 std::size_t exact_max_n) {
+  MannWhitneyResult r;
+  r.n_undefined = count_undefined(x) + count_undefined(y);
+  const std::vector<double> xs = defined_values(x);
+  const std::vector<double> ys = defined_values(y);
+  r.n_x = xs.size();
+  r.n_y = ys.size();
+  if (r.n_x == 0 || r.n_y == 0) {
+    r.u_x = r.u_y = r.statistic = r.z = r.p_value = r.common_language = r.rank_biserial = kNaN;
+    return r;
+  }
+  std::vector<double> pooled = xs;
+  pooled.insert(pooled.end(), ys.begin(), ys.end());
+  const std::vector<double> ranks = average_ranks(pooled);
+  double rank_sum_x = 0.0;
+  for (std::size_t i = 0; i < r.n_x; ++i) rank_sum_x += ranks[i];
+  const double nx = static_cast<double>(r.n_x), ny = static_cast<double>(r.n_y);
+  const double nn = nx + ny;
+  r.u_x = rank_sum_x - nx * (nx + 1.0) / 2.0;
+  r.u_y = nx * ny - r.u_x;
+  r.statistic = r.u_x;
+  r.common_language = r.u_x / (nx * ny);
+  r.rank_biserial = 2.0 * r.common_language - 1.0;
+
+  std::sort(pooled.begin(), pooled.end());
+  double tie_sum = 0.0;  // sum over tie groups of t^3 - t
+  std::size_t start = 0;
+  for (std::size_t i = 1; i <= pooled.size(); ++i) {
+    if (i == pooled.size() || pooled[i] != pooled[start]) {
+      const double t = static_cast<double>(i - start);
+      tie_sum += t * t * t - t;
+      start = i;
+    }
+  }
+  r.ties = tie_sum > 0.0;
+
+  if (!r.ties && std::min(r.n_x, r.n_y) <= exact_max_n) {
+    // Counts of the rank arrangements by U for m = min(n_x, n_y) and n = max(n_x, n_y) (the
+    // distribution of U is the same with the roles swapped). Recurrence on the largest value:
+    // c(m', n', u) = c(m' - 1, n', u - n') (it belongs to the m-sample and exceeds all n' others)
+    //              + c(m', n' - 1, u) (it belongs to the n-sample); rows m' = 0..m, n' grows.
+    r.exact = true;
+    r.z = kNaN;
+    const std::size_t m = std::min(r.n_x, r.n_y), n = std::max(r.n_x, r.n_y);
+    const std::size_t width = m * n + 1;
+    std::vector<double> c((m + 1) * width, 0.0);
+    for (std::size_t mi = 0; mi <= m; ++mi) c[mi * width] = 1.0;  // n' = 0: one arrangement, U = 0
+    for (std::size_t ni = 1; ni <= n; ++ni)
+      for (std::size_t mi = 1; mi <= m; ++mi)
+        for (std::size_t u = mi * ni; u >= ni; --u) c[mi * width + u] += c[(mi - 1) * width + u - ni];
+    const auto u = static_cast<std::size_t>(std::llround(r.u_x));
+    double below = 0.0, above = 0.0, all = 0.0;
+    for (std::size_t s = 0; s < width; ++s) {
+      const double count = c[m * width + s];
+      all += count;
+      if (s <= u) below += count;
+      if (s >= u) above += count;
+    }
+    r.p_value = std::min(1.0, 2.0 * std::min(below, above) / all);
+    return r;
+  }
+
+  const double mu = nx * ny / 2.0;
+  const double var = nx * ny / 12.0 * ((nn + 1.0) - tie_sum / (nn * (nn - 1.0)));
+  if (!(var > 0.0)) {
+    r.z = kNaN;
+    r.p_value = kNaN;
+    return r;
+  }
+  const double diff = r.u_x - mu;
+  const double correction = diff > 0 ? 0.5 : (diff < 0 ? -0.5 : 0.0);
+  r.z = (diff - correction) / std::sqrt(var);
+  r.p_value = std::min(1.0, std::erfc(std::fabs(r.z) / std::sqrt(2.0)));
+  return r;
+}
+
 }  // namespace attrib::stats

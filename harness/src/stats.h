@@ -1,6 +1,7 @@
 #pragma once
 // Small statistics utilities for leaderboards: location, percentiles, a seeded paired bootstrap,
-// percentile intervals, the Wilcoxon signed-rank test, ranks with ties and Kendall's tau-b.
+// percentile intervals, the Wilcoxon signed-rank and Mann–Whitney U tests, ranks with ties and
+// Kendall's tau-b.
 //
 // Undefined values: every function treats a non-finite value (NaN, +-Inf) as "undefined". It is
 // excluded (per pair for paired computations) and counted, never propagated into a statistic.
@@ -161,5 +162,42 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& x, const std::vec
 /// The same on differences d (x - y) given directly.
 WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d,
                                     std::size_t exact_max_n = kWilcoxonExactMaxN);
+
+/// Mann–Whitney U test (Wilcoxon rank-sum) of two independent samples x and y, two-sided.
+/// Undefined values are dropped (per sample) and counted.
+///
+/// U_x = R_x - n_x (n_x + 1) / 2 with R_x the sum of the average ranks of x in the pooled sample:
+/// the number of pairs (x_i, y_j) with x_i > y_j plus half the tied pairs. U_y = n_x n_y - U_x.
+///
+/// p-value, two-sided:
+///  - exact when there are no ties and min(n_x, n_y) <= exact_max_n (SciPy's "auto" rule with the
+///    default 8): from the permutation distribution of U_x (all C(n_x + n_y, n_x) rank
+///    arrangements equally likely), p = min(1, 2 min(P(U <= U_x), P(U >= U_x)));
+///  - otherwise the normal approximation with tie and continuity correction:
+///    mu = n_x n_y / 2, sigma^2 = n_x n_y / 12 ((n + 1) - sum_t (t^3 - t) / (n (n - 1))) over the
+///    tie groups of the pooled sample (n = n_x + n_y), z = (U_x - mu - 0.5 sign(U_x - mu)) / sigma,
+///    p = erfc(|z| / sqrt 2) (R's wilcox.test(correct = TRUE, exact = FALSE), SciPy's
+///    mannwhitneyu(use_continuity=True, method="asymptotic")).
+/// p is NaN when either sample has no defined value, or when sigma = 0 (every value tied).
+///
+/// Effect sizes: the common-language effect U_x / (n_x n_y) = P(X > Y) + P(X = Y) / 2 and the
+/// rank-biserial correlation 2 U_x / (n_x n_y) - 1, positive when x tends to exceed y.
+struct MannWhitneyResult {
+  double u_x = 0.0;
+  double u_y = 0.0;
+  double statistic = 0.0;  ///< = u_x
+  double z = 0.0;          ///< NaN when the p-value is exact
+  double p_value = 0.0;
+  double common_language = 0.0;
+  double rank_biserial = 0.0;
+  std::size_t n_x = 0;  ///< defined values of x
+  std::size_t n_y = 0;  ///< defined values of y
+  std::size_t n_undefined = 0;
+  bool ties = false;  ///< the pooled sample has tied values
+  bool exact = false;
+};
+constexpr std::size_t kMannWhitneyExactMaxN = 8;
+MannWhitneyResult mann_whitney_u(const std::vector<double>& x, const std::vector<double>& y,
+                                 std::size_t exact_max_n = kMannWhitneyExactMaxN);
 
 }  // namespace attrib::stats

@@ -1,7 +1,9 @@
 // `text_transformer`: a small built-in text classifier. Token + learned position embeddings,
 // N post-LN transformer encoder layers with explicit softmax attention, masked mean pooling and a
-// linear classifier. The network is TorchScript source defined from C++, so the saved archive
-// loads in Python with torch.jit.load and through the `torchscript` plugin alike.
+// linear classifier; or, with label_attention = true, a label-attention head in place of the
+// pooling (one learned query per class attends over the final token states; METHODS.md §3.6). The
+// network is TorchScript source defined from C++, so the saved archive loads in Python with
+// torch.jit.load and through the `torchscript` plugin alike.
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 
@@ -20,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kMetadata = R"JSON({
-  "description": "Built-in text transformer classifier: token + learned position embeddings, n_layers post-LN encoder layers (explicit masked softmax attention, GELU/ReLU MLP), masked mean pooling, linear classifier. Defined in TorchScript, saved as a .pt that torch.jit.load reads. Exports forward, embed (token + position embeddings), forward_from_embeddings, forward_with_attentions, forward_from_embeddings_with_attentions and metadata. Deterministic initialisation from seed; no dropout.",
+  "description": "Built-in text transformer classifier: token + learned position embeddings, n_layers post-LN encoder layers (explicit masked softmax attention, GELU/ReLU MLP), masked mean pooling, linear classifier. Defined in TorchScript, saved as a .pt that torch.jit.load reads. Exports forward, embed (token + position embeddings), forward_from_embeddings, forward_with_attentions, forward_from_embeddings_with_attentions and metadata; with label_attention = true a label-attention head replaces the pooling and label_attention is exported too. Deterministic initialisation from seed; no dropout.",
   "params": {
     "vocab": {"type": "array", "description": "id -> token (strings); required unless checkpoint"},
     "num_classes": {"type": "integer", "minimum": 1, "description": "number of classes; defaults to the number of class_names; required unless checkpoint"},
@@ -35,6 +37,7 @@ constexpr const char* kMetadata = R"JSON({
     "unk_id": {"type": "integer", "default": 1, "minimum": -1},
     "mask_id": {"type": "integer", "default": 2, "minimum": -1},
     "seed": {"type": "integer", "default": 0, "minimum": 0, "description": "initialisation seed"},
+    "label_attention": {"type": "boolean", "default": false, "description": "replace masked mean pooling by a label-attention head: C learned class queries, each attending (n_heads-head scaled dot-product, masked softmax over real tokens) over the final token states to give one embedding e_c per class; logit_c = <cls_w[c], e_c> + cls_b[c]. Exports label_attention(ids, mask) -> (logits, A[B, H, C, T]). false builds exactly the model without it"},
     "checkpoint": {"type": "string", "default": "", "description": "load this .pt (saved by this plugin) instead of building a fresh model"},
     "device": {"type": "string", "default": "cpu", "description": "cpu, cuda or cuda:N"}
   }
@@ -49,8 +52,63 @@ std::string layer_param(int64_t layer, const char* p) {
   return "layer" + std::to_string(layer) + "_" + p;
 }
 
-// TorchScript source of the network, with the layer loop unrolled over flat parameters.
-std::string source(int64_t n_layers, const std::string& activation) {
+const char* const kLabelParams[] = {"label_q", "la_wk", "la_bk", "la_wv",
+                                    "la_bv",   "la_wo", "la_bo"};
+
+// The unrolled encoder layers: x, a = self._layer(...) per layer, appending a to `attentions`.
+std::string layer_calls(int64_t n_layers) {
+  std::ostringstream s;
+  for (int64_t l = 0; l < n_layers; ++l) {
+    s << "    x, a = self._layer(x, key_mask";
+    for (const char* p : kAttentionParams) s << ", self." << layer_param(l, p);
+    for (const char* p : kMlpParams) s << ", self." << layer_param(l, p);
+    s << ")\n    attentions.append(a)\n";
+  }
+  return s.str();
+}
+
+// Label-attention head and the methods that use it. Class queries are learned vectors split into
+// heads (no query projection); keys and values are projections of the final token states, so
+// A[b, h, c, t] = softmax_t(q_{c,h} . k_{t,h} / sqrt(d_h)), masked like the encoder's attention.
+// The probabilities returned are the ones multiplied with V.
+constexpr const char* kLabelSource = R"TS(
+def _encode(self, embeddings: Tensor, attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    key_mask = (attention_mask == 0).unsqueeze(1).unsqueeze(2)
+    attentions: List[Tensor] = []
+    x = embeddings
+@LAYERS@    return x, attentions
+
+def _label_head(self, x: Tensor, attention_mask: Tensor) -> Tuple[Tensor, Tensor]:
+    B = x.size(0)
+    T = x.size(1)
+    H = self.n_heads
+    dh = self.d_head
+    C = self.label_q.size(0)
+    q = self.label_q.view(C, H, dh).transpose(0, 1).unsqueeze(0)
+    k = torch.linear(x, self.la_wk, self.la_bk).view(B, T, H, dh).transpose(1, 2)
+    v = torch.linear(x, self.la_wv, self.la_bv).view(B, T, H, dh).transpose(1, 2)
+    scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale
+    scores = scores.masked_fill((attention_mask == 0).unsqueeze(1).unsqueeze(2), -1.0e9)
+    probs = torch.softmax(scores, -1)
+    ctx = torch.matmul(probs, v).transpose(1, 2).reshape(B, C, H * dh)
+    emb = torch.linear(ctx, self.la_wo, self.la_bo)
+    logits = (emb * self.cls_w.unsqueeze(0)).sum(-1) + self.cls_b
+    return logits, probs
+
+def forward_from_embeddings_with_attentions(self, embeddings: Tensor,
+                                            attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
+    x, attentions = self._encode(embeddings, attention_mask)
+    logits, label_probs = self._label_head(x, attention_mask)
+    return logits, attentions
+
+def label_attention(self, input_ids: Tensor, attention_mask: Tensor) -> Tuple[Tensor, Tensor]:
+    x, attentions = self._encode(self.embed(input_ids), attention_mask)
+    return self._label_head(x, attention_mask)
+)TS";
+
+// TorchScript source of the network, with the layer loop unrolled over flat parameters. Without
+// the label head the text is exactly that of the original model.
+std::string source(int64_t n_layers, const std::string& activation, bool label_attention) {
   std::ostringstream s;
   s << R"TS(
 def _layer(self, x: Tensor, key_mask: Tensor, wq: Tensor, bq: Tensor, wk: Tensor, bk: Tensor,
@@ -78,24 +136,27 @@ def embed(self, input_ids: Tensor) -> Tensor:
     T = input_ids.size(1)
     assert T <= self.max_len, "input has " + str(T) + " tokens, expected at most max_len = " + str(self.max_len)
     return torch.embedding(self.tok_emb, input_ids) + self.pos_emb[:T].unsqueeze(0)
-
+)TS";
+  if (label_attention) {
+    std::string head = kLabelSource;
+    const std::string marker = "@LAYERS@";
+    head.replace(head.find(marker), marker.size(), layer_calls(n_layers));
+    s << head;
+  } else {
+    s << R"TS(
 def forward_from_embeddings_with_attentions(self, embeddings: Tensor,
                                             attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
     key_mask = (attention_mask == 0).unsqueeze(1).unsqueeze(2)
     attentions: List[Tensor] = []
     x = embeddings
-)TS";
-  for (int64_t l = 0; l < n_layers; ++l) {
-    s << "    x, a = self._layer(x, key_mask";
-    for (const char* p : kAttentionParams) s << ", self." << layer_param(l, p);
-    for (const char* p : kMlpParams) s << ", self." << layer_param(l, p);
-    s << ")\n    attentions.append(a)\n";
-  }
-  s << R"TS(    m = attention_mask.to(x.dtype).unsqueeze(-1)
+)TS" << layer_calls(n_layers)
+      << R"TS(    m = attention_mask.to(x.dtype).unsqueeze(-1)
     pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
     logits = torch.linear(pooled, self.cls_w, self.cls_b)
     return logits, attentions
-
+)TS";
+  }
+  s << R"TS(
 def forward_from_embeddings(self, embeddings: Tensor, attention_mask: Tensor) -> Tensor:
     logits, attentions = self.forward_from_embeddings_with_attentions(embeddings, attention_mask)
     return logits
@@ -164,6 +225,7 @@ torch::jit::Module build(const json& p) {
   }
   const std::string activation = p.value("activation", std::string("gelu"));
   const uint64_t seed = p.at("seed").get<uint64_t>();
+  const bool label_attention = p.value("label_attention", false);
 
   torch::jit::Module m("TextTransformer");
   m.register_attribute("training", c10::BoolType::get(), false);
@@ -204,6 +266,19 @@ torch::jit::Module build(const json& p) {
   }
   param("cls_w", xavier({C, d}, gen));
   param("cls_b", at::zeros({C}));
+  if (label_attention) {
+    // Drawn after every other parameter, so the shared ones equal those of the model without it.
+    param("label_q", at::normal(0.0, 1.0, {C, d}, gen));
+    for (const char* w : {"la_wk", "la_wv", "la_wo"}) {
+      param(w, xavier({d, d}, gen));
+      std::string b = w;
+      b[3] = 'b';
+      param(b, at::zeros({d}));
+    }
+    json names = json::array();
+    for (const char* name : kLabelParams) names.push_back(name);
+    layers.push_back({{"name", "label_attention"}, {"params", names}});
+  }
   layers.push_back({{"name", "classifier"}, {"params", {"cls_w", "cls_b"}}});
 
   json meta = {
@@ -233,8 +308,19 @@ torch::jit::Module build(const json& p) {
        {"forward", "input_gradient", "embeddings", "attentions", "layers", "trainable"}},
       {"layers", layers},
   };
+  if (label_attention) {
+    meta["pooling"] =
+        "label attention: class query label_q[c] (n_heads heads) attends over the final token "
+        "states, e_c = la_wo(sum_t A[c, t] la_wv(x_t)) + la_bo, logit_c = <cls_w[c], e_c> + "
+        "cls_b[c]";
+    meta["label_attention"] =
+        "post-softmax, post-mask probabilities [B, H, C, T] of the class queries over the tokens, "
+        "multiplied with V";
+    meta["capabilities"] = {"forward",         "input_gradient", "embeddings", "attentions",
+                            "label_attention", "layers",         "trainable"};
+  }
   m.register_attribute("metadata_json", c10::StringType::get(), meta.dump());
-  m.define(source(L, activation));
+  m.define(source(L, activation, label_attention));
   return m;
 }
 
@@ -282,5 +368,6 @@ class TextTransformer : public attrib::TorchScriptModel {
 
 ATTRIB_MODEL_PLUGIN(TextTransformer, "text_transformer", "1.0.0",
                     ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT | ATTRIB_CAP_EMBEDDINGS |
-                        ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LAYERS | ATTRIB_CAP_TRAINABLE,
+                        ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LABEL_ATTENTION | ATTRIB_CAP_LAYERS |
+                        ATTRIB_CAP_TRAINABLE,
                     kMetadata)

@@ -147,7 +147,9 @@ MetricSpec curve_spec(bool insertion) {
 
 std::vector<MetricSpec> faithfulness_metrics() {
   std::vector<MetricSpec> all = {curve_spec(false), curve_spec(true)};
-  for (auto& m : eraser_metrics()) all.push_back(std::move(m));
+  for (auto* group : {eraser_metrics, correlation_metrics, infidelity_metrics,
+                      prediction_gap_metrics})
+    for (auto& m : group()) all.push_back(std::move(m));
   return all;
 }
 

@@ -17,17 +17,53 @@ const char* kPerturbationSchema = R"JSON({
   "output": {"type": "string", "default": "probability", "enum": ["probability", "logit", "log_probability"]},
   "substrate": {"type": "string", "default": "auto",
                 "enum": ["auto", "unk", "mask", "pad", "delete", "zero", "mean"],
-                "description": "replacement of removed features; auto = unk for text, zero for dense. Text: replace by a special token or delete (positions shift); dense: zero or the example's mean"},
+                "description": "replacement of removed features; auto = unk for text, zero for dense. Text: replace by a special token or delete (positions shift); dense: zero or the example's mean"}
+})JSON";
+
+const char* kRankingSchema = R"JSON({
   "rank_by": {"type": "string", "default": "signed", "enum": ["signed", "abs"]},
   "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
                 "description": "order of tied scores: seeded random per example, or by position"}
 })JSON";
 }  // namespace
 
-nlohmann::json params_schema(const char* extra) {
+nlohmann::json params_schema(const char* extra, bool ranking) {
   nlohmann::json schema = nlohmann::json::parse(kPerturbationSchema);
+  if (ranking) schema.update(nlohmann::json::parse(kRankingSchema));
   schema.update(nlohmann::json::parse(extra));
   return schema;
+}
+
+int64_t fraction_count(double fraction, int64_t n) {
+  if (n <= 0) return 0;
+  // A tolerance keeps exact products (0.1 * 30) from rounding up through float error.
+  const double k = std::ceil(fraction * static_cast<double>(n) - 1e-9);
+  return std::min<int64_t>(n, std::max<int64_t>(1, static_cast<int64_t>(k)));
+}
+
+nlohmann::json subset_schema() {
+  return nlohmann::json::parse(R"JSON({
+  "subset_fraction": {"type": "number", "default": 0.25, "minimum": 0.000001, "maximum": 1,
+                      "description": "|S| = ceil(subset_fraction * n), at least 1; used when subset_size = 0"},
+  "subset_size": {"type": "integer", "default": 0, "minimum": 0, "maximum": 1000000000,
+                  "description": "absolute |S| (Quantus subset_size, 224 there), clamped to n; 0 = use subset_fraction"}
+})JSON");
+}
+
+int64_t subset_size(const nlohmann::json& params, int64_t n) {
+  const int64_t fixed = params["subset_size"].get<int64_t>();
+  if (fixed > 0) return std::min(fixed, n);
+  return fraction_count(params["subset_fraction"].get<double>(), n);
+}
+
+std::vector<int64_t> random_subset(const std::vector<int64_t>& feats, int64_t k, at::Generator& g) {
+  const int64_t n = static_cast<int64_t>(feats.size());
+  ATTRIB_CHECK(k >= 0 && k <= n, "random subset: expected 0 <= k <= ", n, ", got ", k);
+  const at::Tensor perm = at::randperm(n, g, at::kLong).contiguous();
+  const int64_t* pp = perm.data_ptr<int64_t>();
+  std::vector<int64_t> out(k);
+  for (int64_t j = 0; j < k; ++j) out[j] = feats[pp[j]];
+  return out;
 }
 
 std::string resolve_substrate(const std::string& substrate, bool text, const std::string& metric) {
@@ -113,9 +149,30 @@ std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inpu
   }
   at::Tensor x = inputs[i].to(at::kFloat).clone();
   at::Tensor flat = x.view({-1});
-  const double fill = substrate == "mean" ? x.mean().item<double>() : 0.0;
+  const double fill = dense_fill(inputs, i, substrate);
   if (!changed.empty()) flat.index_fill_(0, at::tensor(changed, at::kLong), fill);
   return {x, at::Tensor()};
+}
+
+double dense_fill(const at::Tensor& inputs, int64_t i, const std::string& substrate) {
+  return substrate == "mean" ? inputs[i].to(at::kFloat).mean().item<double>() : 0.0;
+}
+
+at::Tensor dense_with(const at::Tensor& inputs, int64_t i, const std::vector<int64_t>& changed,
+                      const at::Tensor& values, bool add) {
+  ATTRIB_CHECK(values.numel() == static_cast<int64_t>(changed.size()), "dense_with: expected ",
+               changed.size(), " values, got ", values.numel());
+  at::Tensor x = inputs[i].to(at::kFloat).clone();
+  if (changed.empty()) return x;
+  at::Tensor flat = x.view({-1});
+  const at::Tensor idx = at::tensor(changed, at::kLong);
+  const at::Tensor v = values.to(at::kFloat).view({-1});
+  if (add) {
+    flat.index_add_(0, idx, v);
+  } else {
+    flat.index_copy_(0, idx, v);
+  }
+  return x;
 }
 
 at::Tensor forward_rows(const MetricInput& in, const at::Tensor& inputs, const at::Tensor& mask) {
@@ -161,6 +218,44 @@ std::vector<double> evaluate(const MetricInput& in, const std::vector<at::Tensor
     std::copy(v.data_ptr<double>(), v.data_ptr<double>() + v.numel(), values.begin() + start);
   }
   return values;
+}
+
+RowEvaluator::RowEvaluator(const MetricInput& in, at::Tensor cls, std::string output)
+    : in_(in), cls_(std::move(cls)), output_(std::move(output)) {}
+
+size_t RowEvaluator::add(const std::pair<at::Tensor, at::Tensor>& row, int64_t example) {
+  rows_.push_back(row.first);
+  if (row.second.defined()) masks_.push_back(row.second);
+  owner_.push_back(example);
+  const size_t index = values_.size() + rows_.size() - 1;
+  if (static_cast<int64_t>(rows_.size()) >= in_.max_rows) flush();
+  return index;
+}
+
+const std::vector<double>& RowEvaluator::values() {
+  flush();
+  return values_;
+}
+
+void RowEvaluator::flush() {
+  if (rows_.empty()) return;
+  at::NoGradGuard no_grad;
+  const std::vector<double> v = evaluate(in_, rows_, masks_, owner_, cls_, output_);
+  values_.insert(values_.end(), v.begin(), v.end());
+  rows_.clear();
+  masks_.clear();
+  owner_.clear();
+}
+
+Base base(const MetricInput& in, const std::string& target, const std::string& output,
+          const std::string& metric) {
+  at::NoGradGuard no_grad;
+  const at::Tensor logits = forward_rows(in, in.batch.inputs.to(at::kCPU), in.batch.attention_mask);
+  Base b;
+  b.cls = target_classes(in, logits, target, metric);
+  const at::Tensor s = output_score(logits, b.cls, output).contiguous();
+  b.score.assign(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
+  return b;
 }
 
 }  // namespace perturb

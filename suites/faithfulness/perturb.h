@@ -1,6 +1,7 @@
 #pragma once
-// Perturbation helpers shared by the faithfulness metrics (deletion/insertion, ERASER): feature
-// lists, rankings with seeded tie-breaks, substrate replacement and chunked model forwards.
+// Perturbation helpers shared by the faithfulness metrics (deletion/insertion, ERASER, faithfulness
+// correlation, monotonicity, infidelity, PGI/PGU): feature lists, rankings with seeded tie-breaks,
+// random subsets, substrate replacement, dense noise and chunked model forwards.
 #include <ATen/ATen.h>
 
 #include <nlohmann/json.hpp>
@@ -13,12 +14,31 @@
 namespace attrib {
 namespace perturb {
 
-/// Parameter schema shared by the perturbation metrics (target, output, substrate, rank_by,
-/// tie_break) merged with a metric's own parameters, given as JSON text.
-nlohmann::json params_schema(const char* extra);
+/// Parameter schema shared by the perturbation metrics (target, output, substrate and, when
+/// `ranking`, rank_by and tie_break) merged with a metric's own parameters, given as JSON text; a
+/// key in `extra` replaces the shared entry (e.g. another default).
+nlohmann::json params_schema(const char* extra, bool ranking = true);
 
-/// Stream id of the tie-break permutation, distinct from explainer streams.
-constexpr uint64_t kTieStream = 0x7469652d627265ULL;
+/// Per-example stream ids of the metrics' draws, distinct from each other and from explainer
+/// streams (ASCII tags).
+constexpr uint64_t kTieStream = 0x7469652d627265ULL;          ///< "tie-bre": tie-break order
+constexpr uint64_t kSubsetStream = 0x6661697468636f72ULL;     ///< "faithcor": random subsets
+constexpr uint64_t kMonotonicStream = 0x6d6f6e6f746f6e65ULL;  ///< "monotone": random substrate
+constexpr uint64_t kInfidelityStream = 0x696e666964656cULL;   ///< "infidel": perturbations
+constexpr uint64_t kGapStream = 0x7072656467617000ULL;        ///< "predgap": PGI/PGU noise
+
+/// k = ceil(fraction * n) (a tolerance keeps exact products from rounding up), at least 1 and at
+/// most n; 0 when n = 0.
+int64_t fraction_count(double fraction, int64_t n);
+
+/// Schema entries of a random subset's size (subset_fraction, subset_size), to merge into a
+/// metric's schema, and the size they give for n features.
+nlohmann::json subset_schema();
+int64_t subset_size(const nlohmann::json& params, int64_t n);
+
+/// `k` distinct members of `feats` drawn uniformly without replacement (a prefix of a random
+/// permutation from `g`), in draw order.
+std::vector<int64_t> random_subset(const std::vector<int64_t>& feats, int64_t k, at::Generator& g);
 
 /// "auto" resolved (unk for text, zero for dense); throws if the substrate does not fit the
 /// modality.
@@ -43,6 +63,14 @@ std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inpu
                                           const std::string& substrate, const ModelInfo& info,
                                           const std::string& metric);
 
+/// Dense: the value the substrate puts into example i (0 for zero, the example's mean for mean).
+double dense_fill(const at::Tensor& inputs, int64_t i, const std::string& substrate);
+
+/// Dense example i (float, its own shape) with the flattened elements `changed` set to `values`
+/// ([changed.size()]), or incremented by them when `add` (x + eps on those elements).
+at::Tensor dense_with(const at::Tensor& inputs, int64_t i, const std::vector<int64_t>& changed,
+                      const at::Tensor& values, bool add);
+
 /// Logits of the unperturbed batch, in chunks of at most max_rows (CPU).
 at::Tensor forward_rows(const MetricInput& in, const at::Tensor& inputs, const at::Tensor& mask);
 
@@ -55,6 +83,37 @@ std::vector<double> evaluate(const MetricInput& in, const std::vector<at::Tensor
                              const std::vector<at::Tensor>& masks,
                              const std::vector<int64_t>& owner, const at::Tensor& cls,
                              const std::string& output);
+
+/// Collects perturbed rows and evaluates them (output_score of each row for the class of its
+/// owner) in chunks of max_rows as soon as a chunk is full, so that at most max_rows perturbed
+/// rows are held at a time (an image metric may build thousands per batch).
+class RowEvaluator {
+ public:
+  RowEvaluator(const MetricInput& in, at::Tensor cls, std::string output);
+  /// Queues a row as returned by replace() (an undefined mask for dense) for `example`; returns
+  /// its index into values().
+  size_t add(const std::pair<at::Tensor, at::Tensor>& row, int64_t example);
+  /// The value of every queued row, in order (evaluates what is still pending).
+  const std::vector<double>& values();
+
+ private:
+  void flush();
+  const MetricInput& in_;
+  at::Tensor cls_;
+  std::string output_;
+  std::vector<at::Tensor> rows_, masks_;
+  std::vector<int64_t> owner_;
+  std::vector<double> values_;
+};
+
+/// The unperturbed batch forwarded once: the tracked class per example (target_classes) and its
+/// output_score.
+struct Base {
+  at::Tensor cls;              ///< int64 [B]
+  std::vector<double> score;   ///< f_y(x) per example
+};
+Base base(const MetricInput& in, const std::string& target, const std::string& output,
+          const std::string& metric);
 
 }  // namespace perturb
 }  // namespace attrib

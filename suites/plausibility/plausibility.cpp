@@ -283,7 +283,10 @@ MetricSpec spec(Kind kind) {
 }  // namespace
 
 std::vector<MetricSpec> plausibility_metrics() {
-  return {spec(Kind::kTokenF1), spec(Kind::kIouF1), spec(Kind::kAuprc), spec(Kind::kRocAuc)};
+  std::vector<MetricSpec> all = {spec(Kind::kTokenF1), spec(Kind::kIouF1), spec(Kind::kAuprc),
+                                 spec(Kind::kRocAuc)};
+  for (auto& m : localisation_metrics()) all.push_back(std::move(m));
+  return all;
 }
 
 }  // namespace attrib

@@ -11,4 +11,5 @@
 #include "attrib/plugin.h"
 #include "attrib/quadrature.h"
 #include "attrib/random.h"
+#include "attrib/sequential.h"
 #include "attrib/torchscript_model.h"

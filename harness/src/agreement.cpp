@@ -1,0 +1,374 @@
+#include "agreement.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "attrib/error.h"
+#include "stats.h"
+
+namespace attrib {
+
+namespace {
+
+using nlohmann::json;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+json num(double x) { return stats::is_defined(x) ? json(x) : json(nullptr); }
+
+void check_pair(const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+  ATTRIB_CHECK(a.size() == b.size(), what, ": expected two vectors of equal length, got ",
+               a.size(), " and ", b.size());
+}
+
+bool all_defined(const std::vector<double>& v) {
+  return std::all_of(v.begin(), v.end(), [](double x) { return stats::is_defined(x); });
+}
+
+// The two vectors usable (same length checked, non-empty, all finite)?
+bool usable(const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+  check_pair(a, b, what);
+  return !a.empty() && all_defined(a) && all_defined(b);
+}
+
+std::vector<double> key_of(const std::vector<double>& v, bool abs) {
+  if (!abs) return v;
+  std::vector<double> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = std::fabs(v[i]);
+  return out;
+}
+
+int sign_of(double x) { return (x > 0) - (x < 0); }
+
+double pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t n = x.size();
+  if (n < 2) return kNaN;
+  const double mx = stats::mean(x), my = stats::mean(y);
+  double sxy = 0.0, sxx = 0.0, syy = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double dx = x[i] - mx, dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (sxx == 0.0 || syy == 0.0) return kNaN;
+  return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
+}
+
+// Dense ranks (1, 2, ... with no gaps; ties share a rank) of x, ascending.
+std::vector<double> dense_ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+  std::vector<double> ranks(x.size());
+  double rank = 0.0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i == 0 || x[order[i]] != x[order[i - 1]]) rank += 1.0;
+    ranks[order[i]] = rank;
+  }
+  return ranks;
+}
+
+// The first k features by decreasing key, ties by lower index.
+std::vector<std::size_t> top_k(const std::vector<double>& key, std::size_t k) {
+  std::vector<std::size_t> order(key.size());
+  std::iota(order.begin(), order.end(), 0);
+  k = std::min(k, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      return key[a] > key[b] || (key[a] == key[b] && a < b);
+                    });
+  order.resize(k);
+  return order;
+}
+
+enum class TopK { kFeature, kRank, kSign, kSignedRank };
+
+double top_k_measure(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                     bool abs, TopK which, const char* what) {
+  if (!usable(a, b, what)) return kNaN;
+  ATTRIB_CHECK(k >= 1, what, ": expected k >= 1, got 0");
+  k = std::min(k, a.size());
+  const std::vector<std::size_t> ta = top_k(key_of(a, abs), k);
+  const std::vector<std::size_t> tb = top_k(key_of(b, abs), k);
+  std::size_t hits = 0;
+  if (which == TopK::kRank || which == TopK::kSignedRank) {
+    for (std::size_t j = 0; j < k; ++j)
+      if (ta[j] == tb[j] && (which == TopK::kRank || sign_of(a[ta[j]]) == sign_of(b[ta[j]])))
+        ++hits;
+  } else {
+    std::vector<char> in_b(a.size(), 0);
+    for (std::size_t i : tb) in_b[i] = 1;
+    for (std::size_t i : ta)
+      if (in_b[i] && (which == TopK::kFeature || sign_of(a[i]) == sign_of(b[i]))) ++hits;
+  }
+  return static_cast<double>(hits) / static_cast<double>(k);
+}
+
+const std::vector<std::string> kMeasures = {
+    "spearman",       "kendall_tau_b",         "feature_agreement", "rank_agreement",
+    "sign_agreement", "signed_rank_agreement", "rank_correlation",  "pairwise_rank_agreement"};
+
+std::string definition(const std::string& m) {
+  if (m == "spearman") return "Pearson correlation of average ranks of the key (METRICS.md 4.1)";
+  if (m == "kendall_tau_b") return "Kendall tau-b of the key (METRICS.md 4.2)";
+  if (m == "feature_agreement") return "FA = |T ∩ T'| / k, T = top_k(key) (Krishna et al. 2022)";
+  if (m == "rank_agreement") return "RA = (1/k) sum_{j<=k} 1[pi(j) = pi'(j)] (Krishna et al. 2022)";
+  if (m == "sign_agreement")
+    return "SA = |{i in T ∩ T' : sign a_i = sign b_i}| / k (Krishna et al. 2022)";
+  if (m == "signed_rank_agreement")
+    return "SRA = (1/k) sum_{j<=k} 1[pi(j) = pi'(j) and signs agree] (Krishna et al. 2022)";
+  if (m == "rank_correlation")
+    return "RC = Pearson correlation of dense ranks of the key over all features (OpenXAI, "
+           "METRICS.md 4.4)";
+  return "PRA = fraction of feature pairs i < j where [key_i > key_j] is the same in both "
+         "(dense ranks, ties count as 'not above'; OpenXAI, METRICS.md 4.5)";
+}
+
+bool is_top_k(const std::string& m) {
+  return m == "feature_agreement" || m == "rank_agreement" || m == "sign_agreement" ||
+         m == "signed_rank_agreement";
+}
+
+}  // namespace
+
+namespace agreement {
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b, bool abs) {
+  if (!usable(a, b, "spearman")) return kNaN;
+  return pearson(stats::average_ranks(key_of(a, abs)), stats::average_ranks(key_of(b, abs)));
+}
+
+double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b, bool abs) {
+  if (!usable(a, b, "kendall_tau_b")) return kNaN;
+  return stats::kendall_tau_b(key_of(a, abs), key_of(b, abs)).tau;
+}
+
+std::size_t resolve_k(double k, std::size_t n_features) {
+  const bool fraction = k > 0.0 && k < 1.0;
+  ATTRIB_CHECK(fraction || (k >= 1.0 && std::floor(k) == k && std::isfinite(k)),
+               "agreement k: expected a fraction in (0, 1) or an integer >= 1, got ", k);
+  if (n_features == 0) return 0;
+  const double raw = fraction ? std::ceil(k * static_cast<double>(n_features)) : k;
+  return static_cast<std::size_t>(std::clamp(raw, 1.0, static_cast<double>(n_features)));
+}
+
+double feature_agreement(const std::vector<double>& a, const std::vector<double>& b,
+                         std::size_t k, bool abs) {
+  return top_k_measure(a, b, k, abs, TopK::kFeature, "feature_agreement");
+}
+
+double rank_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                      bool abs) {
+  return top_k_measure(a, b, k, abs, TopK::kRank, "rank_agreement");
+}
+
+double sign_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                      bool abs) {
+  return top_k_measure(a, b, k, abs, TopK::kSign, "sign_agreement");
+}
+
+double signed_rank_agreement(const std::vector<double>& a, const std::vector<double>& b,
+                             std::size_t k, bool abs) {
+  return top_k_measure(a, b, k, abs, TopK::kSignedRank, "signed_rank_agreement");
+}
+
+double rank_correlation(const std::vector<double>& a, const std::vector<double>& b, bool abs) {
+  if (!usable(a, b, "rank_correlation")) return kNaN;
+  return pearson(dense_ranks(key_of(a, abs)), dense_ranks(key_of(b, abs)));
+}
+
+double pairwise_rank_agreement(const std::vector<double>& a, const std::vector<double>& b,
+                               bool abs) {
+  if (!usable(a, b, "pairwise_rank_agreement") || a.size() < 2) return kNaN;
+  const std::vector<double> ka = key_of(a, abs), kb = key_of(b, abs);
+  const std::size_t n = a.size();
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) same += (ka[i] > ka[j]) == (kb[i] > kb[j]);
+  return static_cast<double>(same) / (static_cast<double>(n) * static_cast<double>(n - 1) / 2.0);
+}
+
+const std::vector<std::string>& measure_names() { return kMeasures; }
+
+double measure(const std::string& name, const std::vector<double>& a,
+               const std::vector<double>& b, double k, bool abs) {
+  if (name == "spearman") return spearman(a, b, abs);
+  if (name == "kendall_tau_b") return kendall_tau_b(a, b, abs);
+  if (name == "rank_correlation") return rank_correlation(a, b, abs);
+  if (name == "pairwise_rank_agreement") return pairwise_rank_agreement(a, b, abs);
+  if (is_top_k(name)) {
+    const std::size_t kk = resolve_k(k, a.size());
+    if (kk == 0) {
+      check_pair(a, b, name.c_str());
+      return kNaN;
+    }
+    if (name == "feature_agreement") return feature_agreement(a, b, kk, abs);
+    if (name == "rank_agreement") return rank_agreement(a, b, kk, abs);
+    if (name == "sign_agreement") return sign_agreement(a, b, kk, abs);
+    return signed_rank_agreement(a, b, kk, abs);
+  }
+  std::string known;
+  for (const auto& m : kMeasures) known += (known.empty() ? "" : ", ") + m;
+  throw Error("agreement measure: expected one of " + known + ", got \"" + name + "\"");
+}
+
+}  // namespace agreement
+
+nlohmann::json agreement_matrices(
+    const std::vector<std::string>& methods,
+    const std::vector<std::vector<at::Tensor>>& scores_per_method_per_batch,
+    const std::vector<at::Tensor>& valid_mask_per_batch, const AgreementOptions& options) {
+  const std::size_t M = methods.size();
+  ATTRIB_CHECK(scores_per_method_per_batch.size() == M, "agreement: expected scores for ", M,
+               " methods, got ", scores_per_method_per_batch.size());
+  const std::vector<std::string> measures =
+      options.measures.empty() ? kMeasures : options.measures;
+  for (const auto& m : measures)
+    ATTRIB_CHECK(std::find(kMeasures.begin(), kMeasures.end(), m) != kMeasures.end(),
+                 "agreement measures: unknown measure \"", m, "\"");
+  agreement::resolve_k(options.k, 1);  // validates k
+  ATTRIB_CHECK(options.bootstrap_resamples >= 0,
+               "agreement bootstrap_resamples: expected an integer >= 0, got ",
+               options.bootstrap_resamples);
+  ATTRIB_CHECK(options.confidence > 0.0 && options.confidence < 1.0,
+               "agreement confidence: expected a number in (0, 1), got ", options.confidence);
+  const std::size_t n_batches = valid_mask_per_batch.size();
+
+  // Per example, each method's scores over the example's valid features.
+  // values[e][m] = the feature vector.
+  std::vector<std::vector<std::vector<double>>> values;
+  for (std::size_t m = 0; m < M; ++m)
+    ATTRIB_CHECK(scores_per_method_per_batch[m].size() == n_batches, "agreement: method '",
+                 methods[m], "': expected ", n_batches, " batches (as the masks), got ",
+                 scores_per_method_per_batch[m].size());
+  for (std::size_t b = 0; b < n_batches; ++b) {
+    std::vector<at::Tensor> s(M);
+    for (std::size_t m = 0; m < M; ++m) {
+      const at::Tensor& t = scores_per_method_per_batch[m][b];
+      ATTRIB_CHECK(t.defined() && t.dim() >= 1, "agreement: method '", methods[m], "' batch ", b,
+                   ": expected a [B, F] tensor, got ", (t.defined() ? t.dim() : -1),
+                   " dimensions");
+      s[m] = t.detach().to(at::kCPU, at::kDouble).reshape({t.size(0), -1}).contiguous();
+      ATTRIB_CHECK(s[m].sizes() == s[0].sizes(), "agreement: batch ", b, ": method '",
+                   methods[m], "' has shape ", s[m].sizes(), ", method '", methods[0], "' ",
+                   s[0].sizes());
+    }
+    if (M == 0) continue;
+    const int64_t B = s[0].size(0), F = s[0].size(1);
+    at::Tensor mask;
+    if (valid_mask_per_batch[b].defined()) {
+      mask = valid_mask_per_batch[b].detach().to(at::kCPU).reshape({valid_mask_per_batch[b].size(0), -1})
+                 .ne(0)
+                 .contiguous();
+      ATTRIB_CHECK(mask.size(0) == B && mask.size(1) == F, "agreement: batch ", b,
+                   ": expected a valid mask of shape [", B, ", ", F, "], got ", mask.sizes());
+    } else {
+      mask = at::ones({B, F}, at::kBool);
+    }
+    const bool* mp = mask.data_ptr<bool>();
+    for (int64_t i = 0; i < B; ++i) {
+      std::vector<std::vector<double>> ex(M);
+      for (std::size_t m = 0; m < M; ++m) {
+        const double* p = s[m].data_ptr<double>() + i * F;
+        for (int64_t f = 0; f < F; ++f)
+          if (mp[i * F + f]) ex[m].push_back(p[f]);
+      }
+      values.push_back(std::move(ex));
+    }
+  }
+  const std::size_t N = values.size();
+
+  std::vector<double> n_features;
+  for (const auto& ex : values) n_features.push_back(ex.empty() ? 0.0 : ex[0].size());
+  const stats::BootstrapIndices indices(N, static_cast<std::size_t>(options.bootstrap_resamples),
+                                        options.seed);
+  const bool bootstrap = options.bootstrap_resamples > 0 && N > 0;
+
+  json out_measures = json::array();
+  for (const std::string& name : measures) {
+    json mean = json::array(), n = json::array(), n_undef = json::array();
+    json lo = json::array(), hi = json::array();
+    std::vector<std::vector<stats::MeanCI>> cells(M, std::vector<stats::MeanCI>(M));
+    for (std::size_t i = 0; i < M; ++i) {
+      for (std::size_t j = i; j < M; ++j) {
+        std::vector<double> per_example(N);
+        for (std::size_t e = 0; e < N; ++e)
+          per_example[e] =
+              agreement::measure(name, values[e][i], values[e][j], options.k, options.abs);
+        stats::MeanCI c;
+        if (bootstrap) {
+          c = stats::bootstrap_mean_ci(per_example, indices, options.confidence);
+        } else {
+          c.mean = stats::mean(per_example);
+          c.n_undefined = stats::count_undefined(per_example);
+          c.n = N - c.n_undefined;
+          c.ci = {kNaN, kNaN};
+        }
+        cells[i][j] = cells[j][i] = c;
+      }
+    }
+    for (std::size_t i = 0; i < M; ++i) {
+      json rm = json::array(), rn = json::array(), ru = json::array(), rl = json::array(),
+           rh = json::array();
+      for (std::size_t j = 0; j < M; ++j) {
+        rm.push_back(num(cells[i][j].mean));
+        rn.push_back(cells[i][j].n);
+        ru.push_back(cells[i][j].n_undefined);
+        rl.push_back(num(cells[i][j].ci.low));
+        rh.push_back(num(cells[i][j].ci.high));
+      }
+      mean.push_back(rm);
+      n.push_back(rn);
+      n_undef.push_back(ru);
+      lo.push_back(rl);
+      hi.push_back(rh);
+    }
+    json entry = {{"measure", name},
+                  {"definition", definition(name)},
+                  {"mean", mean},
+                  {"n", n},
+                  {"n_undefined", n_undef}};
+    if (bootstrap) {
+      entry["ci_low"] = lo;
+      entry["ci_high"] = hi;
+    }
+    out_measures.push_back(entry);
+  }
+
+  json settings = {
+      {"rank_key", options.abs ? "abs" : "signed"},
+      {"k", options.k},
+      {"k_rule",
+       "k in (0,1): ceil(k * n_features) of each example; integer k >= 1: a count; clamped to "
+       "[1, n_features]"},
+      {"top_k_tie_break", "decreasing key, ties by lower feature index (stable)"},
+      {"sign", "sign(0) = 0; zero agrees only with zero; signs from the signed scores"},
+      {"spearman_ranks", "average (fractional)"},
+      {"rank_correlation_ranks", "dense, Pearson correlation"},
+      {"pairwise_rank_agreement_ties", "tie counts as 'not above' (OpenXAI)"},
+      {"feature_set", "features where the valid mask is true"},
+      {"undefined",
+       "NaN for a non-finite score, an empty feature set, fewer than 2 features or a constant key "
+       "(correlations); excluded from the mean and counted"},
+      {"aggregation", "mean over examples of the per-example value"},
+      {"bootstrap",
+       bootstrap ? json{{"ci_method", "percentile"},
+                        {"resamples", options.bootstrap_resamples},
+                        {"confidence", options.confidence},
+                        {"seed", options.seed},
+                        {"paired", "the same resampled examples for every cell"}}
+                 : json(nullptr)}};
+  return {{"methods", methods},
+          {"n_examples", N},
+          {"features_per_example",
+           {{"min", N ? num(*std::min_element(n_features.begin(), n_features.end())) : json()},
+            {"mean", num(stats::mean(n_features))},
+            {"max", N ? num(*std::max_element(n_features.begin(), n_features.end())) : json()}}},
+          {"settings", settings},
+          {"measures", out_measures}};
+}
+
+}  // namespace attrib

@@ -1,0 +1,111 @@
+#pragma once
+// Inter-method agreement (METRICS.md §4): how similarly two explanations of the same input rank
+// and sign its features. Pure functions on the two attribution vectors of one example (restricted
+// by the caller to the features that count, e.g. the real tokens), and the methods x methods
+// matrices of their mean over examples that the runner stores under RunResults::agreement.
+//
+// Conventions shared by every measure here:
+//  - Ranking key: |a| when `abs` is true (METRICS.md §4: "unless stated otherwise, rankings use
+//    |·|"), else the signed a. Signs (SA, SRA) always come from the signed values, with
+//    sign(0) = 0, so a zero agrees only with a zero (numpy.sign, as OpenXAI).
+//  - Top-k order: decreasing key, ties broken by the lower feature index (a stable sort), so the
+//    result is deterministic and symmetric in the two explanations.
+//  - Undefined: a vector holding a non-finite value, or an empty feature set, gives NaN; so do the
+//    correlations when fewer than 2 features remain or either key vector is constant.
+#include <ATen/ATen.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace attrib {
+namespace agreement {
+
+/// Spearman's rho (§4.1): the Pearson correlation of the average (fractional) ranks of the keys.
+double spearman(const std::vector<double>& a, const std::vector<double>& b, bool abs = true);
+
+/// Kendall's tau-b (§4.2) of the keys (stats::kendall_tau_b, O(n log n)).
+double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b, bool abs = true);
+
+/// The k of a top-k measure for an example with `n_features` features: `k` in (0, 1) is a fraction
+/// of the features rounded up (OpenXAI: ceil), `k` >= 1 must be an integer and is a count; either
+/// way clamped to [1, n_features]. 0 when n_features is 0. Throws attrib::Error for any other k.
+std::size_t resolve_k(double k, std::size_t n_features);
+
+/// Krishna et al. 2022 (§4.3), with T = top_k(key a), T' = top_k(key b) and pi(j), pi'(j) the
+/// feature at position j of the two top-k orders; each divides by k (k >= 1, clamped to n).
+/// FA = |T ∩ T'| / k.
+double feature_agreement(const std::vector<double>& a, const std::vector<double>& b,
+                         std::size_t k, bool abs = true);
+/// RA = (1/k) sum_{j <= k} 1[pi(j) = pi'(j)].
+double rank_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                      bool abs = true);
+/// SA = |{i in T ∩ T' : sign a_i = sign b_i}| / k.
+double sign_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                      bool abs = true);
+/// SRA = (1/k) sum_{j <= k} 1[pi(j) = pi'(j) and sign a_pi(j) = sign b_pi(j)].
+double signed_rank_agreement(const std::vector<double>& a, const std::vector<double>& b,
+                             std::size_t k, bool abs = true);
+
+/// Rank correlation RC (§4.4, OpenXAI): the Pearson correlation of the *dense* ranks of the keys
+/// over all the given features (equals Spearman when there are no ties).
+double rank_correlation(const std::vector<double>& a, const std::vector<double>& b,
+                        bool abs = true);
+
+/// Pairwise rank agreement PRA (§4.5, OpenXAI): over the C(n, 2) feature pairs (i < j), the
+/// fraction for which "i ranks strictly above j" (dense rank of key a_i < dense rank of key a_j,
+/// i.e. key a_i > key a_j) has the same truth value in both explanations; a tie counts as "not
+/// above", as in OpenXAI. O(n^2). NaN for fewer than 2 features.
+double pairwise_rank_agreement(const std::vector<double>& a, const std::vector<double>& b,
+                               bool abs = true);
+
+/// Names of every measure, in report order: spearman, kendall_tau_b, feature_agreement,
+/// rank_agreement, sign_agreement, signed_rank_agreement, rank_correlation,
+/// pairwise_rank_agreement.
+const std::vector<std::string>& measure_names();
+
+/// One measure by name (see measure_names()); `k` as for resolve_k() (ignored by non-top-k
+/// measures). Throws attrib::Error for an unknown name.
+double measure(const std::string& name, const std::vector<double>& a,
+               const std::vector<double>& b, double k, bool abs = true);
+
+}  // namespace agreement
+
+/// Settings of agreement_matrices().
+struct AgreementOptions {
+  /// Top-k size for FA/RA/SA/SRA: a fraction in (0, 1) of each example's features (rounded up),
+  /// or an integer count >= 1; clamped to [1, n]. Default 0.25 (OpenXAI, METRICS.md §4.3).
+  double k = 0.25;
+  /// Measures to compute, in output order; empty means all of agreement::measure_names().
+  std::vector<std::string> measures;
+  /// Rank by |a| (default, METRICS.md §4) or by the signed a.
+  bool abs = true;
+  /// Percentile bootstrap over examples for a CI per cell; 0 disables it. The same resampled
+  /// examples serve every cell (paired).
+  int bootstrap_resamples = 2000;
+  double confidence = 0.95;
+  std::uint64_t seed = 0;  ///< bootstrap seed
+};
+
+/// Mean pairwise agreement between methods over examples (METRICS.md §4).
+///
+/// `methods`: the M method names (matrix row/column order). `scores_per_method_per_batch[m][b]`:
+/// method m's feature scores for batch b, shape [B_b, F_b] (further dimensions are flattened into
+/// features; any floating dtype and device). `valid_mask_per_batch[b]`: [B_b, F_b] (bool or 0/1),
+/// true where a feature counts (e.g. real tokens); an undefined tensor means every feature counts.
+/// Examples are taken in batch order; every method must have the same batches and shapes.
+///
+/// Returns {"methods", "n_examples", "features_per_example": {min, mean, max}, "settings": every
+/// choice, "measures": [{"measure", "definition", "mean": MxM, "n": MxM (examples with a defined
+/// value), "n_undefined": MxM, "ci_low"/"ci_high": MxM (when bootstrapped)}, ...]}. Cells are the
+/// mean over examples of the defined values (NaN excluded and counted; null when none). Matrices
+/// are symmetric; the diagonal is each method against itself (1 unless undefined, e.g. a constant
+/// map for the correlations). Throws attrib::Error on inconsistent shapes or unknown measures.
+nlohmann::json agreement_matrices(const std::vector<std::string>& methods,
+                                  const std::vector<std::vector<at::Tensor>>& scores_per_method_per_batch,
+                                  const std::vector<at::Tensor>& valid_mask_per_batch,
+                                  const AgreementOptions& options);
+
+}  // namespace attrib

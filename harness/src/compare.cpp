@@ -1,0 +1,789 @@
+#include "compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "attrib/error.h"
+#include "results.h"
+#include "stats.h"
+
+namespace attrib {
+
+namespace {
+
+using nlohmann::json;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+json num(double x) { return stats::is_defined(x) ? json(x) : json(nullptr); }
+
+// ---------------------------------------------------------------------------------------------
+// Reading the documents
+
+struct Row {
+  std::size_t index = 0;
+  std::string dataset, model, method, metric;
+  int direction = 1;
+  json method_info, metric_info;
+  std::vector<std::string> ids;
+  std::vector<double> scores;
+  bool failed = false;
+  std::string error;
+};
+
+struct Speed {
+  std::size_t index = 0;
+  std::string dataset, model, method, device;
+  std::int64_t batch_size = 0;
+  json kind, warmup, examples_per_repetition;
+  std::vector<double> seconds;
+  std::string error;  // "error" field, if any
+};
+
+struct Doc {
+  std::vector<Row> rows;
+  std::vector<Speed> speeds;
+};
+
+using RowKey = std::tuple<std::string, std::string, std::string, std::string>;
+using SpeedKey = std::tuple<std::string, std::string, std::string, std::string, std::int64_t>;
+
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& path, const std::string& expected,
+                         const json& got) const {
+    throw Error(source_ + ": " + (path.empty() ? "(document)" : path) + ": expected " + expected +
+                ", got " + got.type_name());
+  }
+  [[noreturn]] void fail_text(const std::string& path, const std::string& text) const {
+    throw Error(source_ + ": " + path + ": " + text);
+  }
+
+  static const json& member(const json& obj, const char* key) {
+    static const json kNull;
+    const auto it = obj.find(key);
+    return it == obj.end() ? kNull : *it;
+  }
+
+  std::string string(const json& obj, const std::string& path, const char* key) const {
+    const json& v = member(obj, key);
+    if (!v.is_string()) fail(path + "." + key, "string", v);
+    return v.get<std::string>();
+  }
+
+  std::vector<double> numbers(const json& v, const std::string& path, bool allow_null) const {
+    if (!v.is_array()) fail(path, "array of numbers", v);
+    std::vector<double> out;
+    out.reserve(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const json& x = v[i];
+      if (x.is_number())
+        out.push_back(x.get<double>());
+      else if (allow_null && x.is_null())
+        out.push_back(kNaN);
+      else
+        fail(path + "[" + std::to_string(i) + "]", allow_null ? "number or null" : "number", x);
+    }
+    return out;
+  }
+
+  Doc read(const json& doc) const {
+    if (!doc.is_object()) fail("", "a results object", doc);
+    const json& version = member(doc, "json_schema_version");
+    if (!version.is_number_integer()) fail("json_schema_version", "integer", version);
+    if (version.get<std::int64_t>() != kResultsSchemaVersion)
+      fail_text("json_schema_version", "expected " + std::to_string(kResultsSchemaVersion) +
+                                           " (this attrib's results format), got " +
+                                           version.dump());
+    const json& context = member(doc, "context");
+    if (!context.is_null() && !context.is_object()) fail("context", "object", context);
+    Doc out;
+    const json& rows = member(doc, "rows");
+    if (!rows.is_array()) fail("rows", "array", rows);
+    std::map<RowKey, std::size_t> seen;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const std::string path = "rows[" + std::to_string(r) + "]";
+      const json& j = rows[r];
+      if (!j.is_object()) fail(path, "object", j);
+      Row row;
+      row.index = r;
+      row.dataset = string(j, path, "dataset");
+      row.model = string(j, path, "model");
+      row.method = string(j, path, "method");
+      row.metric = string(j, path, "metric");
+      const json& dir = member(j, "direction");
+      if (!dir.is_number_integer()) fail(path + ".direction", "integer 1 or -1", dir);
+      row.direction = dir.get<int>();
+      if (row.direction != 1 && row.direction != -1)
+        fail_text(path + ".direction", "expected 1 or -1, got " + dir.dump());
+      row.method_info = member(j, "method_info");
+      row.metric_info = member(j, "metric_info");
+      const json& error = member(j, "error");
+      if (!error.is_null() && !error.is_string()) fail(path + ".error", "string or null", error);
+      row.failed = error.is_string();
+      if (row.failed) row.error = error.get<std::string>();
+      const json& scores = member(j, "scores");
+      if (!(row.failed && scores.is_null())) row.scores = numbers(scores, path + ".scores", true);
+      const json& ids = member(j, "example_ids");
+      if (!ids.is_null()) {
+        if (!ids.is_array()) fail(path + ".example_ids", "array of strings", ids);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          if (!ids[i].is_string())
+            fail(path + ".example_ids[" + std::to_string(i) + "]", "string", ids[i]);
+          row.ids.push_back(ids[i].get<std::string>());
+        }
+        if (!row.failed && !row.ids.empty() && row.ids.size() != row.scores.size())
+          fail_text(path + ".example_ids",
+                    "expected one id per score (" + std::to_string(row.scores.size()) + "), got " +
+                        std::to_string(row.ids.size()));
+      }
+      const RowKey key{row.dataset, row.model, row.method, row.metric};
+      const auto [it, inserted] = seen.emplace(key, r);
+      if (!inserted)
+        fail_text(path, "duplicate (dataset, model, method, metric) = (" + row.dataset + ", " +
+                            row.model + ", " + row.method + ", " + row.metric +
+                            "), also at rows[" + std::to_string(it->second) + "]");
+      out.rows.push_back(std::move(row));
+    }
+
+    // Older results files have no throughput section: nothing to compare then.
+    const json& speeds = member(doc, "throughput");
+    if (!speeds.is_null() && !speeds.is_array()) fail("throughput", "array", speeds);
+    std::map<SpeedKey, std::size_t> seen_speed;
+    for (std::size_t t = 0; t < (speeds.is_array() ? speeds.size() : 0); ++t) {
+      const std::string path = "throughput[" + std::to_string(t) + "]";
+      const json& j = speeds[t];
+      if (!j.is_object()) fail(path, "object", j);
+      Speed s;
+      s.index = t;
+      s.dataset = string(j, path, "dataset");
+      s.model = string(j, path, "model");
+      s.method = string(j, path, "method");
+      s.device = string(j, path, "device");
+      const json& bs = member(j, "batch_size");
+      if (!bs.is_number_integer()) fail(path + ".batch_size", "integer", bs);
+      s.batch_size = bs.get<std::int64_t>();
+      s.kind = member(j, "kind");
+      s.warmup = member(j, "warmup");
+      s.examples_per_repetition = member(j, "examples_per_repetition");
+      const json& error = member(j, "error");
+      if (!error.is_null() && !error.is_string()) fail(path + ".error", "string or null", error);
+      if (error.is_string()) s.error = error.get<std::string>();
+      const json& seconds = member(j, "seconds");
+      if (!(error.is_string() && seconds.is_null()))
+        s.seconds = numbers(seconds, path + ".seconds", false);
+      for (std::size_t i = 0; i < s.seconds.size(); ++i)
+        if (!(s.seconds[i] >= 0.0) || !std::isfinite(s.seconds[i]))
+          fail_text(path + ".seconds[" + std::to_string(i) + "]",
+                    "expected a finite number >= 0, got " + json(s.seconds[i]).dump());
+      const SpeedKey key{s.dataset, s.model, s.method, s.device, s.batch_size};
+      const auto [it, inserted] = seen_speed.emplace(key, t);
+      if (!inserted)
+        fail_text(path, "duplicate (dataset, model, method, device, batch_size), also at "
+                        "throughput[" +
+                            std::to_string(it->second) + "]");
+      out.speeds.push_back(std::move(s));
+    }
+    return out;
+  }
+
+ private:
+  std::string source_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+// Keys (dotted paths) where two JSON values differ; objects are walked, anything else compared
+// whole. Top-level keys listed in `ignore` are skipped.
+void differing_keys(const json& a, const json& b, const std::string& path, json& out,
+                    const std::set<std::string>& ignore = {}) {
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (auto it = a.begin(); it != a.end(); ++it) keys.insert(it.key());
+    for (auto it = b.begin(); it != b.end(); ++it) keys.insert(it.key());
+    for (const std::string& k : keys) {
+      if (ignore.count(k)) continue;
+      const auto ia = a.find(k), ib = b.find(k);
+      const json va = ia == a.end() ? json() : *ia, vb = ib == b.end() ? json() : *ib;
+      if (ia == a.end() || ib == b.end()) {
+        out.push_back({{"key", path + "." + k}, {"baseline", va}, {"current", vb}});
+        continue;
+      }
+      differing_keys(va, vb, path + "." + k, out);
+    }
+    return;
+  }
+  if (a != b) out.push_back({{"key", path}, {"baseline", a}, {"current", b}});
+}
+
+// Example keys (repeated ids get their occurrence number), as the leaderboards pair them.
+std::vector<std::string> example_keys(const std::vector<std::string>& ids) {
+  std::vector<std::string> keys(ids.size());
+  std::map<std::string, int> seen;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const int k = seen[ids[i]]++;
+    keys[i] = k == 0 ? ids[i] : ids[i] + "\x1f" + std::to_string(k);
+  }
+  return keys;
+}
+
+int priority(const std::string& status) {
+  static const char* const order[] = {"regression", "missing",  "errored",      "improvement",
+                                      "not_comparable", "new", "fixed", "still_failing",
+                                      "unchanged"};
+  for (int i = 0; i < 9; ++i)
+    if (status == order[i]) return i;
+  return 9;
+}
+
+bool is_regression(const std::string& status) {
+  return status == "regression" || status == "missing" || status == "errored";
+}
+
+json summary_of(const json& ctx_doc, const std::string& source) {
+  const json& context =
+      ctx_doc.contains("context") && ctx_doc["context"].is_object() ? ctx_doc["context"] : json();
+  auto get = [&](const char* key) {
+    return context.is_object() && context.contains(key) ? context[key] : json();
+  };
+  json version = get("attrib_version");
+  if (version.is_null() && ctx_doc.contains("attrib_version")) version = ctx_doc["attrib_version"];
+  return {{"source", source},
+          {"git_commit", get("git_commit")},
+          {"git_dirty", get("git_dirty")},
+          {"date_utc", get("date_utc")},
+          {"attrib_version", version},
+          {"libtorch_version", get("libtorch_version")},
+          {"suite", get("suite")},
+          {"seed", get("seed")},
+          {"device", get("device")},
+          {"host", get("host")},
+          {"json_schema_version", ctx_doc.value("json_schema_version", json())},
+          {"context", context}};
+}
+
+// Difference of means of two independent samples, bootstrapped independently.
+stats::Interval unpaired_ci(const std::vector<double>& base, const std::vector<double>& cur,
+                            const CompareOptions& o) {
+  const auto B = static_cast<std::size_t>(o.bootstrap_resamples);
+  if (B == 0 || base.empty() || cur.empty()) return {kNaN, kNaN};
+  const stats::BootstrapIndices ib(base.size(), B, o.seed), ic(cur.size(), B, o.seed + 1);
+  std::vector<double> reps(B);
+  for (std::size_t b = 0; b < B; ++b)
+    reps[b] = stats::replicate_mean(cur, ic, b) - stats::replicate_mean(base, ib, b);
+  return stats::percentile_interval(reps, 1.0 - o.alpha);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metric rows
+
+json compare_row(const Row* b, const Row* c, const CompareOptions& o) {
+  const Row& any = b ? *b : *c;
+  json e = {{"dataset", any.dataset},
+            {"model", any.model},
+            {"method", any.method},
+            {"metric", any.metric},
+            {"direction", any.direction},
+            {"baseline_row", b ? json(b->index) : json()},
+            {"current_row", c ? json(c->index) : json()},
+            {"notes", json::array()}};
+  auto side = [](const Row& r) {
+    return json{{"mean", num(stats::mean(r.scores))},
+                {"n", r.scores.size() - stats::count_undefined(r.scores)},
+                {"n_undefined", stats::count_undefined(r.scores)},
+                {"error", r.failed ? json(r.error) : json()}};
+  };
+  if (b) e["baseline"] = side(*b);
+  if (c) e["current"] = side(*c);
+  auto finish = [&](const std::string& status, const std::string& reason) {
+    e["status"] = status;
+    e["regression"] = is_regression(status);
+    if (!reason.empty()) e["reason"] = reason;
+    return e;
+  };
+  if (!c) return b->failed ? finish("still_failing", "failed in the baseline, absent now")
+                           : finish("missing", "in the baseline, absent from the current run");
+  if (!b) return finish("new", "absent from the baseline");
+  if (b->failed && c->failed) return finish("still_failing", "failed in both runs");
+  if (b->failed) return finish("fixed", "failed in the baseline, scored now");
+  if (c->failed) return finish("errored", "the current run failed: " + c->error);
+
+  // Choices.
+  json diffs = json::array();
+  if (b->direction != c->direction)
+    diffs.push_back({{"key", "direction"}, {"baseline", b->direction}, {"current", c->direction}});
+  differing_keys(b->method_info, c->method_info, "method_info", diffs, {"version"});
+  differing_keys(b->metric_info, c->metric_info, "metric_info", diffs, {"version"});
+  const std::pair<const char*, std::pair<const json*, const json*>> infos[] = {
+      {"method_info", {&b->method_info, &c->method_info}},
+      {"metric_info", {&b->metric_info, &c->metric_info}}};
+  for (const auto& [part, pair] : infos) {
+    const json& vb = *pair.first;
+    const json& vc = *pair.second;
+    const json version_b = vb.is_object() ? vb.value("version", json()) : json();
+    const json version_c = vc.is_object() ? vc.value("version", json()) : json();
+    if (version_b != version_c)
+      e["notes"].push_back(std::string(part) + ".version " + version_b.dump() + " → " +
+                           version_c.dump());
+  }
+  if (!diffs.empty()) {
+    e["differing_keys"] = diffs;
+    return finish("not_comparable", "the recorded choices differ");
+  }
+
+  const std::size_t defined_b = b->scores.size() - stats::count_undefined(b->scores);
+  const std::size_t defined_c = c->scores.size() - stats::count_undefined(c->scores);
+  if (defined_b == 0) return finish("not_comparable", "no defined score in the baseline");
+  if (defined_c == 0) return finish("errored", "no defined score in the current run");
+
+  const int dir = b->direction;
+  double difference = kNaN, base_mean = kNaN, p = kNaN, statistic = kNaN, effect = kNaN;
+  stats::Interval ci{kNaN, kNaN};
+  const bool paired = !b->ids.empty() && !c->ids.empty();
+  e["paired"] = paired;
+  if (paired) {
+    // Pair by id: both defined.
+    const std::vector<std::string> kb = example_keys(b->ids), kc = example_keys(c->ids);
+    std::map<std::string, std::size_t> where;
+    for (std::size_t i = 0; i < kc.size(); ++i) where[kc[i]] = i;
+    std::vector<double> xb, xc;
+    std::size_t only_b = 0, dropped = 0;
+    std::set<std::string> in_b(kb.begin(), kb.end());
+    for (std::size_t i = 0; i < kb.size(); ++i) {
+      const auto it = where.find(kb[i]);
+      if (it == where.end()) {
+        ++only_b;
+        continue;
+      }
+      const double vb = b->scores[i], vc = c->scores[it->second];
+      if (!stats::is_defined(vb) || !stats::is_defined(vc)) {
+        ++dropped;
+        continue;
+      }
+      xb.push_back(vb);
+      xc.push_back(vc);
+    }
+    std::size_t only_c = 0;
+    for (const auto& k : kc) only_c += in_b.count(k) == 0;
+    e["n_pairs"] = xb.size();
+    e["n_only_baseline"] = only_b;
+    e["n_only_current"] = only_c;
+    e["n_pairs_undefined"] = dropped;
+    if (only_b > 0)
+      e["notes"].push_back(std::to_string(only_b) + " baseline example(s) absent from the current run");
+    if (xb.empty()) return finish("not_comparable", "no example scored (defined) in both runs");
+    const std::vector<double> d = stats::paired_differences(xc, xb);
+    difference = stats::mean(d);
+    base_mean = stats::mean(xb);
+    const stats::WilcoxonResult w = stats::wilcoxon_signed_rank(d);
+    p = w.p_value;
+    statistic = w.statistic;
+    effect = w.rank_biserial;
+    e["test"] = w.n_used == 0
+                    ? std::string("wilcoxon signed-rank: every paired difference is zero (no test)")
+                    : std::string("wilcoxon signed-rank (current - baseline), zeros discarded, ") +
+                          (w.exact ? "exact"
+                                   : "normal approximation with tie and continuity correction") +
+                          ", two-sided";
+    if (o.bootstrap_resamples > 0) {
+      const stats::BootstrapIndices idx(d.size(), static_cast<std::size_t>(o.bootstrap_resamples),
+                                        o.seed);
+      ci = stats::bootstrap_mean_ci(d, idx, 1.0 - o.alpha).ci;
+    }
+  } else {
+    e["notes"].push_back("unpaired: a row has no example_ids");
+    const std::vector<double> xb = stats::defined_values(b->scores),
+                              xc = stats::defined_values(c->scores);
+    difference = stats::mean(xc) - stats::mean(xb);
+    base_mean = stats::mean(xb);
+    const stats::MannWhitneyResult mw = stats::mann_whitney_u(xc, xb);
+    p = mw.p_value;
+    statistic = mw.statistic;
+    effect = mw.rank_biserial;
+    e["test"] = std::string("mann-whitney U (current vs baseline), ") +
+                (mw.exact ? "exact" : "normal approximation with tie and continuity correction") +
+                ", two-sided";
+    ci = unpaired_ci(xb, xc, o);
+  }
+  const double worse_by = -dir * difference;
+  const double threshold = o.relative_tolerance ? o.tolerance * std::fabs(base_mean) : o.tolerance;
+  const bool significant = stats::is_defined(p) && p < o.alpha;
+  e["difference"] = num(difference);
+  e["ci_low"] = num(ci.low);
+  e["ci_high"] = num(ci.high);
+  e["worse_by"] = num(worse_by);
+  e["threshold"] = num(threshold);
+  e["p_value"] = num(p);
+  e["statistic"] = num(statistic);
+  e["rank_biserial"] = num(effect);
+  e["significant"] = significant;
+  if (significant && worse_by > threshold) return finish("regression", "");
+  if (significant && -worse_by > threshold) return finish("improvement", "");
+  return finish("unchanged", !significant ? "not significant" : "within tolerance");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput
+
+json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o) {
+  const Speed& any = b ? *b : *c;
+  json e = {{"dataset", any.dataset},
+            {"model", any.model},
+            {"method", any.method},
+            {"device", any.device},
+            {"batch_size", any.batch_size},
+            {"baseline_entry", b ? json(b->index) : json()},
+            {"current_entry", c ? json(c->index) : json()}};
+  auto side = [](const Speed& s) {
+    json j = {{"median_seconds", num(stats::median(s.seconds))},
+              {"repetitions", s.seconds.size()},
+              {"error", s.error.empty() ? json() : json(s.error)}};
+    if (!s.seconds.empty()) {
+      j["min_seconds"] = *std::min_element(s.seconds.begin(), s.seconds.end());
+      j["max_seconds"] = *std::max_element(s.seconds.begin(), s.seconds.end());
+    }
+    return j;
+  };
+  if (b) e["baseline"] = side(*b);
+  if (c) e["current"] = side(*c);
+  auto finish = [&](const std::string& status, const std::string& reason) {
+    e["status"] = status;
+    e["regression"] = is_regression(status);
+    if (!reason.empty()) e["reason"] = reason;
+    return e;
+  };
+  const bool b_failed = b && (!b->error.empty() || b->seconds.empty());
+  const bool c_failed = c && (!c->error.empty() || c->seconds.empty());
+  if (!c) return b_failed ? finish("still_failing", "failed in the baseline, absent now")
+                          : finish("missing", "in the baseline, absent from the current run");
+  if (!b) return finish("new", "absent from the baseline");
+  if (b_failed && c_failed) return finish("still_failing", "no timing in either run");
+  if (b_failed) return finish("fixed", "no timing in the baseline, timed now");
+  if (c_failed)
+    return finish("errored", c->error.empty() ? "no timed repetition in the current run"
+                                              : "the current run failed: " + c->error);
+  json diffs = json::array();
+  differing_keys(b->kind, c->kind, "kind", diffs);
+  differing_keys(b->warmup, c->warmup, "warmup", diffs);
+  differing_keys(b->examples_per_repetition, c->examples_per_repetition,
+                 "examples_per_repetition", diffs);
+  if (!diffs.empty()) {
+    e["differing_keys"] = diffs;
+    return finish("not_comparable", "the timing setup differs");
+  }
+  const double mb = stats::median(b->seconds), mc = stats::median(c->seconds);
+  const double ratio = mb > 0.0 ? mc / mb : kNaN;
+  const stats::MannWhitneyResult mw = stats::mann_whitney_u(c->seconds, b->seconds);
+  const bool significant = stats::is_defined(mw.p_value) && mw.p_value < o.alpha;
+  e["ratio"] = num(ratio);
+  e["p_value"] = num(mw.p_value);
+  e["u"] = num(mw.u_x);
+  e["rank_biserial"] = num(mw.rank_biserial);
+  e["test"] = std::string("mann-whitney U on seconds per repetition (current vs baseline), ") +
+              (mw.exact ? "exact" : "normal approximation with tie and continuity correction") +
+              ", two-sided";
+  e["significant"] = significant;
+  if (significant && ratio > 1.0 + o.speed_tolerance) return finish("regression", "");
+  if (significant && ratio < 1.0 / (1.0 + o.speed_tolerance)) return finish("improvement", "");
+  return finish("unchanged", !significant ? "not significant" : "within tolerance");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown helpers
+
+std::string fmt(const json& v, const char* f = "%.4g") {
+  if (!v.is_number()) return "—";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v.get<double>());
+  return buf;
+}
+
+std::string fmt_p(const json& v) {
+  if (!v.is_number()) return "—";
+  const double p = v.get<double>();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, p < 1e-4 ? "%.1e" : "%.4f", p);
+  return buf;
+}
+
+std::string cell(std::string s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '|')
+      out += "\\|";
+    else if (ch == '\n' || ch == '\r')
+      out += ' ';
+    else
+      out += ch;
+  }
+  return out;
+}
+
+std::string text(const json& v) {
+  if (v.is_null()) return "—";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string status_label(const std::string& s) {
+  if (is_regression(s)) return "**" + (s == "regression" ? std::string("REGRESSION") : s) + "**";
+  if (s == "not_comparable") return "not comparable";
+  if (s == "still_failing") return "still failing";
+  return s;
+}
+
+std::string note_of(const json& e) {
+  std::string note;
+  auto add = [&](const std::string& s) { note += (note.empty() ? "" : "; ") + s; };
+  if (e.contains("reason")) add(e["reason"].get<std::string>());
+  if (e.contains("differing_keys"))
+    for (const json& d : e["differing_keys"])
+      add(d["key"].get<std::string>() + ": " + d["baseline"].dump() + " → " +
+          d["current"].dump());
+  if (e.contains("notes"))
+    for (const json& n : e["notes"]) add(n.get<std::string>());
+  return cell(note);
+}
+
+}  // namespace
+
+void check_results_document(const nlohmann::json& doc, const std::string& source) {
+  Reader(source).read(doc);
+}
+
+nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::json& current,
+                               const CompareOptions& o, const std::string& baseline_source,
+                               const std::string& current_source) {
+  ATTRIB_CHECK(o.tolerance >= 0.0, "compare: expected tolerance >= 0, got ", o.tolerance);
+  ATTRIB_CHECK(o.speed_tolerance >= 0.0, "compare: expected speed tolerance >= 0, got ",
+               o.speed_tolerance);
+  ATTRIB_CHECK(o.alpha > 0.0 && o.alpha < 1.0, "compare: expected alpha in (0, 1), got ",
+               o.alpha);
+  ATTRIB_CHECK(o.bootstrap_resamples >= 0, "compare: expected bootstrap resamples >= 0, got ",
+               o.bootstrap_resamples);
+  const Doc b = Reader(baseline_source).read(baseline);
+  const Doc c = Reader(current_source).read(current);
+
+  // Metric rows: baseline order, then rows new in the current run.
+  std::vector<json> metrics;
+  std::map<RowKey, const Row*> current_rows;
+  for (const Row& r : c.rows) current_rows[{r.dataset, r.model, r.method, r.metric}] = &r;
+  std::set<RowKey> matched;
+  for (const Row& r : b.rows) {
+    const RowKey key{r.dataset, r.model, r.method, r.metric};
+    const auto it = current_rows.find(key);
+    matched.insert(key);
+    metrics.push_back(compare_row(&r, it == current_rows.end() ? nullptr : it->second, o));
+  }
+  for (const Row& r : c.rows)
+    if (!matched.count({r.dataset, r.model, r.method, r.metric}))
+      metrics.push_back(compare_row(nullptr, &r, o));
+
+  std::vector<json> speeds;
+  std::map<SpeedKey, const Speed*> current_speeds;
+  for (const Speed& s : c.speeds)
+    current_speeds[{s.dataset, s.model, s.method, s.device, s.batch_size}] = &s;
+  std::set<SpeedKey> matched_speed;
+  for (const Speed& s : b.speeds) {
+    const SpeedKey key{s.dataset, s.model, s.method, s.device, s.batch_size};
+    const auto it = current_speeds.find(key);
+    matched_speed.insert(key);
+    speeds.push_back(compare_speed(&s, it == current_speeds.end() ? nullptr : it->second, o));
+  }
+  for (const Speed& s : c.speeds)
+    if (!matched_speed.count({s.dataset, s.model, s.method, s.device, s.batch_size}))
+      speeds.push_back(compare_speed(nullptr, &s, o));
+
+  auto by_status = [](const json& x, const json& y) {
+    return priority(x["status"].get<std::string>()) < priority(y["status"].get<std::string>());
+  };
+  std::stable_sort(metrics.begin(), metrics.end(), by_status);
+  std::stable_sort(speeds.begin(), speeds.end(), by_status);
+
+  json counts = json::object();
+  std::size_t regressions = 0, metric_regressions = 0, speed_regressions = 0;
+  for (const json& e : metrics) {
+    counts[e["status"].get<std::string>()] = counts.value(e["status"].get<std::string>(), 0) + 1;
+    if (e["regression"].get<bool>()) ++metric_regressions;
+  }
+  json speed_counts = json::object();
+  for (const json& e : speeds) {
+    speed_counts[e["status"].get<std::string>()] =
+        speed_counts.value(e["status"].get<std::string>(), 0) + 1;
+    if (e["regression"].get<bool>()) ++speed_regressions;
+  }
+  regressions = metric_regressions + speed_regressions;
+
+  json settings = {
+      {"tolerance", o.tolerance},
+      {"tolerance_mode", o.relative_tolerance ? "relative (fraction of |baseline mean|)"
+                                              : "absolute (metric units)"},
+      {"speed_tolerance", o.speed_tolerance},
+      {"alpha", o.alpha},
+      {"confidence", 1.0 - o.alpha},
+      {"bootstrap_resamples", o.bootstrap_resamples},
+      {"bootstrap_seed", o.seed},
+      {"metric_match", "(dataset, model, method, metric)"},
+      {"metric_pairing",
+       "examples paired by example id (repeated ids by occurrence) when both rows have ids; "
+       "pairs with an undefined score dropped and counted; else unpaired"},
+      {"metric_difference", "mean over pairs of current - baseline (unpaired: difference of means)"},
+      {"metric_ci",
+       "percentile bootstrap of the mean difference (paired: resampled pairs; unpaired: each run "
+       "resampled independently, seeds seed and seed + 1)"},
+      {"metric_test",
+       "paired: wilcoxon signed-rank (zeros discarded; exact for n <= 25, else normal approx. "
+       "with tie and continuity correction); unpaired: mann-whitney U; two-sided"},
+      {"metric_regression",
+       "worse in the metric's direction by more than the threshold and p < alpha"},
+      {"metric_improvement", "better by more than the threshold and p < alpha"},
+      {"not_comparable",
+       "method_info, metric_info or direction differ (the top-level 'version' keys are ignored "
+       "and reported as notes)"},
+      {"speed_match", "(dataset, model, method, device, batch_size)"},
+      {"speed_test",
+       "mann-whitney U on the seconds per repetition, two-sided (exact without ties when a run "
+       "has <= 8 repetitions, else normal approx. with tie and continuity correction)"},
+      {"speed_regression", "median seconds ratio current/baseline > 1 + speed_tolerance and p < alpha"},
+      {"speed_improvement", "ratio < 1 / (1 + speed_tolerance) and p < alpha"},
+      {"speed_not_comparable", "kind, warmup or examples_per_repetition differ"},
+      {"missing", "present and not failed in the baseline, absent or failed now: a regression"}};
+
+  return {{"json_schema_version", kCompareSchemaVersion},
+          {"kind", "attrib compare report"},
+          {"baseline", summary_of(baseline, baseline_source)},
+          {"current", summary_of(current, current_source)},
+          {"settings", settings},
+          {"summary",
+           {{"regressions", regressions},
+            {"metric_regressions", metric_regressions},
+            {"throughput_regressions", speed_regressions},
+            {"metrics", counts},
+            {"throughput", speed_counts},
+            {"exit_code", regressions > 0 ? kCompareRegressionExit : 0}}},
+          {"metrics", metrics},
+          {"throughput", speeds}};
+}
+
+std::string compare_markdown(const nlohmann::json& report) {
+  std::ostringstream md;
+  const json& b = report["baseline"];
+  const json& c = report["current"];
+  const json& s = report["settings"];
+  md << "# attrib compare\n\n";
+  md << "| | baseline | current |\n|---|---|---|\n";
+  auto commit = [](const json& side) {
+    std::string t = text(side["git_commit"]);
+    if (side["git_dirty"].is_boolean() && side["git_dirty"].get<bool>()) t += " (dirty)";
+    return t;
+  };
+  md << "| file | " << cell(text(b["source"])) << " | " << cell(text(c["source"])) << " |\n";
+  md << "| git commit | " << cell(commit(b)) << " | " << cell(commit(c)) << " |\n";
+  for (const auto& [label, key] : std::vector<std::pair<const char*, const char*>>{
+           {"date (UTC)", "date_utc"},
+           {"attrib version", "attrib_version"},
+           {"suite", "suite"},
+           {"seed", "seed"},
+           {"device", "device"},
+           {"host", "host"}})
+    md << "| " << label << " | " << cell(text(b[key])) << " | " << cell(text(c[key])) << " |\n";
+  const double alpha = s["alpha"].get<double>();
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%g %%", 100.0 * (1.0 - alpha));
+  md << "\nMetric rows are matched by (dataset, model, method, metric). Regression: worse in the "
+        "metric's direction by more than "
+     << fmt(s["tolerance"])
+     << (s["tolerance_mode"].get<std::string>().rfind("relative", 0) == 0
+             ? " × |baseline mean|"
+             : " (absolute)")
+     << " and p < " << fmt(s["alpha"])
+     << " (examples paired by id: Wilcoxon signed-rank; otherwise Mann–Whitney U). Δ = current − "
+        "baseline with its "
+     << pct << " bootstrap interval. Throughput is matched by (dataset, model, method, device, "
+               "batch size). Regression: median seconds per repetition more than "
+     << fmt(json(100.0 * s["speed_tolerance"].get<double>())) << " % slower and Mann–Whitney p < "
+     << fmt(s["alpha"]) << ". Missing or failed in the current run counts as a regression.\n\n";
+
+  const json& sum = report["summary"];
+  const std::size_t n_reg = sum["regressions"].get<std::size_t>();
+  md << "**" << (n_reg == 0 ? "No regression" : std::to_string(n_reg) + " regression(s)") << "**";
+  if (n_reg > 0)
+    md << " (" << sum["metric_regressions"].get<std::size_t>() << " metric, "
+       << sum["throughput_regressions"].get<std::size_t>() << " throughput)";
+  auto counts_text = [](const json& counts) {
+    std::string t;
+    for (auto it = counts.begin(); it != counts.end(); ++it)
+      t += (t.empty() ? "" : ", ") + std::to_string(it.value().get<int>()) + " " + it.key();
+    return t.empty() ? std::string("none") : t;
+  };
+  md << ". Metrics: " << counts_text(sum["metrics"])
+     << ". Throughput: " << counts_text(sum["throughput"]) << ".\n\n";
+
+  md << "## Metrics\n\n";
+  if (report["metrics"].empty()) {
+    md << "No metric rows.\n\n";
+  } else {
+    md << "| status | dataset | model | method | metric | baseline | current | Δ [" << pct
+       << " CI] | p | n | note |\n";
+    md << "|---|---|---|---|---|---:|---:|---|---:|---:|---|\n";
+    for (const json& e : report["metrics"]) {
+      const json base = e.value("baseline", json()), cur = e.value("current", json());
+      const std::string arrow = e["direction"].get<int>() < 0 ? " ↓" : " ↑";
+      std::string delta = "—";
+      if (e.contains("difference") && e["difference"].is_number())
+        delta = fmt(e["difference"], "%+.4g") + " [" + fmt(e["ci_low"], "%+.4g") + ", " +
+                fmt(e["ci_high"], "%+.4g") + "]";
+      std::string n = "—";
+      if (e.contains("n_pairs"))
+        n = std::to_string(e["n_pairs"].get<std::size_t>()) + " pairs";
+      else if (base.is_object() && cur.is_object() && e.contains("difference"))
+        n = std::to_string(base["n"].get<std::size_t>()) + " / " +
+            std::to_string(cur["n"].get<std::size_t>());
+      md << "| " << status_label(e["status"].get<std::string>()) << " | "
+         << cell(e["dataset"].get<std::string>()) << " | " << cell(e["model"].get<std::string>())
+         << " | " << cell(e["method"].get<std::string>()) << " | "
+         << cell(e["metric"].get<std::string>()) << arrow << " | "
+         << (base.is_object() ? fmt(base["mean"]) : "—") << " | "
+         << (cur.is_object() ? fmt(cur["mean"]) : "—") << " | " << delta << " | "
+         << fmt_p(e.value("p_value", json())) << " | " << n << " | " << note_of(e) << " |\n";
+    }
+    md << "\n";
+  }
+
+  md << "## Throughput\n\n";
+  if (report["throughput"].empty()) {
+    md << "No throughput entries.\n";
+  } else {
+    md << "| status | dataset | model | method | device | batch | baseline median s | current "
+          "median s | ratio | p | reps | note |\n";
+    md << "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+    for (const json& e : report["throughput"]) {
+      const json base = e.value("baseline", json()), cur = e.value("current", json());
+      std::string reps = (base.is_object() ? std::to_string(base["repetitions"].get<std::size_t>())
+                                           : std::string("—")) +
+                         " / " +
+                         (cur.is_object() ? std::to_string(cur["repetitions"].get<std::size_t>())
+                                          : std::string("—"));
+      md << "| " << status_label(e["status"].get<std::string>()) << " | "
+         << cell(e["dataset"].get<std::string>()) << " | " << cell(e["model"].get<std::string>())
+         << " | " << cell(e["method"].get<std::string>()) << " | "
+         << cell(e["device"].get<std::string>()) << " | " << e["batch_size"].dump() << " | "
+         << (base.is_object() ? fmt(base["median_seconds"]) : "—") << " | "
+         << (cur.is_object() ? fmt(cur["median_seconds"]) : "—") << " | "
+         << fmt(e.value("ratio", json()), "%.3f") << " | " << fmt_p(e.value("p_value", json()))
+         << " | " << reps << " | " << note_of(e) << " |\n";
+    }
+  }
+  return md.str();
+}
+
+}  // namespace attrib

@@ -1,0 +1,148 @@
+#include "throughput.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+
+#include "attrib/error.h"
+#include "attrib/input_space.h"
+#include "attrib/params.h"
+#include "stats.h"
+
+namespace attrib {
+
+using nlohmann::json;
+using namespace stats;  // NOLINT: the statistics helpers
+
+json throughput_schema() {
+  return json::parse(R"JSON({
+    "batch_sizes": {"type": "array", "default": [32], "description": "examples per explain call"},
+    "repetitions": {"type": "integer", "default": 9, "minimum": 1, "maximum": 10000},
+    "warmup": {"type": "integer", "default": 1, "minimum": 0, "maximum": 1000},
+    "examples": {"type": "integer", "default": 64, "minimum": 1,
+                 "description": "examples explained per repetition (the first of the split)"}
+  })JSON");
+}
+
+ThroughputOptions throughput_options(const json& r, const std::string& path) {
+  ThroughputOptions o;
+  const json& bs = r.at("batch_sizes");
+  for (size_t i = 0; i < bs.size(); ++i) {
+    if (!bs[i].is_number_integer() || bs[i].get<int64_t>() < 1)
+      throw Error(path + ".batch_sizes[" + std::to_string(i) + "]: expected integer >= 1, got " +
+                  describe_json(bs[i]));
+    o.batch_sizes.push_back(bs[i]);
+  }
+  if (o.batch_sizes.empty()) throw Error(path + ".batch_sizes: expected a non-empty array, got []");
+  o.repetitions = r.at("repetitions");
+  o.warmup = r.at("warmup");
+  o.examples = r.at("examples");
+  return o;
+}
+
+namespace {
+
+// Concatenates text or dense batches; text ones are right-padded to the longest.
+Batch concat(const std::vector<Batch>& parts) {
+  if (parts.size() == 1) return parts[0];
+  Batch out;
+  out.modality = parts[0].modality;
+  int64_t T = 0;
+  for (const auto& p : parts) {
+    out.ids.insert(out.ids.end(), p.ids.begin(), p.ids.end());
+    if (p.modality == Modality::kText) T = std::max(T, p.inputs.size(1));
+  }
+  auto cat = [&](auto get, int64_t pad_value) {
+    std::vector<at::Tensor> ts;
+    for (const auto& p : parts) {
+      at::Tensor t = get(p);
+      if (!t.defined()) return at::Tensor();
+      if (out.modality == Modality::kText && t.dim() >= 2 && t.size(1) < T) {
+        auto sizes = t.sizes().vec();
+        sizes[1] = T - t.size(1);
+        t = at::cat({t, at::full(sizes, pad_value, t.options())}, 1);
+      }
+      ts.push_back(t);
+    }
+    return at::cat(ts);
+  };
+  out.inputs = cat([](const Batch& b) { return b.inputs; }, 0);
+  out.attention_mask = cat([](const Batch& b) { return b.attention_mask; }, 0);
+  out.word_ids = cat([](const Batch& b) { return b.word_ids; }, -1);
+  out.offsets = cat([](const Batch& b) { return b.offsets; }, 0);
+  out.labels = cat([](const Batch& b) { return b.labels; }, -1);
+  return out;
+}
+
+int64_t peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // kB
+  return -1;
+}
+
+}  // namespace
+
+Workload::Workload(ModelAdapter& model, AttributionMethod* method,
+                   const std::vector<Batch>& batches, const std::vector<at::Tensor>& targets,
+                   int64_t examples, int64_t batch_size, ExplainContext ctx)
+    : model_(model), method_(method), ctx_(ctx) {
+  // Take the first `examples` examples in order, then cut them into calls of batch_size.
+  std::vector<Batch> pieces;
+  std::vector<at::Tensor> piece_targets;
+  for (size_t bi = 0; bi < batches.size() && examples_ < examples; ++bi) {
+    const int64_t take = std::min(batches[bi].size(), examples - examples_);
+    pieces.push_back(slice_batch(batches[bi], 0, take));
+    piece_targets.push_back(targets[bi].slice(0, 0, take));
+    examples_ += take;
+  }
+  ATTRIB_CHECK(examples_ > 0, "throughput: no examples to explain");
+  const Batch all = concat(pieces);
+  const at::Tensor all_targets = at::cat(piece_targets);
+  for (int64_t s = 0; s < examples_; s += batch_size) {
+    const int64_t e = std::min(examples_, s + batch_size);
+    calls_.push_back(slice_batch(all, s, e));
+    call_targets_.push_back(all_targets.slice(0, s, e));
+  }
+}
+
+void Workload::run() {
+  double sink = 0;
+  for (size_t i = 0; i < calls_.size(); ++i) {
+    if (method_) {
+      Explanation e = method_->explain(model_, calls_[i], call_targets_[i], ctx_);
+      sink += e.attributions.sum().item<double>();  // also synchronises a CUDA stream
+    } else {
+      InputSpace space(model_, calls_[i]);
+      sink += space.gradient(space.x(), call_targets_[i]).sum().item<double>();
+    }
+  }
+  if (sink == 12345.6789) std::fputc(' ', stderr);  // keep the work observable
+}
+
+json time_workload(Workload& w, int64_t warmup, int64_t repetitions) {
+  for (int64_t i = 0; i < warmup; ++i) w.run();
+  // Writing 5 to clear_refs resets the peak RSS (VmHWM) so that it covers the timed runs only.
+  { std::ofstream("/proc/self/clear_refs") << "5"; }
+  std::vector<double> seconds, rates;
+  for (int64_t i = 0; i < repetitions; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    w.run();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds.push_back(s);
+    rates.push_back(s > 0 ? w.examples() / s : 0.0);
+  }
+  const int64_t rss = peak_rss_bytes();
+  return {{"seconds", seconds},
+          {"warmup", warmup},
+          {"examples_per_repetition", w.examples()},
+          {"explanations_per_second",
+           {{"median", median(rates)},
+            {"min", *std::min_element(rates.begin(), rates.end())},
+            {"max", *std::max_element(rates.begin(), rates.end())}}},
+          {"peak_rss_bytes", rss >= 0 ? json(rss) : json(nullptr)}};
+}
+
+}  // namespace attrib

@@ -1,0 +1,57 @@
+#pragma once
+// Throughput: explanations per second per method x model x batch size x device, after warm-up,
+// over repeated timed runs, with the model's raw forward+backward throughput on the same examples
+// measured in the same run as the reference limit. `attrib run` records it in results.json
+// ("throughput"); `attrib bench` runs the same workloads through Google Benchmark.
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "attrib/batch.h"
+#include "attrib/method.h"
+#include "attrib/model.h"
+
+namespace attrib {
+
+/// The suite's "throughput" block, resolved.
+struct ThroughputOptions {
+  std::vector<int64_t> batch_sizes;  ///< examples per explain call
+  int64_t repetitions = 9;           ///< timed repetitions (>= 9 for the speed tests of compare)
+  int64_t warmup = 1;                ///< untimed repetitions first
+  int64_t examples = 64;             ///< examples explained per repetition
+};
+
+nlohmann::json throughput_schema();
+ThroughputOptions throughput_options(const nlohmann::json& resolved, const std::string& path);
+
+/// One timed workload: explains (or, for the reference, runs forward+backward on) `examples`
+/// examples in calls of `batch_size`. Built once; run() may be called many times.
+class Workload {
+ public:
+  /// `method` null: the reference (forward + backward of the target logit w.r.t. the input).
+  Workload(ModelAdapter& model, AttributionMethod* method, const std::vector<Batch>& batches,
+           const std::vector<at::Tensor>& targets, int64_t examples, int64_t batch_size,
+           ExplainContext ctx);
+  /// Runs the workload once (synchronising CUDA before returning).
+  void run();
+  int64_t examples() const { return examples_; }
+
+ private:
+  ModelAdapter& model_;
+  AttributionMethod* method_;
+  std::vector<Batch> calls_;
+  std::vector<at::Tensor> call_targets_;
+  int64_t examples_ = 0;
+  ExplainContext ctx_;
+};
+
+/// Times `workload`: `warmup` untimed runs, then `repetitions` timed ones. Returns the entry fields
+/// "seconds" (per repetition), "explanations_per_second" {median, min, max}, "warmup",
+/// "examples_per_repetition" and "peak_rss_bytes" (process peak resident set during the timed runs,
+/// Linux; null elsewhere).
+nlohmann::json time_workload(Workload& workload, int64_t warmup, int64_t repetitions);
+
+}  // namespace attrib
