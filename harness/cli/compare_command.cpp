@@ -146,12 +146,11 @@ int attrib_compare_command(const std::vector<std::string>& args) {
     if (!quiet) std::cout << md;
     if (!markdown_file.empty()) write_text(markdown_file, md);
     if (!json_file.empty())
-      write_text(json_file,
-                 report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+      write_text(json_file, report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     const std::size_t regressions = report["summary"]["regressions"].get<std::size_t>();
     if (regressions > 0)
-      std::cerr << "attrib compare: " << regressions << " regression(s) against "
-                << positional[0] << "\n";
+      std::cerr << "attrib compare: " << regressions << " regression(s) against " << positional[0]
+                << "\n";
     return report["summary"]["exit_code"].get<int>();
   } catch (const Usage& e) {
     std::cerr << "attrib compare: " << e.what() << " (see attrib compare --help)\n";

@@ -15,8 +15,11 @@ using nlohmann::json;
 const char* kDataHelp = R"(usage: attrib data SPEC [--param K=V]... [--name NAME] [--json]
 
 Loads a dataset and prints, per split (train, val, test): the number of examples, the label
-distribution, how many examples carry a ground-truth rationale and its mean length in tokens,
-plus how many records the reader dropped and why (e.g. HateXplain posts without a majority).
+distribution, how many examples carry a ground-truth rationale and its mean length in tokens
+(dense data: the mean mask area, the fraction of features marked relevant), plus how many
+records the reader dropped and why (e.g. HateXplain posts without a majority). Dense data also
+print the feature shape and names and how columns were encoded (one-hot categories, train
+mean and std of standardised columns).
 
 SPEC:
   hatexplain:DIR     HateXplain: DIR/df_test_processed.csv and df_val_processed.csv (test, val),
@@ -25,13 +28,33 @@ SPEC:
   jsonl:FILE         one JSON object per line: {"id"?, "text", "label", "rationale"? (0/1 per
                      whitespace token) or "rationale_spans"? ([start, end) character spans),
                      "split"?}
+  csv:FILE           tabular CSV (gzip allowed): a header of column names, a scikit-learn header
+                     (N_SAMPLES,N_FEATURES,CLASS_NAMES...) or none; label = column "label" or
+                     the last one; non-numeric columns one-hot, numeric ones standardised with
+                     train statistics; split column "split" or seeded fractions
+  arff:FILE          Weka ARFF (@attribute numeric|real|integer|string|{nominal}); same options
+  idx:[DIR]          IDX images and labels (train-*, t10k-*, gzip or not), pixels / 255, val
+                     carved from train; DIR defaults to /usr/share/datasets/fashion-mnist
+  images:DIR         DIR/gray|images/[CLASS/]NAME.png|jpg with masks in DIR/figure_ground|masks
+                     (same names); resized to height x width, masks >= 0.5 are the annotation;
+                     class = subfolder, or the one class class_name (default: DIR's name)
   synthetic:planted_text
+  synthetic:tabular_linear, synthetic:tabular_nonlinear
+                     Gaussian features, label from a known function of n_informative of them
+                     (the annotation mask)
+  synthetic:block_mnist
+                     a Fashion-MNIST item in one cell of a 2 x 2 canvas (mask = that cell),
+                     noise or dimmed items elsewhere; needs the idx files
 
 options:
   --param K=V        reader parameter (repeatable); V is parsed as JSON, else taken as a string.
                      hatexplain: classes=three|binary, rationale_vote=lists|annotators,
                      source=auto|csv|json; eraser: classes=[...], query=drop|append|prepend;
-                     jsonl: split=train|val|test, classes=[...]
+                     jsonl: split=train|val|test, classes=[...]; csv/arff: label=COL,
+                     categorical=[...], numeric=[...], ignore=[...], standardize=false,
+                     missing=error|impute, split_column=COL, val_fraction=F, test_fraction=F;
+                     images: height=H, width=W, channels=1|3; see attrib data SPEC --json for
+                     the resolved parameters
   --name NAME        dataset name used in messages and generated ids (default: data)
   --json             print the statistics as JSON
   -h, --help         this help

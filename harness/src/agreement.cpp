@@ -18,8 +18,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 json num(double x) { return stats::is_defined(x) ? json(x) : json(nullptr); }
 
 void check_pair(const std::vector<double>& a, const std::vector<double>& b, const char* what) {
-  ATTRIB_CHECK(a.size() == b.size(), what, ": expected two vectors of equal length, got ",
-               a.size(), " and ", b.size());
+  ATTRIB_CHECK(a.size() == b.size(), what, ": expected two vectors of equal length, got ", a.size(),
+               " and ", b.size());
 }
 
 bool all_defined(const std::vector<double>& v) {
@@ -76,10 +76,9 @@ std::vector<std::size_t> top_k(const std::vector<double>& key, std::size_t k) {
   std::vector<std::size_t> order(key.size());
   std::iota(order.begin(), order.end(), 0);
   k = std::min(k, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                    [&](std::size_t a, std::size_t b) {
-                      return key[a] > key[b] || (key[a] == key[b] && a < b);
-                    });
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+      [&](std::size_t a, std::size_t b) { return key[a] > key[b] || (key[a] == key[b] && a < b); });
   order.resize(k);
   return order;
 }
@@ -155,8 +154,8 @@ std::size_t resolve_k(double k, std::size_t n_features) {
   return static_cast<std::size_t>(std::clamp(raw, 1.0, static_cast<double>(n_features)));
 }
 
-double feature_agreement(const std::vector<double>& a, const std::vector<double>& b,
-                         std::size_t k, bool abs) {
+double feature_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                         bool abs) {
   return top_k_measure(a, b, k, abs, TopK::kFeature, "feature_agreement");
 }
 
@@ -193,8 +192,8 @@ double pairwise_rank_agreement(const std::vector<double>& a, const std::vector<d
 
 const std::vector<std::string>& measure_names() { return kMeasures; }
 
-double measure(const std::string& name, const std::vector<double>& a,
-               const std::vector<double>& b, double k, bool abs) {
+double measure(const std::string& name, const std::vector<double>& a, const std::vector<double>& b,
+               double k, bool abs) {
   if (name == "spearman") return spearman(a, b, abs);
   if (name == "kendall_tau_b") return kendall_tau_b(a, b, abs);
   if (name == "rank_correlation") return rank_correlation(a, b, abs);
@@ -224,8 +223,7 @@ nlohmann::json agreement_matrices(
   const std::size_t M = methods.size();
   ATTRIB_CHECK(scores_per_method_per_batch.size() == M, "agreement: expected scores for ", M,
                " methods, got ", scores_per_method_per_batch.size());
-  const std::vector<std::string> measures =
-      options.measures.empty() ? kMeasures : options.measures;
+  const std::vector<std::string> measures = options.measures.empty() ? kMeasures : options.measures;
   for (const auto& m : measures)
     ATTRIB_CHECK(std::find(kMeasures.begin(), kMeasures.end(), m) != kMeasures.end(),
                  "agreement measures: unknown measure \"", m, "\"");
@@ -249,18 +247,19 @@ nlohmann::json agreement_matrices(
     for (std::size_t m = 0; m < M; ++m) {
       const at::Tensor& t = scores_per_method_per_batch[m][b];
       ATTRIB_CHECK(t.defined() && t.dim() >= 1, "agreement: method '", methods[m], "' batch ", b,
-                   ": expected a [B, F] tensor, got ", (t.defined() ? t.dim() : -1),
-                   " dimensions");
+                   ": expected a [B, F] tensor, got ", (t.defined() ? t.dim() : -1), " dimensions");
       s[m] = t.detach().to(at::kCPU, at::kDouble).reshape({t.size(0), -1}).contiguous();
-      ATTRIB_CHECK(s[m].sizes() == s[0].sizes(), "agreement: batch ", b, ": method '",
-                   methods[m], "' has shape ", s[m].sizes(), ", method '", methods[0], "' ",
-                   s[0].sizes());
+      ATTRIB_CHECK(s[m].sizes() == s[0].sizes(), "agreement: batch ", b, ": method '", methods[m],
+                   "' has shape ", s[m].sizes(), ", method '", methods[0], "' ", s[0].sizes());
     }
     if (M == 0) continue;
     const int64_t B = s[0].size(0), F = s[0].size(1);
     at::Tensor mask;
     if (valid_mask_per_batch[b].defined()) {
-      mask = valid_mask_per_batch[b].detach().to(at::kCPU).reshape({valid_mask_per_batch[b].size(0), -1})
+      mask = valid_mask_per_batch[b]
+                 .detach()
+                 .to(at::kCPU)
+                 .reshape({valid_mask_per_batch[b].size(0), -1})
                  .ne(0)
                  .contiguous();
       ATTRIB_CHECK(mask.size(0) == B && mask.size(1) == F, "agreement: batch ", b,
@@ -354,13 +353,12 @@ nlohmann::json agreement_matrices(
        "NaN for a non-finite score, an empty feature set, fewer than 2 features or a constant key "
        "(correlations); excluded from the mean and counted"},
       {"aggregation", "mean over examples of the per-example value"},
-      {"bootstrap",
-       bootstrap ? json{{"ci_method", "percentile"},
-                        {"resamples", options.bootstrap_resamples},
-                        {"confidence", options.confidence},
-                        {"seed", options.seed},
-                        {"paired", "the same resampled examples for every cell"}}
-                 : json(nullptr)}};
+      {"bootstrap", bootstrap ? json{{"ci_method", "percentile"},
+                                     {"resamples", options.bootstrap_resamples},
+                                     {"confidence", options.confidence},
+                                     {"seed", options.seed},
+                                     {"paired", "the same resampled examples for every cell"}}
+                              : json(nullptr)}};
   return {{"methods", methods},
           {"n_examples", N},
           {"features_per_example",

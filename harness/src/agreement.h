@@ -37,8 +37,8 @@ std::size_t resolve_k(double k, std::size_t n_features);
 /// Krishna et al. 2022 (§4.3), with T = top_k(key a), T' = top_k(key b) and pi(j), pi'(j) the
 /// feature at position j of the two top-k orders; each divides by k (k >= 1, clamped to n).
 /// FA = |T ∩ T'| / k.
-double feature_agreement(const std::vector<double>& a, const std::vector<double>& b,
-                         std::size_t k, bool abs = true);
+double feature_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
+                         bool abs = true);
 /// RA = (1/k) sum_{j <= k} 1[pi(j) = pi'(j)].
 double rank_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
                       bool abs = true);
@@ -68,8 +68,8 @@ const std::vector<std::string>& measure_names();
 
 /// One measure by name (see measure_names()); `k` as for resolve_k() (ignored by non-top-k
 /// measures). Throws attrib::Error for an unknown name.
-double measure(const std::string& name, const std::vector<double>& a,
-               const std::vector<double>& b, double k, bool abs = true);
+double measure(const std::string& name, const std::vector<double>& a, const std::vector<double>& b,
+               double k, bool abs = true);
 
 }  // namespace agreement
 
@@ -103,9 +103,9 @@ struct AgreementOptions {
 /// mean over examples of the defined values (NaN excluded and counted; null when none). Matrices
 /// are symmetric; the diagonal is each method against itself (1 unless undefined, e.g. a constant
 /// map for the correlations). Throws attrib::Error on inconsistent shapes or unknown measures.
-nlohmann::json agreement_matrices(const std::vector<std::string>& methods,
-                                  const std::vector<std::vector<at::Tensor>>& scores_per_method_per_batch,
-                                  const std::vector<at::Tensor>& valid_mask_per_batch,
-                                  const AgreementOptions& options);
+nlohmann::json agreement_matrices(
+    const std::vector<std::string>& methods,
+    const std::vector<std::vector<at::Tensor>>& scores_per_method_per_batch,
+    const std::vector<at::Tensor>& valid_mask_per_batch, const AgreementOptions& options);
 
 }  // namespace attrib

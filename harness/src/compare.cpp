@@ -142,16 +142,16 @@ class Reader {
           row.ids.push_back(ids[i].get<std::string>());
         }
         if (!row.failed && !row.ids.empty() && row.ids.size() != row.scores.size())
-          fail_text(path + ".example_ids",
-                    "expected one id per score (" + std::to_string(row.scores.size()) + "), got " +
-                        std::to_string(row.ids.size()));
+          fail_text(path + ".example_ids", "expected one id per score (" +
+                                               std::to_string(row.scores.size()) + "), got " +
+                                               std::to_string(row.ids.size()));
       }
       const RowKey key{row.dataset, row.model, row.method, row.metric};
       const auto [it, inserted] = seen.emplace(key, r);
       if (!inserted)
         fail_text(path, "duplicate (dataset, model, method, metric) = (" + row.dataset + ", " +
-                            row.model + ", " + row.method + ", " + row.metric +
-                            "), also at rows[" + std::to_string(it->second) + "]");
+                            row.model + ", " + row.method + ", " + row.metric + "), also at rows[" +
+                            std::to_string(it->second) + "]");
       out.rows.push_back(std::move(row));
     }
 
@@ -188,9 +188,10 @@ class Reader {
       const SpeedKey key{s.dataset, s.model, s.method, s.device, s.batch_size};
       const auto [it, inserted] = seen_speed.emplace(key, t);
       if (!inserted)
-        fail_text(path, "duplicate (dataset, model, method, device, batch_size), also at "
-                        "throughput[" +
-                            std::to_string(it->second) + "]");
+        fail_text(path,
+                  "duplicate (dataset, model, method, device, batch_size), also at "
+                  "throughput[" +
+                      std::to_string(it->second) + "]");
       out.speeds.push_back(std::move(s));
     }
     return out;
@@ -238,9 +239,9 @@ std::vector<std::string> example_keys(const std::vector<std::string>& ids) {
 }
 
 int priority(const std::string& status) {
-  static const char* const order[] = {"regression", "missing",  "errored",      "improvement",
-                                      "not_comparable", "new", "fixed", "still_failing",
-                                      "unchanged"};
+  static const char* const order[] = {"regression",  "missing",        "errored",
+                                      "improvement", "not_comparable", "new",
+                                      "fixed",       "still_failing",  "unchanged"};
   for (int i = 0; i < 9; ++i)
     if (status == order[i]) return i;
   return 9;
@@ -311,8 +312,9 @@ json compare_row(const Row* b, const Row* c, const CompareOptions& o) {
     if (!reason.empty()) e["reason"] = reason;
     return e;
   };
-  if (!c) return b->failed ? finish("still_failing", "failed in the baseline, absent now")
-                           : finish("missing", "in the baseline, absent from the current run");
+  if (!c)
+    return b->failed ? finish("still_failing", "failed in the baseline, absent now")
+                     : finish("missing", "in the baseline, absent from the current run");
   if (!b) return finish("new", "absent from the baseline");
   if (b->failed && c->failed) return finish("still_failing", "failed in both runs");
   if (b->failed) return finish("fixed", "failed in the baseline, scored now");
@@ -380,7 +382,8 @@ json compare_row(const Row* b, const Row* c, const CompareOptions& o) {
     e["n_only_current"] = only_c;
     e["n_pairs_undefined"] = dropped;
     if (only_b > 0)
-      e["notes"].push_back(std::to_string(only_b) + " baseline example(s) absent from the current run");
+      e["notes"].push_back(std::to_string(only_b) +
+                           " baseline example(s) absent from the current run");
     if (xb.empty()) return finish("not_comparable", "no example scored (defined) in both runs");
     const std::vector<double> d = stats::paired_differences(xc, xb);
     difference = stats::mean(d);
@@ -389,12 +392,12 @@ json compare_row(const Row* b, const Row* c, const CompareOptions& o) {
     p = w.p_value;
     statistic = w.statistic;
     effect = w.rank_biserial;
-    e["test"] = w.n_used == 0
-                    ? std::string("wilcoxon signed-rank: every paired difference is zero (no test)")
-                    : std::string("wilcoxon signed-rank (current - baseline), zeros discarded, ") +
-                          (w.exact ? "exact"
-                                   : "normal approximation with tie and continuity correction") +
-                          ", two-sided";
+    e["test"] =
+        w.n_used == 0
+            ? std::string("wilcoxon signed-rank: every paired difference is zero (no test)")
+            : std::string("wilcoxon signed-rank (current - baseline), zeros discarded, ") +
+                  (w.exact ? "exact" : "normal approximation with tie and continuity correction") +
+                  ", two-sided";
     if (o.bootstrap_resamples > 0) {
       const stats::BootstrapIndices idx(d.size(), static_cast<std::size_t>(o.bootstrap_resamples),
                                         o.seed);
@@ -464,8 +467,9 @@ json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o) {
   };
   const bool b_failed = b && (!b->error.empty() || b->seconds.empty());
   const bool c_failed = c && (!c->error.empty() || c->seconds.empty());
-  if (!c) return b_failed ? finish("still_failing", "failed in the baseline, absent now")
-                          : finish("missing", "in the baseline, absent from the current run");
+  if (!c)
+    return b_failed ? finish("still_failing", "failed in the baseline, absent now")
+                    : finish("missing", "in the baseline, absent from the current run");
   if (!b) return finish("new", "absent from the baseline");
   if (b_failed && c_failed) return finish("still_failing", "no timing in either run");
   if (b_failed) return finish("fixed", "no timing in the baseline, timed now");
@@ -475,8 +479,8 @@ json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o) {
   json diffs = json::array();
   differing_keys(b->kind, c->kind, "kind", diffs);
   differing_keys(b->warmup, c->warmup, "warmup", diffs);
-  differing_keys(b->examples_per_repetition, c->examples_per_repetition,
-                 "examples_per_repetition", diffs);
+  differing_keys(b->examples_per_repetition, c->examples_per_repetition, "examples_per_repetition",
+                 diffs);
   if (!diffs.empty()) {
     e["differing_keys"] = diffs;
     return finish("not_comparable", "the timing setup differs");
@@ -547,8 +551,7 @@ std::string note_of(const json& e) {
   if (e.contains("reason")) add(e["reason"].get<std::string>());
   if (e.contains("differing_keys"))
     for (const json& d : e["differing_keys"])
-      add(d["key"].get<std::string>() + ": " + d["baseline"].dump() + " → " +
-          d["current"].dump());
+      add(d["key"].get<std::string>() + ": " + d["baseline"].dump() + " → " + d["current"].dump());
   if (e.contains("notes"))
     for (const json& n : e["notes"]) add(n.get<std::string>());
   return cell(note);
@@ -566,8 +569,7 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
   ATTRIB_CHECK(o.tolerance >= 0.0, "compare: expected tolerance >= 0, got ", o.tolerance);
   ATTRIB_CHECK(o.speed_tolerance >= 0.0, "compare: expected speed tolerance >= 0, got ",
                o.speed_tolerance);
-  ATTRIB_CHECK(o.alpha > 0.0 && o.alpha < 1.0, "compare: expected alpha in (0, 1), got ",
-               o.alpha);
+  ATTRIB_CHECK(o.alpha > 0.0 && o.alpha < 1.0, "compare: expected alpha in (0, 1), got ", o.alpha);
   ATTRIB_CHECK(o.bootstrap_resamples >= 0, "compare: expected bootstrap resamples >= 0, got ",
                o.bootstrap_resamples);
   const Doc b = Reader(baseline_source).read(baseline);
@@ -625,8 +627,8 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
 
   json settings = {
       {"tolerance", o.tolerance},
-      {"tolerance_mode", o.relative_tolerance ? "relative (fraction of |baseline mean|)"
-                                              : "absolute (metric units)"},
+      {"tolerance_mode",
+       o.relative_tolerance ? "relative (fraction of |baseline mean|)" : "absolute (metric units)"},
       {"speed_tolerance", o.speed_tolerance},
       {"alpha", o.alpha},
       {"confidence", 1.0 - o.alpha},
@@ -636,7 +638,8 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
       {"metric_pairing",
        "examples paired by example id (repeated ids by occurrence) when both rows have ids; "
        "pairs with an undefined score dropped and counted; else unpaired"},
-      {"metric_difference", "mean over pairs of current - baseline (unpaired: difference of means)"},
+      {"metric_difference",
+       "mean over pairs of current - baseline (unpaired: difference of means)"},
       {"metric_ci",
        "percentile bootstrap of the mean difference (paired: resampled pairs; unpaired: each run "
        "resampled independently, seeds seed and seed + 1)"},
@@ -653,7 +656,8 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
       {"speed_test",
        "mann-whitney U on the seconds per repetition, two-sided (exact without ties when a run "
        "has <= 8 repetitions, else normal approx. with tie and continuity correction)"},
-      {"speed_regression", "median seconds ratio current/baseline > 1 + speed_tolerance and p < alpha"},
+      {"speed_regression",
+       "median seconds ratio current/baseline > 1 + speed_tolerance and p < alpha"},
       {"speed_improvement", "ratio < 1 / (1 + speed_tolerance) and p < alpha"},
       {"speed_not_comparable", "kind, warmup or examples_per_repetition differ"},
       {"missing", "present and not failed in the baseline, absent or failed now: a regression"}};
@@ -688,13 +692,13 @@ std::string compare_markdown(const nlohmann::json& report) {
   };
   md << "| file | " << cell(text(b["source"])) << " | " << cell(text(c["source"])) << " |\n";
   md << "| git commit | " << cell(commit(b)) << " | " << cell(commit(c)) << " |\n";
-  for (const auto& [label, key] : std::vector<std::pair<const char*, const char*>>{
-           {"date (UTC)", "date_utc"},
-           {"attrib version", "attrib_version"},
-           {"suite", "suite"},
-           {"seed", "seed"},
-           {"device", "device"},
-           {"host", "host"}})
+  for (const auto& [label, key] :
+       std::vector<std::pair<const char*, const char*>>{{"date (UTC)", "date_utc"},
+                                                        {"attrib version", "attrib_version"},
+                                                        {"suite", "suite"},
+                                                        {"seed", "seed"},
+                                                        {"device", "device"},
+                                                        {"host", "host"}})
     md << "| " << label << " | " << cell(text(b[key])) << " | " << cell(text(c[key])) << " |\n";
   const double alpha = s["alpha"].get<double>();
   char pct[16];
@@ -702,14 +706,14 @@ std::string compare_markdown(const nlohmann::json& report) {
   md << "\nMetric rows are matched by (dataset, model, method, metric). Regression: worse in the "
         "metric's direction by more than "
      << fmt(s["tolerance"])
-     << (s["tolerance_mode"].get<std::string>().rfind("relative", 0) == 0
-             ? " × |baseline mean|"
-             : " (absolute)")
+     << (s["tolerance_mode"].get<std::string>().rfind("relative", 0) == 0 ? " × |baseline mean|"
+                                                                          : " (absolute)")
      << " and p < " << fmt(s["alpha"])
      << " (examples paired by id: Wilcoxon signed-rank; otherwise Mann–Whitney U). Δ = current − "
         "baseline with its "
-     << pct << " bootstrap interval. Throughput is matched by (dataset, model, method, device, "
-               "batch size). Regression: median seconds per repetition more than "
+     << pct
+     << " bootstrap interval. Throughput is matched by (dataset, model, method, device, "
+        "batch size). Regression: median seconds per repetition more than "
      << fmt(json(100.0 * s["speed_tolerance"].get<double>())) << " % slower and Mann–Whitney p < "
      << fmt(s["alpha"]) << ". Missing or failed in the current run counts as a regression.\n\n";
 

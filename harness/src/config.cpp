@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "agreement.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "dataset.h"
@@ -45,6 +47,13 @@ const char* kTopSchema = R"JSON({
 const char* kStatsSchema = R"JSON({
   "bootstrap_resamples": {"type": "integer", "default": 2000, "minimum": 100, "maximum": 1000000},
   "confidence": {"type": "number", "default": 0.95, "minimum": 0.5, "maximum": 0.999}
+})JSON";
+
+const char* kAgreementSchema = R"JSON({
+  "measures": {"type": "array", "default": [], "description": "empty: all of spearman, kendall_tau_b, feature_agreement, rank_agreement, sign_agreement, signed_rank_agreement, rank_correlation, pairwise_rank_agreement"},
+  "k": {"type": "number", "default": 0.25, "minimum": 0,
+        "description": "top-k: a fraction in (0, 1) of each example's features (rounded up) or an integer count"},
+  "abs": {"type": "boolean", "default": true, "description": "rank by |a| (signs still count for SA/SRA)"}
 })JSON";
 
 const char* kDatasetSchema = R"JSON({
@@ -156,7 +165,18 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
     resolved["throughput"] = c.throughput;
   }
   if (top.contains("agreement")) {
-    c.agreement = top["agreement"];  // TODO(lead): agreement_schema() once agreement.h lands
+    c.agreement = resolve_params(json::parse(kAgreementSchema), top["agreement"], "agreement");
+    const json& ms = c.agreement["measures"];
+    const auto& known = agreement::measure_names();
+    for (size_t i = 0; i < ms.size(); ++i)
+      if (!ms[i].is_string() || std::find(known.begin(), known.end(), ms[i]) == known.end())
+        throw Error("agreement.measures[" + std::to_string(i) + "]: expected one of " +
+                    json(known).dump() + ", got " + describe_json(ms[i]));
+    try {
+      agreement::resolve_k(c.agreement["k"], 100);
+    } catch (const Error& e) {
+      throw Error(std::string("agreement.k: ") + e.what());
+    }
     resolved["agreement"] = c.agreement;
   }
 

@@ -1100,6 +1100,8 @@ Dataset block_mnist(const std::string& name, const json& p, json& report) {
   ATTRIB_CHECK(src.shape[1] == 28 && src.shape[2] == 28,
                "synthetic:block_mnist: expected 28 x 28 items, found ", src.shape[1], " x ",
                src.shape[2]);
+  ATTRIB_CHECK(!src.train.empty() && !src.test.empty(), "synthetic:block_mnist: expected items in ",
+               dir, "'s train and t10k files, found ", src.train.size(), " and ", src.test.size());
   report["sources"] = idx_report["sources"];
   const bool items = p["distractors"] == "items";
   const float noise = p["noise"].get<float>(), scale = p["distractor_scale"].get<float>();

@@ -827,6 +827,95 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
     }
   }
 
+  // Randomisation sanity checks: one row per (method, test) on its decisive similarity.
+  const json& rnd = at_or_null(doc, "randomisation");
+  if (rnd.is_array() && !rnd.empty()) {
+    md << "## Randomisation sanity checks\n\n"
+       << "Similarity between the explanation of the trained model and of a randomised one (lower "
+          "is better). Cascading: end point with every layer randomised, output layer first; "
+          "random logit: explanation of another class. "
+       << pct << " CI over examples.\n\n"
+       << "| dataset | model | method | test | similarity | score | " << pct
+       << " CI | verdict |\n|---|---|---|---|---|---:|---|---|\n";
+    for (const json& e : rnd) {
+      if (e.contains("error")) {
+        md << "| " << cell(e.value("dataset", "")) << " | " << cell(e.value("model", "")) << " | "
+           << cell(e.value("method", "")) << " | " << cell(e.value("test", ""))
+           << " | | | | error: " << cell(one_line(e["error"].get<std::string>())) << " |\n";
+        continue;
+      }
+      if (!e.contains("passes")) continue;  // the verdict rows only; details in results.json
+      const json& point = e.contains("score")                              ? e["score"]
+                          : (e.contains("layers") && !e["layers"].empty()) ? e["layers"].back()
+                                                                           : json();
+      const json& passes = e["passes"];
+      md << "| " << cell(e.value("dataset", "")) << " | " << cell(e.value("model", "")) << " | "
+         << cell(e.value("method", "")) << " | " << cell(e.value("test", "")) << " | "
+         << cell(e.value("similarity", "")) << " | " << fmt_value(at_or_null(point, "mean"))
+         << " | [" << fmt_value(at_or_null(point, "ci_low")) << ", "
+         << fmt_value(at_or_null(point, "ci_high")) << "] | "
+         << (passes.is_boolean() ? (passes.get<bool>() ? "pass" : "**FAIL**") : "undefined")
+         << " |\n";
+    }
+    md << "\n";
+  }
+
+  // Agreement: one matrix per (dataset, model) for Spearman and feature agreement.
+  const json& agr = at_or_null(doc, "agreement");
+  if (agr.is_array() && !agr.empty()) {
+    md << "## Agreement between methods\n\n";
+    for (const json& a : agr) {
+      const json& methods = at_or_null(a, "methods");
+      const json& measures = at_or_null(a, "measures");
+      if (!methods.is_array() || !measures.is_array()) continue;
+      for (const json& m : measures) {
+        const std::string name = m.value("measure", "");
+        if (name != "spearman" && name != "feature_agreement") continue;
+        md << "### " << cell(a.value("dataset", "")) << " / " << cell(a.value("model", "")) << ": "
+           << name << " (mean over examples)\n\n|";
+        for (const json& n : methods) md << " | " << cell(n.get<std::string>());
+        md << " |\n|---";
+        for (size_t i = 0; i < methods.size(); ++i) md << "|---:";
+        md << "|\n";
+        for (size_t i = 0; i < methods.size(); ++i) {
+          md << "| " << cell(methods[i].get<std::string>());
+          const json& mean = at_or_null(m, "mean");
+          for (size_t j = 0; j < methods.size(); ++j) {
+            const bool ok =
+                mean.is_array() && i < mean.size() && mean[i].is_array() && j < mean[i].size();
+            md << " | " << fmt_value(ok ? mean[i][j] : json());
+          }
+          md << " |\n";
+        }
+        md << "\n";
+      }
+    }
+    md << "All measures with their " << pct << " CIs: `agreement` in results.json.\n\n";
+  }
+
+  // Throughput: median explanations per second over the timed repetitions.
+  const json& thr = at_or_null(doc, "throughput");
+  if (thr.is_array() && !thr.empty()) {
+    md << "## Throughput\n\n"
+       << "| dataset | model | method | device | batch | explanations/s (median) | min | max | "
+          "repetitions |\n|---|---|---|---|---:|---:|---:|---:|---:|\n";
+    for (const json& t : thr) {
+      const json& eps = at_or_null(t, "explanations_per_second");
+      md << "| " << cell(t.value("dataset", "")) << " | " << cell(t.value("model", "")) << " | "
+         << cell(t.value("method", ""))
+         << (t.value("kind", "") == "reference" ? " (reference)" : "") << " | "
+         << cell(t.value("device", "")) << " | " << t.value("batch_size", 0) << " | ";
+      if (t.contains("error")) {
+        md << "error: " << cell(one_line(t["error"].get<std::string>())) << " | | | |\n";
+        continue;
+      }
+      md << fmt_value(at_or_null(eps, "median")) << " | " << fmt_value(at_or_null(eps, "min"))
+         << " | " << fmt_value(at_or_null(eps, "max")) << " | "
+         << (t.contains("seconds") ? t["seconds"].size() : 0) << " |\n";
+    }
+    md << "\n";
+  }
+
   const json& errors = at_or_null(doc, "errors");
   if (errors.is_array() && !errors.empty()) {
     md << "## Errors\n\n";

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "agreement.h"
 #include "attrib/error.h"
 #include "attrib/input_space.h"
 #include "attrib/params.h"
@@ -341,22 +342,25 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
     try {
       progress.stage("dataset " + dc.name, 1);
       ds = load_dataset(dc.name, dc.spec, dc.params, suite.seed);
-      progress.done(std::to_string(ds.train.size()) + " train / " + std::to_string(ds.val.size()) +
-                    " val / " + std::to_string(ds.test.size()) + " test examples");
+      progress.done(std::to_string(ds.split_size("train")) + " train / " +
+                    std::to_string(ds.split_size("val")) + " val / " +
+                    std::to_string(ds.split_size("test")) + " test examples");
     } catch (const std::exception& e) {
       fail("datasets[" + dc.name + "]", error_text(e));
       continue;
     }
     const Vocab dataset_vocab = Vocab::build(ds.train, dc.vocab_min_freq);
-    res.datasets.push_back(
-        {{"name", ds.name},
-         {"spec", ds.spec},
-         {"params", ds.params},
-         {"hash", ds.hash},
-         {"split", dc.split},
-         {"sizes", {{"train", ds.train.size()}, {"val", ds.val.size()}, {"test", ds.test.size()}}},
-         {"vocab_size", dataset_vocab.size()},
-         {"vocab_min_freq", dc.vocab_min_freq}});
+    res.datasets.push_back({{"name", ds.name},
+                            {"spec", ds.spec},
+                            {"params", ds.params},
+                            {"hash", ds.hash},
+                            {"split", dc.split},
+                            {"sizes",
+                             {{"train", ds.split_size("train")},
+                              {"val", ds.split_size("val")},
+                              {"test", ds.split_size("test")}}},
+                            {"vocab_size", dataset_vocab.size()},
+                            {"vocab_min_freq", dc.vocab_min_freq}});
 
     for (const auto& mc : suite.models) {
       LoadedModel lm;
@@ -538,6 +542,38 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         res.rows.push_back(std::move(row));
       }
       progress.done("scored " + std::to_string(explained.size()) + " methods");
+    }
+
+    if (!suite.agreement.is_null()) {
+      // Methods whose explanations succeeded, compared on every explained example.
+      std::vector<std::string> names;
+      std::vector<std::vector<at::Tensor>> scores;
+      for (const auto& ex : explained)
+        if (ex.error.empty()) {
+          names.push_back(ex.config->name);
+          scores.push_back(ex.scores);
+        }
+      if (names.size() >= 2) {
+        std::vector<at::Tensor> valid;
+        for (const auto& b : data.batches)
+          valid.push_back(b.modality == Modality::kText ? b.word_ids.to(at::kCPU) >= 0
+                                                        : at::Tensor());
+        AgreementOptions ao;
+        ao.k = suite.agreement["k"];
+        ao.abs = suite.agreement["abs"];
+        ao.measures = suite.agreement["measures"].get<std::vector<std::string>>();
+        ao.bootstrap_resamples = suite.stats.bootstrap_resamples;
+        ao.confidence = suite.stats.confidence;
+        ao.seed = suite.seed;
+        try {
+          json m = agreement_matrices(names, scores, valid, ao);
+          m["dataset"] = ds.name;
+          m["model"] = mc.name;
+          res.agreement.push_back(std::move(m));
+        } catch (const std::exception& e) {
+          fail("agreement on " + mc.name + "/" + ds.name, error_text(e));
+        }
+      }
     }
 
     if (!suite.randomisation.is_null()) {

@@ -376,7 +376,8 @@ MannWhitneyResult mann_whitney_u(const std::vector<double>& x, const std::vector
   }
   r.ties = tie_sum > 0.0;
 
-  if (!r.ties && std::min(r.n_x, r.n_y) <= exact_max_n) {
+  if (!r.ties && std::min(r.n_x, r.n_y) <= exact_max_n &&
+      std::max(r.n_x, r.n_y) <= kMannWhitneyExactMaxOther) {
     // Counts of the rank arrangements by U for m = min(n_x, n_y) and n = max(n_x, n_y) (the
     // distribution of U is the same with the roles swapped). Recurrence on the largest value:
     // c(m', n', u) = c(m' - 1, n', u - n') (it belongs to the m-sample and exceeds all n' others)
@@ -389,7 +390,8 @@ MannWhitneyResult mann_whitney_u(const std::vector<double>& x, const std::vector
     for (std::size_t mi = 0; mi <= m; ++mi) c[mi * width] = 1.0;  // n' = 0: one arrangement, U = 0
     for (std::size_t ni = 1; ni <= n; ++ni)
       for (std::size_t mi = 1; mi <= m; ++mi)
-        for (std::size_t u = mi * ni; u >= ni; --u) c[mi * width + u] += c[(mi - 1) * width + u - ni];
+        for (std::size_t u = mi * ni; u >= ni; --u)
+          c[mi * width + u] += c[(mi - 1) * width + u - ni];
     const auto u = static_cast<std::size_t>(std::llround(r.u_x));
     double below = 0.0, above = 0.0, all = 0.0;
     for (std::size_t s = 0; s < width; ++s) {

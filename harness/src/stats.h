@@ -171,8 +171,10 @@ WilcoxonResult wilcoxon_signed_rank(const std::vector<double>& d,
 ///
 /// p-value, two-sided:
 ///  - exact when there are no ties and min(n_x, n_y) <= exact_max_n (SciPy's "auto" rule with the
-///    default 8): from the permutation distribution of U_x (all C(n_x + n_y, n_x) rank
-///    arrangements equally likely), p = min(1, 2 min(P(U <= U_x), P(U >= U_x)));
+///    default 8) and max(n_x, n_y) <= kMannWhitneyExactMaxOther (the cost of the exact
+///    distribution grows with the square of both sizes): from the permutation distribution of
+///    U_x (all C(n_x + n_y, n_x) rank arrangements equally likely),
+///    p = min(1, 2 min(P(U <= U_x), P(U >= U_x)));
 ///  - otherwise the normal approximation with tie and continuity correction:
 ///    mu = n_x n_y / 2, sigma^2 = n_x n_y / 12 ((n + 1) - sum_t (t^3 - t) / (n (n - 1))) over the
 ///    tie groups of the pooled sample (n = n_x + n_y), z = (U_x - mu - 0.5 sign(U_x - mu)) / sigma,
@@ -197,6 +199,7 @@ struct MannWhitneyResult {
   bool exact = false;
 };
 constexpr std::size_t kMannWhitneyExactMaxN = 8;
+constexpr std::size_t kMannWhitneyExactMaxOther = 1000;
 MannWhitneyResult mann_whitney_u(const std::vector<double>& x, const std::vector<double>& y,
                                  std::size_t exact_max_n = kMannWhitneyExactMaxN);
 

@@ -37,9 +37,8 @@ class Attention : public attrib::AttributionMethod {
                               const at::Tensor& targets,
                               const attrib::ExplainContext& ctx) override {
     return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows, [&](const attrib::Batch& b, const at::Tensor&) {
-          return explain_group(model, b);
-        });
+        batch, targets, ctx.max_rows,
+        [&](const attrib::Batch& b, const at::Tensor&) { return explain_group(model, b); });
   }
 
  private:

@@ -34,9 +34,10 @@ inline at::Tensor token_mask(const attrib::Batch& batch, const char* method,
   ATTRIB_CHECK(batch.inputs.defined() && batch.inputs.dim() == 2, method,
                ": expected token ids [B, T], got ", batch.inputs.defined() ? batch.inputs.dim() : 0,
                " dimensions");
-  ATTRIB_CHECK(batch.attention_mask.defined() && batch.attention_mask.sizes() == batch.inputs.sizes(),
-               method, ": expected an attention mask of the ids' shape [", batch.inputs.size(0),
-               ", ", batch.inputs.size(1), "]");
+  ATTRIB_CHECK(
+      batch.attention_mask.defined() && batch.attention_mask.sizes() == batch.inputs.sizes(),
+      method, ": expected an attention mask of the ids' shape [", batch.inputs.size(0), ", ",
+      batch.inputs.size(1), "]");
   return batch.attention_mask.to(device, at::kDouble).ne(0).to(at::kDouble);
 }
 

@@ -41,9 +41,8 @@ class AttentionRollout : public attrib::AttributionMethod {
                               const at::Tensor& targets,
                               const attrib::ExplainContext& ctx) override {
     return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows, [&](const attrib::Batch& b, const at::Tensor&) {
-          return explain_group(model, b);
-        });
+        batch, targets, ctx.max_rows,
+        [&](const attrib::Batch& b, const at::Tensor&) { return explain_group(model, b); });
   }
 
  private:
@@ -55,9 +54,9 @@ class AttentionRollout : public attrib::AttributionMethod {
     attn::check_attentions(out.attentions, b.size(), b.inputs.size(1), "attention_rollout",
                            "forward_with_attentions");
     ATTRIB_CHECK(start_layer_ < n, "attention_rollout: start_layer = ", start_layer_,
-                 ": expected a layer in [0, ", n - 1, "] (the model has ", n,
-                 " attention layers)");
-    const at::Tensor mask = attn::token_mask(b, "attention_rollout", out.attentions.front().device());
+                 ": expected a layer in [0, ", n - 1, "] (the model has ", n, " attention layers)");
+    const at::Tensor mask =
+        attn::token_mask(b, "attention_rollout", out.attentions.front().device());
     const int64_t t = mask.size(1);
     const at::Tensor eye = at::eye(t, mask.options()).unsqueeze(0);
 
@@ -75,19 +74,20 @@ class AttentionRollout : public attrib::AttributionMethod {
     attrib::Explanation e;
     e.attributions = attn::token_scores(r, mask);
     e.forward_rows = b.size();
-    e.info = {{"head_fusion", head_fusion_},
-              {"query", query_},
-              {"discard_ratio", discard_ratio_},
-              {"discard", discard_ratio_ > 0 ? "per row, off-diagonal real keys, smallest first"
-                                             : "none"},
-              {"residual", residual_},
-              {"renormalise_rows", true},
-              {"start_layer", start_layer_},
-              {"n_layers", n},
-              {"product", "J = Â_L ... Â_start (newest layer from the left), row vector propagated"},
-              {"space", "tokens"},
-              {"output", "attention probabilities (class-independent)"},
-              {"padding", "0"}};
+    e.info = {
+        {"head_fusion", head_fusion_},
+        {"query", query_},
+        {"discard_ratio", discard_ratio_},
+        {"discard",
+         discard_ratio_ > 0 ? "per row, off-diagonal real keys, smallest first" : "none"},
+        {"residual", residual_},
+        {"renormalise_rows", true},
+        {"start_layer", start_layer_},
+        {"n_layers", n},
+        {"product", "J = Â_L ... Â_start (newest layer from the left), row vector propagated"},
+        {"space", "tokens"},
+        {"output", "attention probabilities (class-independent)"},
+        {"padding", "0"}};
     return e;
   }
 
@@ -96,12 +96,13 @@ class AttentionRollout : public attrib::AttributionMethod {
   at::Tensor discard(const at::Tensor& a, const at::Tensor& mask) const {
     const int64_t t = a.size(1);
     const at::Tensor eye = at::eye(t, a.options().dtype(at::kBool)).unsqueeze(0);
-    const at::Tensor candidate = mask.unsqueeze(2).to(at::kBool) &
-                                 mask.unsqueeze(1).to(at::kBool) & eye.logical_not();
+    const at::Tensor candidate =
+        mask.unsqueeze(2).to(at::kBool) & mask.unsqueeze(1).to(at::kBool) & eye.logical_not();
     // Non-candidates sort last; a stable sort discards the lower key index first among ties.
     const at::Tensor keyed = at::where(candidate, a, at::full_like(a, INFINITY));
-    const at::Tensor order = std::get<1>(at::sort(keyed, /*stable=*/c10::optional<bool>(true), /*dim=*/-1,
-                                                   /*descending=*/false));
+    const at::Tensor order =
+        std::get<1>(at::sort(keyed, /*stable=*/c10::optional<bool>(true), /*dim=*/-1,
+                             /*descending=*/false));
     // The 1e-9 keeps ratio * (n - 1) from rounding down, e.g. 0.29 * 100 = 28.999999999999996.
     const at::Tensor k = at::floor(discard_ratio_ * (mask.sum(1) - 1).clamp_min(0) + 1e-9);
     const at::Tensor rank = at::arange(t, a.options()).view({1, 1, t});

@@ -69,7 +69,8 @@ class GradXAttention : public attrib::AttributionMethod {
         {y}, out.attentions, /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
         /*allow_unused=*/true);
 
-    const at::Tensor mask = attn::token_mask(b, "grad_x_attention", out.attentions.front().device());
+    const at::Tensor mask =
+        attn::token_mask(b, "grad_x_attention", out.attentions.front().device());
     at::Tensor r = attn::query_weights(mask, query_);
     int64_t unused = 0;
     for (int64_t l = n - 1; l >= 0; --l) {

@@ -96,8 +96,8 @@ class FaithfulnessCorrelation : public Metric {
         double a = 0;
         for (int64_t f : subset) a += sp[f];
         mass[i].push_back(a);
-        const size_t idx = eval.add(
-            perturb::replace(b, inputs, i, subset, substrate, in.model.info(), kName), i);
+        const size_t idx =
+            eval.add(perturb::replace(b, inputs, i, subset, substrate, in.model.info(), kName), i);
         if (r == 0) first[i] = idx;
       }
     }
@@ -165,7 +165,8 @@ class Monotonicity : public Metric {
     i["undefined"] = "NaN when s or v is constant, or fewer than 2 groups";
     if (!resolved_substrate_.empty()) {
       i["substrate"] = resolved_substrate_;
-      i["n_samples_effective"] = resolved_substrate_ == "uniform" ? p_["n_samples"].get<int64_t>() : 1;
+      i["n_samples_effective"] =
+          resolved_substrate_ == "uniform" ? p_["n_samples"].get<int64_t>() : 1;
     }
     if (seed_set_) i["seed"] = seed_;
     return i;
@@ -199,8 +200,8 @@ class Monotonicity : public Metric {
       if (feats.size() < 2) continue;
       // rank() sorts by decreasing key: negating the key gives the ascending order.
       at::Tensor key = abs ? scores[i].abs() : scores[i].clone();
-      const std::vector<int64_t> order = perturb::rank(feats, (-key).contiguous(), b.ids[i],
-                                                       in.seed, false, p_["tie_break"]);
+      const std::vector<int64_t> order =
+          perturb::rank(feats, (-key).contiguous(), b.ids[i], in.seed, false, p_["tie_break"]);
       const double* kp = key.data_ptr<double>();
       at::Generator g = example_generator(in.seed, b.ids[i], perturb::kMonotonicStream);
       bool start = true;

@@ -147,8 +147,8 @@ MetricSpec curve_spec(bool insertion) {
 
 std::vector<MetricSpec> faithfulness_metrics() {
   std::vector<MetricSpec> all = {curve_spec(false), curve_spec(true)};
-  for (auto* group : {eraser_metrics, correlation_metrics, infidelity_metrics,
-                      prediction_gap_metrics})
+  for (auto* group :
+       {eraser_metrics, correlation_metrics, infidelity_metrics, prediction_gap_metrics})
     for (auto& m : group()) all.push_back(std::move(m));
   return all;
 }

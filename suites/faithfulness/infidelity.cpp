@@ -90,8 +90,8 @@ class Infidelity : public Metric {
       at::Tensor x, divisor;
       if (!text) {
         x = inputs[i].to(at::kFloat).to(at::kDouble).reshape({-1});
-        ATTRIB_CHECK(x.numel() == n, "metric ", kName, ": example '", b.ids[i], "' has ",
-                     x.numel(), " input elements but ", n, " attribution scores");
+        ATTRIB_CHECK(x.numel() == n, "metric ", kName, ": example '", b.ids[i], "' has ", x.numel(),
+                     " input elements but ", n, " attribution scores");
         divisor = at::ones_like(x);
         if (by_inputs) {
           const at::Tensor d = x - perturb::dense_fill(inputs, i, substrate);

@@ -109,8 +109,8 @@ class RowEvaluator {
 /// The unperturbed batch forwarded once: the tracked class per example (target_classes) and its
 /// output_score.
 struct Base {
-  at::Tensor cls;              ///< int64 [B]
-  std::vector<double> score;   ///< f_y(x) per example
+  at::Tensor cls;             ///< int64 [B]
+  std::vector<double> score;  ///< f_y(x) per example
 };
 Base base(const MetricInput& in, const std::string& target, const std::string& output,
           const std::string& metric);

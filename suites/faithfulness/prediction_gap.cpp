@@ -91,9 +91,9 @@ class PredictionGap : public Metric {
       const int64_t fixed = p_["k"];
       const int64_t k =
           fixed > 0 ? std::min(fixed, n) : perturb::fraction_count(p_["k_fraction"], n);
-      const std::vector<int64_t> perturbed = pgu_
-                                                 ? std::vector<int64_t>(order.begin() + k, order.end())
-                                                 : std::vector<int64_t>(order.begin(), order.begin() + k);
+      const std::vector<int64_t> perturbed =
+          pgu_ ? std::vector<int64_t>(order.begin() + k, order.end())
+               : std::vector<int64_t>(order.begin(), order.begin() + k);
       const int64_t m = static_cast<int64_t>(perturbed.size());
       at::Generator g = example_generator(in.seed, b.ids[i], perturb::kGapStream);
       for (int64_t r = 0; r < N; ++r) {

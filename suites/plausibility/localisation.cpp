@@ -81,7 +81,8 @@ class LocalisationMetric : public Metric {
     i["averaging"] = "per example (macro over examples)";
     switch (kind_) {
       case Kind::kPointing:
-        i["definition"] = "1 if a maximal feature (after sign) is within tolerance of the mask, else 0";
+        i["definition"] =
+            "1 if a maximal feature (after sign) is within tolerance of the mask, else 0";
         i["ties"] = "a hit if any maximal feature hits (Quantus)";
         i["nan_scores"] = "ignored; NaN if every score is NaN";
         i["chance_level"] = "about |s| / n for a uniform random map (tolerance 0)";
@@ -94,8 +95,9 @@ class LocalisationMetric : public Metric {
       case Kind::kMass:
         i["definition"] = "sum_{i in s} a_i / sum_i a_i over the sign-transformed scores";
         i["zero_total"] = "NaN";
-        i["note"] = "signed maps can give values outside [0, 1]; positive equals unweighted "
-                    "attribution_localisation with sign positive";
+        i["note"] =
+            "signed maps can give values outside [0, 1]; positive equals unweighted "
+            "attribution_localisation with sign positive";
         break;
       case Kind::kRank:
         i["definition"] = "K = |s|; |top_K(a) intersect s| / K";
@@ -164,8 +166,7 @@ class LocalisationMetric : public Metric {
   std::vector<double> coords(const MetricInput& in, const std::vector<int64_t>& feats,
                              size_t j) const {
     const Batch& b = in.batch;
-    if (b.modality == Modality::kText || b.inputs.dim() <= 2)
-      return {static_cast<double>(j)};
+    if (b.modality == Modality::kText || b.inputs.dim() <= 2) return {static_cast<double>(j)};
     const int64_t W = b.inputs.size(-1), H = b.inputs.size(-2);
     const int64_t e = feats[j] % (H * W);
     return {static_cast<double>(e / W), static_cast<double>(e % W)};
@@ -184,9 +185,9 @@ class LocalisationMetric : public Metric {
     if (in.batch.modality == Modality::kDense) {
       int64_t per_example = 1;
       for (int64_t d = 1; d < in.batch.inputs.dim(); ++d) per_example *= in.batch.inputs.size(d);
-      ATTRIB_CHECK(per_example == static_cast<int64_t>(feats.size()), "metric pointing_game: ",
-                   "expected one score per input element (", per_example, "), got ",
-                   feats.size());
+      ATTRIB_CHECK(per_example == static_cast<int64_t>(feats.size()),
+                   "metric pointing_game: ", "expected one score per input element (", per_example,
+                   "), got ", feats.size());
     }
     const double r = p_["tolerance"];
     std::vector<size_t> inside;
@@ -264,8 +265,8 @@ MetricSpec spec(Kind kind) {
       s.citation = "Zhang et al. 2018, Top-down Neural Attention by Excitation Backprop";
       break;
     case Kind::kLocalisation:
-      params = json::parse(
-          sign_schema("positive", "Kohlbrenner et al. use positive relevance; Quantus defaults to abs"));
+      params = json::parse(sign_schema(
+          "positive", "Kohlbrenner et al. use positive relevance; Quantus defaults to abs"));
       params.update(json::parse(kLocalisationParams));
       s.description = "Attribution localisation: share of positive attribution inside the mask";
       s.citation =
@@ -294,8 +295,7 @@ MetricSpec spec(Kind kind) {
       params.update(json::parse(kTieParam));
       params.update(json::parse(kTopKParams));
       s.description = "Top-k intersection: share of the top-k features that lie inside the mask";
-      s.citation =
-          "Theiner, Müller-Budack & Ewerth 2021, Interpretable Semantic Photo Geolocation";
+      s.citation = "Theiner, Müller-Budack & Ewerth 2021, Interpretable Semantic Photo Geolocation";
       break;
   }
   s.params = params;

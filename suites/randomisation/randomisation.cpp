@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "agreement.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
@@ -14,41 +15,13 @@ namespace attrib {
 using nlohmann::json;
 using namespace stats;  // NOLINT: the statistics helpers
 
-namespace {
-// TODO(lead): replace with agreement.h's spearman/top_k_intersection when it lands.
-double spearman(const std::vector<double>& x, const std::vector<double>& y) {
-  const auto rx = average_ranks(x), ry = average_ranks(y);
-  const double mx = mean(rx), my = mean(ry);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < rx.size(); ++i) {
-    sxy += (rx[i] - mx) * (ry[i] - my);
-    sxx += (rx[i] - mx) * (rx[i] - mx);
-    syy += (ry[i] - my) * (ry[i] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : std::nan("");
-}
-double top_k_intersection(const std::vector<double>& x, const std::vector<double>& y, size_t k) {
-  auto top = [&](const std::vector<double>& v) {
-    std::vector<size_t> idx(v.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] > v[b]; });
-    idx.resize(std::min(k, idx.size()));
-    return std::set<size_t>(idx.begin(), idx.end());
-  };
-  const auto a = top(x), b = top(y);
-  size_t n = 0;
-  for (size_t i : a) n += b.count(i);
-  return static_cast<double>(n) / static_cast<double>(std::min(k, x.size()));
-}
-}  // namespace
-
 json randomisation_schema() {
   return json::parse(R"JSON({
     "tests": {"type": "array", "default": ["cascading", "independent", "random_logit"],
               "description": "cascading | independent | random_logit"},
     "similarity": {"type": "array", "default": ["spearman_abs", "spearman", "top_k_intersection"],
                    "description": "spearman_abs | spearman | top_k_intersection"},
-    "top_k": {"type": "number", "default": 0.2, "minimum": 0.0, "maximum": 1.0,
+    "top_k": {"type": "number", "default": 0.2, "minimum": 0.01, "maximum": 0.99,
               "description": "top-k intersection: k as a fraction of the example's features"},
     "max_examples": {"type": "integer", "default": 64, "minimum": 2,
                      "description": "explained examples that are re-explained per randomised model"},
@@ -140,14 +113,11 @@ std::vector<double> map_similarity(const at::Tensor& a, const at::Tensor& b,
       continue;
     }
     if (measure == "spearman" || measure == "spearman_abs") {
-      if (measure == "spearman_abs")
-        for (size_t j = 0; j < x.size(); ++j) x[j] = std::fabs(x[j]), y[j] = std::fabs(y[j]);
-      out.push_back(spearman(x, y));
+      out.push_back(agreement::spearman(x, y, measure == "spearman_abs"));
     } else if (measure == "top_k_intersection") {
-      const auto k = static_cast<size_t>(
-          std::max<double>(1.0, std::round(top_k * static_cast<double>(x.size()))));
-      for (size_t j = 0; j < x.size(); ++j) x[j] = std::fabs(x[j]), y[j] = std::fabs(y[j]);
-      out.push_back(top_k_intersection(x, y, k));
+      // |top_k(|a|) ∩ top_k(|b|)| / k is Krishna et al.'s feature agreement.
+      out.push_back(
+          agreement::feature_agreement(x, y, agreement::resolve_k(top_k, x.size()), true));
     } else {
       throw Error("map_similarity: unknown measure '" + measure + "'");
     }
@@ -201,8 +171,8 @@ json run_randomisation(const RandomisationOptions& o, const RandomisationInput& 
   auto verdict = [&](json& e, const json& end_point, const std::string& measure) {
     const json& hi = end_point["ci_high"];
     e["passes"] = hi.is_number() ? json(hi.get<double>() < o.fail_threshold) : json(nullptr);
-    e["verdict_rule"] = "passes when the upper CI bound of " + measure + " < " +
-                        std::to_string(o.fail_threshold);
+    e["verdict_rule"] =
+        "passes when the upper CI bound of " + measure + " < " + std::to_string(o.fail_threshold);
   };
 
   for (const auto& test : o.tests) {
@@ -280,7 +250,8 @@ json run_randomisation(const RandomisationOptions& o, const RandomisationInput& 
                         {"end_point", test == "cascading" ? layers.back() : json(nullptr)}};
         // The verdict is taken at the fully randomised end of the cascade; independent layers
         // are reported per layer (randomising one late residual block may rightly change little).
-        if (o.similarity[s] == o.decisive && test == "cascading") verdict(e, layers.back(), o.decisive);
+        if (o.similarity[s] == o.decisive && test == "cascading")
+          verdict(e, layers.back(), o.decisive);
         entries.push_back(std::move(e));
       }
     } catch (const std::exception& ex) {

@@ -40,8 +40,8 @@ void reinitialise_layer(const ParamLayer& layer, const std::string& scheme, uint
 
 /// Similarity of two maps per example: a and b [B, n], valid bool [B, n] (features to compare).
 /// "spearman_abs": Spearman of |a| and |b|; "spearman": signed; "top_k_intersection":
-/// |top_k(|a|) ∩ top_k(|b|)| / k with k = max(1, round(top_k * n_valid)). NaN where undefined
-/// (fewer than 2 features, or a constant map for Spearman).
+/// |top_k(|a|) ∩ top_k(|b|)| / k with k = ceil(top_k * n_valid) (agreement::resolve_k). NaN where
+/// undefined (fewer than 2 features, or a constant map for Spearman).
 std::vector<double> map_similarity(const at::Tensor& a, const at::Tensor& b,
                                    const at::Tensor& valid, const std::string& measure,
                                    double top_k);

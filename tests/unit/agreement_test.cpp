@@ -170,10 +170,9 @@ TEST(Agreement, MatricesSymmetricOnesOnDiagonalAndMatchPerExampleMeans) {
       for (int j = 0; j < 3; ++j) {
         EXPECT_EQ(entry["mean"][i][j], entry["mean"][j][i]) << name;
         EXPECT_EQ(entry["n"][i][j], entry["n"][j][i]) << name;
-        std::vector<double> values = {
-            ag::measure(name, vec(i, 0, 0, 4), vec(j, 0, 0, 4), 0.25),
-            ag::measure(name, vec(i, 0, 1, 3), vec(j, 0, 1, 3), 0.25),
-            ag::measure(name, vec(i, 1, 0, 5), vec(j, 1, 0, 5), 0.25)};
+        std::vector<double> values = {ag::measure(name, vec(i, 0, 0, 4), vec(j, 0, 0, 4), 0.25),
+                                      ag::measure(name, vec(i, 0, 1, 3), vec(j, 0, 1, 3), 0.25),
+                                      ag::measure(name, vec(i, 1, 0, 5), vec(j, 1, 0, 5), 0.25)};
         double sum = 0;
         int n = 0;
         for (double v : values)

@@ -33,10 +33,13 @@ using namespace attrib_test;
 // heads h = 0, 1, T = 3. An example's maps are picked by its first token id (10 -> "a", 11 -> "b"),
 // so they do not depend on the batch. "b" has mask [1, 1, 0]; its padded query row is a
 // distinctive [0.9, 0.1, 0] that a method must never read. Logits are linear in the attentions:
-//   logit_c = sum_l sum_h sum_ij W[c, l, h, i, j] A_l[h, i, j],  so  d logit_c / d A_l[h] = W[c,l,h]
+//   logit_c = sum_l sum_h sum_ij W[c, l, h, i, j] A_l[h, i, j],  so  d logit_c / d A_l[h] =
+//   W[c,l,h]
 // with W[0, l, 0] = +1, W[0, l, 1] = -1 (every entry, both layers) and W[1, 1, 1] = 2, else 0.
 
-at::Tensor mat(std::initializer_list<double> v) { return at::tensor(std::vector<double>(v)).view({3, 3}); }
+at::Tensor mat(std::initializer_list<double> v) {
+  return at::tensor(std::vector<double>(v)).view({3, 3});
+}
 
 class FixedAttentionModel : public attrib::ModelAdapter {
  public:
@@ -51,14 +54,14 @@ class FixedAttentionModel : public attrib::ModelAdapter {
     auto with_junk = [&](at::Tensor m) { return at::cat({m.slice(0, 0, 2), junk}); };
     // tables_[l]: [example, head, T, T]
     tables_.push_back(at::stack(
-        {at::stack({mat({.5, .25, .25, 0, 1, 0, .25, .25, .5}),  // "a", layer 1, head 0
-                    mat({.5, .5, 0, .5, 0, .5, 0, 0, 1})}),      // "a", layer 1, head 1
+        {at::stack({mat({.5, .25, .25, 0, 1, 0, .25, .25, .5}),            // "a", layer 1, head 0
+                    mat({.5, .5, 0, .5, 0, .5, 0, 0, 1})}),                // "a", layer 1, head 1
          at::stack({with_junk(mat({.75, .25, 0, .5, .5, 0, 0, 0, 0})),     // "b", layer 1, head 0
                     with_junk(mat({.25, .75, 0, 1, 0, 0, 0, 0, 0}))})}));  // "b", layer 1, head 1
     tables_.push_back(at::stack(
-        {at::stack({mat({1, 0, 0, .5, .5, 0, .25, .5, .25}),     // "a", layer 2, head 0
-                    mat({0, .5, .5, .5, .25, .25, .5, .5, 0})}),  // "a", layer 2, head 1
-         at::stack({with_junk(mat({.5, .5, 0, .25, .75, 0, 0, 0, 0})),  // "b", layer 2, head 0
+        {at::stack({mat({1, 0, 0, .5, .5, 0, .25, .5, .25}),             // "a", layer 2, head 0
+                    mat({0, .5, .5, .5, .25, .25, .5, .5, 0})}),         // "a", layer 2, head 1
+         at::stack({with_junk(mat({.5, .5, 0, .25, .75, 0, 0, 0, 0})),   // "b", layer 2, head 0
                     with_junk(mat({1, 0, 0, .5, .5, 0, 0, 0, 0}))})}));  // "b", layer 2, head 1
     w_ = at::zeros({2, 2, 2, 3, 3}, at::kDouble);
     w_.select(0, 0).select(1, 0).fill_(1.0);
@@ -140,10 +143,10 @@ TEST(AttentionPlugins, LoadThroughRegistryWithMetadata) {
   }
   const json defaults =
       registry().resolve("attention", ATTRIB_KIND_METHOD, json::object(), "methods[0].params");
-  EXPECT_EQ(defaults, json({{"layer", -1},
-                            {"layer_fusion", "single"},
-                            {"head_fusion", "mean"},
-                            {"query", "mean"}}));
+  EXPECT_EQ(
+      defaults,
+      json(
+          {{"layer", -1}, {"layer_fusion", "single"}, {"head_fusion", "mean"}, {"query", "mean"}}));
   const json rollout = registry().resolve("attention_rollout", ATTRIB_KIND_METHOD, json::object(),
                                           "methods[0].params");
   EXPECT_EQ(rollout["discard_ratio"], 0.0);
@@ -213,7 +216,9 @@ TEST(AttentionRaw, KnownAnswersForEveryFusionAndQuery) {
 
 TEST(AttentionRaw, LayerOutOfRangeNamesTheRange) {
   FixedAttentionModel model;
-  EXPECT_THAT(error_of([&] { run("attention", {{"layer", 2}}, model, fixed_batch(), kTargets00); }),
+  EXPECT_THAT(error_of([&] {
+                run("attention", {{"layer", 2}}, model, fixed_batch(), kTargets00);
+              }),
               HasSubstr("attention: layer = 2: expected a layer in [-2, 1] (the model has 2"));
   EXPECT_THAT(error_of([&] {
                 run("attention_rollout", {{"start_layer", 2}}, model, fixed_batch(), kTargets00);
@@ -221,8 +226,9 @@ TEST(AttentionRaw, LayerOutOfRangeNamesTheRange) {
               HasSubstr("start_layer = 2: expected a layer in [0, 1]"));
   // A dense batch is refused with what was expected.
   DenseModel dense = linear_model();
-  EXPECT_THAT(error_of([&] { run("attention", json::object(), dense, dense_batch(kX, {"x"}), kTarget0); }),
-              HasSubstr("attention: expected a text batch"));
+  EXPECT_THAT(
+      error_of([&] { run("attention", json::object(), dense, dense_batch(kX, {"x"}), kTarget0); }),
+      HasSubstr("attention: expected a text batch"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,8 +289,8 @@ TEST(AttentionRollout, StartLayerResidualAndRenormalisation) {
   // Only layer 2 without the residual: the renormalised fused map, i.e. raw attention of the last
   // layer, first row: "a" [.5 .25 .25], "b" [.75 .25 0].
   attrib::Explanation e =
-      run("attention_rollout", {{"query", "first"}, {"start_layer", 1}, {"residual", false}},
-          model, fixed_batch(), kTargets00);
+      run("attention_rollout", {{"query", "first"}, {"start_layer", 1}, {"residual", false}}, model,
+          fixed_batch(), kTargets00);
   expect_scores(e, {0.5, 0.25, 0.25, 0.75, 0.25, 0}, "start 1, no residual");
   // Max fusion does not give row-stochastic maps, so renormalisation matters: layer 2 max row 0
   //   "a" [1 .5 .5] + I = [2 .5 .5] / 3; "b" [1 .5 0] + I = [2 .5 0] / 2.5 = [.8 .2 0].
@@ -352,8 +358,9 @@ TEST(AttentionMethods, BatchedEqualsPerExampleAndMaxRowsOnFixedModel) {
     expect_close(split.attributions, all.attributions, 1e-7);
     for (int64_t i = 0; i < 2; ++i) {
       FixedAttentionModel alone;
-      const attrib::Explanation e = run(method, json::object(), alone,
-                                        attrib::slice_batch(batch, i, i + 1), kTargets00.slice(0, i, i + 1));
+      const attrib::Explanation e =
+          run(method, json::object(), alone, attrib::slice_batch(batch, i, i + 1),
+              kTargets00.slice(0, i, i + 1));
       expect_close(e.attributions, all.attributions.slice(0, i, i + 1), 1e-7);
     }
   }
@@ -441,7 +448,7 @@ TEST(AttentionTransformer, MapPropertiesPaddingAndBatchIndependence) {
     const attrib::Explanation e = run(c.method, c.params, *model, batch, targets);
     ASSERT_EQ(e.attributions.sizes(), batch.inputs.sizes());
     const at::Tensor a = e.attributions.to(at::kDouble);
-    EXPECT_GE(a.min().item<double>(), 0.0);                       // probabilities / clamped
+    EXPECT_GE(a.min().item<double>(), 0.0);  // probabilities / clamped
     EXPECT_EQ((a * (1 - mask.to(at::kDouble))).abs().sum().item<double>(), 0.0);  // padding 0
     if (c.sums_to_one) expect_near(a.sum(1), std::vector<double>(6, 1.0), 1e-5);
     if (std::string(c.method) == "grad_x_attention")  // R = I + nonnegative terms: row sum >= 1
@@ -450,7 +457,8 @@ TEST(AttentionTransformer, MapPropertiesPaddingAndBatchIndependence) {
     // Same scores for each example alone without padding, and with max_rows = 4 (two groups).
     for (int64_t i = 0; i < 6; ++i) {
       const attrib::Batch one = trimmed(batch, i);
-      const attrib::Explanation alone = run(c.method, c.params, *model, one, targets.slice(0, i, i + 1));
+      const attrib::Explanation alone =
+          run(c.method, c.params, *model, one, targets.slice(0, i, i + 1));
       const int64_t len = one.inputs.size(1);
       expect_close(alone.attributions, e.attributions.slice(0, i, i + 1).slice(1, 0, len), 2e-5);
     }
@@ -543,7 +551,8 @@ TEST(AttentionLabel, TransformerHeadConformsAndMatchesHandFusion) {
     expect_close(alone.attributions,
                  e1.attributions.slice(0, i, i + 1).slice(1, 0, one.inputs.size(1)), 2e-5);
   }
-  const attrib::Explanation grouped = run("label_attention", json::object(), *model, batch, targets, 2);
+  const attrib::Explanation grouped =
+      run("label_attention", json::object(), *model, batch, targets, 2);
   expect_close(grouped.attributions, e1.attributions, 1e-7);
   EXPECT_EQ(grouped.forward_rows, B);
   EXPECT_THAT(error_of([&] {

@@ -63,12 +63,9 @@ std::string write_doc(const std::string& name, const json& doc) {
 // repetitions.
 attrib::RunResults baseline_results() {
   attrib::RunResults r;
-  r.context = {{"git_commit", "1111111"},
-               {"git_dirty", false},
-               {"date_utc", "2026-11-01T00:00:00Z"},
-               {"suite", "cmp"},
-               {"seed", 0},
-               {"device", "cpu"}};
+  r.context = {
+      {"git_commit", "1111111"}, {"git_dirty", false}, {"date_utc", "2026-11-01T00:00:00Z"},
+      {"suite", "cmp"},          {"seed", 0},          {"device", "cpu"}};
   const int n = 30;
   std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) ids.push_back("ex-" + std::to_string(i));
@@ -173,8 +170,8 @@ TEST(CompareMannWhitney, NormalApproximationWithTies) {
   // 9 vs 9 without ties (above the exact limit), every x below every y: U = 0, mu = 40.5,
   // sigma^2 = 81 * 19 / 12 = 128.25, z = (0 - 40.5 + 0.5) / sqrt(128.25) = -3.53208629,
   // p = 4.12294802e-4.
-  const st::MannWhitneyResult big = st::mann_whitney_u(
-      {1, 2, 3, 4, 5, 6, 7, 8, 9}, {11, 12, 13, 14, 15, 16, 17, 18, 19});
+  const st::MannWhitneyResult big =
+      st::mann_whitney_u({1, 2, 3, 4, 5, 6, 7, 8, 9}, {11, 12, 13, 14, 15, 16, 17, 18, 19});
   EXPECT_FALSE(big.exact);
   EXPECT_NEAR(big.z, -3.5320862855067836, 1e-12);
   EXPECT_NEAR(big.p_value, 0.0004122948020616911, 1e-15);
@@ -272,7 +269,7 @@ TEST(Compare, UnpairedWithoutExampleIds) {
 TEST(Compare, MismatchedChoicesAreNotComparable) {
   attrib::RunResults c = baseline_results();
   c.rows[0].metric_info["choices"]["substrate"] = "mask";  // saliency / deletion
-  c.rows[1].method_info["version"] = "1.1.0";             // saliency / insertion: only a note
+  c.rows[1].method_info["version"] = "1.1.0";              // saliency / insertion: only a note
   c.throughput[0]["examples_per_repetition"] = 32;
   const json report = attrib::compare_results(document(baseline_results()), document(c), {});
   const json* e = find_entry(report["metrics"], "saliency", "deletion");
@@ -293,7 +290,7 @@ TEST(Compare, MismatchedChoicesAreNotComparable) {
 
 TEST(Compare, MissingErroredAndNewRows) {
   attrib::RunResults c = baseline_results();
-  c.rows.erase(c.rows.begin());  // saliency / deletion missing
+  c.rows.erase(c.rows.begin());        // saliency / deletion missing
   c.rows[0].error = "explain failed";  // saliency / insertion errored
   c.rows[0].scores.clear();
   attrib::ScoreRow extra = c.rows[1];
@@ -361,8 +358,8 @@ TEST(Compare, CliExitCodes) {
   // Worse: exit 6, regressions listed; --json and --markdown files written.
   const fs::path report_json = tmp_dir() / "report.json", report_md = tmp_dir() / "report.md";
   r = run_cli("compare '" + base + "' '" + worse + "' --json '" + report_json.string() +
-                 "' --markdown '" + report_md.string() + "'",
-             "worse");
+                  "' --markdown '" + report_md.string() + "'",
+              "worse");
   EXPECT_EQ(r.code, 6) << r.err;
   EXPECT_NE(r.out.find("**REGRESSION** | planted | tiny | occlusion | insertion"),
             std::string::npos)

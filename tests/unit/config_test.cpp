@@ -35,8 +35,12 @@ attrib::Registry* Config::registry_ = nullptr;
 TEST_F(Config, DefaultSuiteIsValidAndResolved) {
   attrib::SuiteConfig s = attrib::parse_suite(base(), *registry_);
   EXPECT_EQ(s.name, "default");
-  EXPECT_EQ(s.methods.size(), 5u);
-  EXPECT_EQ(s.metrics.size(), 2u);
+  EXPECT_EQ(s.methods.size(), 6u);
+  EXPECT_EQ(s.metrics.size(), 4u);
+  // The analyses blocks are resolved with their defaults.
+  EXPECT_EQ(s.randomisation["reinit"], "fan_in_uniform");
+  EXPECT_EQ(s.throughput["repetitions"], 9);
+  EXPECT_EQ(s.agreement["k"], 0.25);
   // Defaults are filled in and recorded.
   EXPECT_EQ(s.methods[0].name, "random");
   EXPECT_TRUE(s.resolved["methods"][3]["params"].contains("multiply_by_inputs"));
@@ -83,9 +87,19 @@ TEST_F(Config, ErrorsNamePathExpectedAndFound) {
   EXPECT_EQ(error_of(d), "datasets[0].params.n_classes: expected integer >= 2 and <= 26, got 1");
 
   d = base();
-  d["datasets"][0]["spec"] = "csv:/nope";
-  EXPECT_EQ(error_of(d).rfind("datasets[0].spec: unknown dataset spec 'csv:/nope'", 0), 0u)
+  d["datasets"][0]["spec"] = "nosuchformat:/nope";
+  EXPECT_EQ(error_of(d).rfind("datasets[0].spec: unknown dataset spec 'nosuchformat:/nope'", 0), 0u)
       << error_of(d);
+
+  d = base();
+  d["randomisation"] = {{"tests", {"cascading", "sideways"}}};
+  EXPECT_EQ(error_of(d).rfind("randomisation.tests[1]: expected one of", 0), 0u) << error_of(d);
+  d = base();
+  d["agreement"] = {{"measures", {"spearman", "cosine"}}};
+  EXPECT_EQ(error_of(d).rfind("agreement.measures[1]: expected one of", 0), 0u) << error_of(d);
+  d = base();
+  d["throughput"] = {{"batch_sizes", {8, 0}}};
+  EXPECT_EQ(error_of(d), "throughput.batch_sizes[1]: expected integer >= 1, got 0");
 
   d = base();
   d["models"][0]["train"]["epochs"] = 0;

@@ -348,8 +348,8 @@ TEST(HateXplain, BadInputNamesFileAndLine) {
               HasSubstr("d.params.classes: expected one of \"three\", \"binary\""));
   EXPECT_THAT(error_of([] { attrib::dataset_params_schema("hatexplain:"); }),
               HasSubstr("expected hatexplain:DIR, found no path"));
-  EXPECT_THAT(error_of([] { attrib::dataset_params_schema("csv:x"); }),
-              HasSubstr("unknown dataset spec 'csv:x'"));
+  EXPECT_THAT(error_of([] { attrib::dataset_params_schema("tsv:x"); }),
+              HasSubstr("unknown dataset spec 'tsv:x'"));
 }
 
 TEST(HateXplain, PublishedDatasetJsonWithDivisions) {

@@ -87,13 +87,13 @@ attrib::Batch text() {
   b.ids = {"t0", "t1"};
   b.inputs = at::tensor({3, 5, 6, 7, 8, 4, 0, 3, 9, 10, 4, 0, 0, 0}, at::kLong).view({2, 7});
   b.attention_mask = at::tensor({1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0}, at::kLong).view({2, 7});
-  b.word_ids = at::tensor({-1, 0, 1, 2, 3, -1, -1, -1, 0, 1, -1, -1, -1, -1}, at::kLong).view({2, 7});
+  b.word_ids =
+      at::tensor({-1, 0, 1, 2, 3, -1, -1, -1, 0, 1, -1, -1, -1, -1}, at::kLong).view({2, 7});
   b.labels = at::zeros({2}, at::kLong);
   return b;
 }
 // The word weights of text() at their positions (0 elsewhere): a = w[id] on features.
-const at::Tensor kTextWeights =
-    floats({0.0f, 1, 2, 3, 4, 0, 0, 0, 5, 6, 0, 0, 0, 0}).view({2, 7});
+const at::Tensor kTextWeights = floats({0.0f, 1, 2, 3, 4, 0, 0, 0, 5, 6, 0, 0, 0, 0}).view({2, 7});
 
 struct Result {
   std::vector<double> scores;
@@ -114,8 +114,8 @@ Result run(const std::string& name, json params, attrib::ModelAdapter& model,
   return r;
 }
 
-double one(const std::string& name, json params, attrib::ModelAdapter& model,
-           const at::Tensor& x, const at::Tensor& a) {
+double one(const std::string& name, json params, attrib::ModelAdapter& model, const at::Tensor& x,
+           const at::Tensor& a) {
   return run(name, std::move(params), model, dense(x), a).scores[0];
 }
 
@@ -126,12 +126,16 @@ const json kLogit = {{"output", "logit"}, {"target", "explained"}, {"substrate",
 // ------------------------------------------------------------------------------------------------
 
 TEST(MetricsMoreCatalogue, RegisteredWithValidSchemas) {
-  const std::vector<std::pair<std::string, int>> expected = {
-      {"faithfulness_correlation", +1}, {"monotonicity", +1},
-      {"infidelity", -1},               {"pgi", +1},
-      {"pgu", -1},                      {"pointing_game", +1},
-      {"attribution_localisation", +1}, {"relevance_mass_accuracy", +1},
-      {"relevance_rank_accuracy", +1},  {"top_k_intersection", +1}};
+  const std::vector<std::pair<std::string, int>> expected = {{"faithfulness_correlation", +1},
+                                                             {"monotonicity", +1},
+                                                             {"infidelity", -1},
+                                                             {"pgi", +1},
+                                                             {"pgu", -1},
+                                                             {"pointing_game", +1},
+                                                             {"attribution_localisation", +1},
+                                                             {"relevance_mass_accuracy", +1},
+                                                             {"relevance_rank_accuracy", +1},
+                                                             {"top_k_intersection", +1}};
   std::set<std::string> names;
   for (const auto& m : attrib::metric_catalogue()) names.insert(m.name);
   EXPECT_EQ(names.size(), attrib::metric_catalogue().size()) << "duplicate metric names";
@@ -195,13 +199,13 @@ TEST(MetricsMoreFaithfulnessCorrelation, TwoFeaturesByHand) {
   at::Tensor x = floats({4.0f, 3.0f}).view({1, 2});
   json p = kLogit;
   p["subset_size"] = 1;
-  EXPECT_NEAR(one("faithfulness_correlation", p, model, x, floats({1.0f, 2.0f}).view({1, 2})),
-              -1.0, 1e-12);
-  EXPECT_NEAR(one("faithfulness_correlation", p, model, x, floats({5.0f, 2.0f}).view({1, 2})),
-              1.0, 1e-12);
+  EXPECT_NEAR(one("faithfulness_correlation", p, model, x, floats({1.0f, 2.0f}).view({1, 2})), -1.0,
+              1e-12);
+  EXPECT_NEAR(one("faithfulness_correlation", p, model, x, floats({5.0f, 2.0f}).view({1, 2})), 1.0,
+              1e-12);
   // A constant map has no variance: NaN, never 0.
-  EXPECT_TRUE(std::isnan(
-      one("faithfulness_correlation", p, model, x, floats({1.0f, 1.0f}).view({1, 2}))));
+  EXPECT_TRUE(
+      std::isnan(one("faithfulness_correlation", p, model, x, floats({1.0f, 1.0f}).view({1, 2}))));
   // R forwards per example plus the unperturbed one.
   model.count = {};
   p["n_samples"] = 30;
@@ -221,11 +225,11 @@ TEST(MetricsMoreFaithfulnessCorrelation, TextUsesOnlyWordPositions) {
     EXPECT_EQ(r.info["substrate"], s);
     EXPECT_EQ(r.info["seed"], 0);
   }
-  EXPECT_THAT(error_of([&] {
-                run("faithfulness_correlation", {{"substrate", "zero"}}, model, text(),
-                    kTextWeights);
-              }),
-              ::testing::HasSubstr("substrate 'zero' does not apply to text inputs"));
+  EXPECT_THAT(
+      error_of([&] {
+        run("faithfulness_correlation", {{"substrate", "zero"}}, model, text(), kTextWeights);
+      }),
+      ::testing::HasSubstr("substrate 'zero' does not apply to text inputs"));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -237,9 +241,9 @@ TEST(MetricsMoreMonotonicity, LinearPositiveContributionsIsOne) {
   EXPECT_NEAR(one("monotonicity", kLogit, model, x, floats({4.0f, 3, 2, 1}).view({1, 4})), 1.0,
               1e-12);
   // Default output (probability of the predicted class) is monotone in the drop too.
-  EXPECT_NEAR(one("monotonicity", {{"substrate", "zero"}}, model, x,
-                  floats({4.0f, 3, 2, 1}).view({1, 4})),
-              1.0, 1e-12);
+  EXPECT_NEAR(
+      one("monotonicity", {{"substrate", "zero"}}, model, x, floats({4.0f, 3, 2, 1}).view({1, 4})),
+      1.0, 1e-12);
 }
 
 TEST(MetricsMoreMonotonicity, SpearmanByHand) {
@@ -250,14 +254,13 @@ TEST(MetricsMoreMonotonicity, SpearmanByHand) {
   EXPECT_NEAR(one("monotonicity", kLogit, model, x, floats({4.0f, 3, 1, 2}).view({1, 4})), 0.8,
               1e-12);
   // The key is |a| by default: the signs of a do not matter; signed ranks -4 lowest.
-  EXPECT_NEAR(one("monotonicity", kLogit, model, x, floats({-4.0f, 3, 1, 2}).view({1, 4})),
-              0.8, 1e-12);
+  EXPECT_NEAR(one("monotonicity", kLogit, model, x, floats({-4.0f, 3, 1, 2}).view({1, 4})), 0.8,
+              1e-12);
   json p = kLogit;
   p["rank_by"] = "signed";
   // Signed s = [-4, 1, 2, 3] for features 0, 2, 3, 1; v ∝ [16, 4, 1, 9] -> ranks [4, 2, 1, 3]:
   // d = [-3, 0, 2, 1], sum d^2 = 14, rho = 1 - 84 / 60 = -0.4.
-  EXPECT_NEAR(one("monotonicity", p, model, x, floats({-4.0f, 3, 1, 2}).view({1, 4})), -0.4,
-              1e-12);
+  EXPECT_NEAR(one("monotonicity", p, model, x, floats({-4.0f, 3, 1, 2}).view({1, 4})), -0.4, 1e-12);
 }
 
 TEST(MetricsMoreMonotonicity, GroupsOfTwo) {
@@ -269,9 +272,9 @@ TEST(MetricsMoreMonotonicity, GroupsOfTwo) {
   p["features_in_step"] = 2;
   p["tie_break"] = "index";
   model.count = {};
-  EXPECT_NEAR(one("monotonicity", p, model, at::ones({1, 6}),
-                  floats({1.0f, 2, 3, 4, 5, 6}).view({1, 6})),
-              -0.5, 1e-12);
+  EXPECT_NEAR(
+      one("monotonicity", p, model, at::ones({1, 6}), floats({1.0f, 2, 3, 4, 5, 6}).view({1, 6})),
+      -0.5, 1e-12);
   // A deterministic substrate is evaluated once per group: 3 rows + the unperturbed one.
   EXPECT_EQ(model.count.rows, 4);
 }
@@ -459,13 +462,11 @@ TEST(MetricsMoreInvariance, BatchCompositionBatchCapAndSeed) {
       {"pgu", {{"output", "logit"}}}};
   // The logit of class 0 (the predicted class's logit is the constant 0 for half of the rows).
   Linear model({4, -3, 2, 1, 0.5});
-  const at::Tensor x = floats({0.3f, 1.2f, -0.7f, 2.0f, 0.1f, 1.0f, 1.5f, 0.2f, -1.1f,
-                                   0.6f, -0.4f, 0.8f, 1.9f, 0.5f, -0.2f, 0.7f, 0.9f, -1.3f,
-                                   0.4f, 1.1f})
+  const at::Tensor x = floats({0.3f,  1.2f, -0.7f, 2.0f, 0.1f,  1.0f, 1.5f, 0.2f,  -1.1f, 0.6f,
+                               -0.4f, 0.8f, 1.9f,  0.5f, -0.2f, 0.7f, 0.9f, -1.3f, 0.4f,  1.1f})
                            .view({4, 5});
-  const at::Tensor a = floats({1.0f, -0.5f, 2.0f, 0.3f, 0.0f, 0.2f, 0.9f, -1.4f, 0.6f, 1.1f,
-                                   -0.3f, 0.8f, 0.1f, 1.7f, -0.9f, 0.4f, 0.5f, 1.2f, -0.6f,
-                                   0.05f})
+  const at::Tensor a = floats({1.0f,  -0.5f, 2.0f, 0.3f, 0.0f,  0.2f, 0.9f, -1.4f, 0.6f,  1.1f,
+                               -0.3f, 0.8f,  0.1f, 1.7f, -0.9f, 0.4f, 0.5f, 1.2f,  -0.6f, 0.05f})
                            .view({4, 5});
   for (auto [name, params] : cases) {
     params["target"] = "explained";
@@ -609,13 +610,12 @@ TEST(MetricsMoreLocalisation, TextUsesOnlyFeaturePositions) {
   // 1..4 carry [1, 3, 0, 0.5]; the mask marks position 2.
   attrib::Batch b = attrib::slice_batch(text(), 0, 1);
   at::Tensor a = floats({9.0f, 1, 3, 0, 0.5f, 0, 0}).view({1, 7});
-  attrib::Annotations ann{floats({0.0f, 0, 1, 0, 0, 0, 0}).view({1, 7}),
-                          at::ones({1}, at::kBool)};
+  attrib::Annotations ann{floats({0.0f, 0, 1, 0, 0, 0, 0}).view({1, 7}), at::ones({1}, at::kBool)};
   attrib_test::NoModel model;
   EXPECT_EQ(run("pointing_game", json::object(), model, b, a, &ann).scores[0], 1.0);
   // Mass: 3 / 4.5.
-  EXPECT_NEAR(run("attribution_localisation", json::object(), model, b, a, &ann).scores[0],
-              3 / 4.5, 1e-12);
+  EXPECT_NEAR(run("attribution_localisation", json::object(), model, b, a, &ann).scores[0], 3 / 4.5,
+              1e-12);
   EXPECT_EQ(run("relevance_rank_accuracy", json::object(), model, b, a, &ann).scores[0], 1.0);
   // Tolerance counts feature positions: max at feature index 1 (position 2) is inside anyway;
   // move the mask to position 4 (feature index 3): distance 2.
