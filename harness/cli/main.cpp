@@ -25,6 +25,7 @@
 #include "registry.h"
 #include "results.h"
 #include "runner.h"
+#include "train_command.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -53,6 +54,7 @@ commands:
   plugins            list the loaded plugins (methods, models) and plugin load errors
   metrics            list the metrics with their parameters
   data SPEC          load a dataset and print per-split statistics (attrib data --help)
+  train              train a model plugin on a dataset, cached (attrib train --help)
   bench [SUITE.json]  time the suite's methods with Google Benchmark (attrib bench --help)
   compare BASE CUR   compare two results.json files; lists regressions (attrib compare --help)
 
@@ -570,6 +572,8 @@ int main(int argc, char** argv) {
     if (command == "explain") return cmd_explain(args);
     if (command == "data")
       return attrib_data_command(std::vector<std::string>(all.begin() + 1, all.end()));
+    if (command == "train")
+      return attrib_train_command(std::vector<std::string>(all.begin() + 1, all.end()), argv_copy);
     if (command == "compare")
       return attrib_compare_command(std::vector<std::string>(all.begin() + 1, all.end()));
     std::cerr << "attrib: unknown command '" << command << "'\n" << kMainHelp;

@@ -16,6 +16,7 @@
 #include "attrib/error.h"
 #include "attrib/input_space.h"
 #include "attrib/params.h"
+#include "attrib/random.h"
 #include "metric.h"
 #include "randomisation/randomisation.h"
 #include "throughput/throughput.h"
@@ -80,14 +81,32 @@ Batch dense_batch(const Dataset& ds, const std::vector<DenseExample>& split, siz
   return batch;
 }
 
-/// The whole of one split for training: dense or text collation by the dataset's modality.
+/// The examples of `split` kept for training (`want_val` false) or carved off as validation
+/// (`want_val` true): with `val_fraction` > 0, an example is validation when its per-example
+/// stream key (seed, id) falls in the lowest `val_fraction` of the 64-bit range, so the carve
+/// depends only on the example, never on the order of the file.
+template <typename Example>
+std::vector<Example> carve(const std::vector<Example>& split, double val_fraction, uint64_t seed,
+                           bool want_val) {
+  if (val_fraction <= 0) return want_val ? std::vector<Example>() : split;
+  const double cut = val_fraction * 18446744073709551616.0;  // 2^64
+  std::vector<Example> out;
+  for (const auto& e : split) {
+    const bool is_val = static_cast<double>(stream_key(seed, e.id, /*stream=*/0x7661) < cut;
+    if (is_val == want_val) out.push_back(e);
+  }
+  return out;
+}
+
+/// Training or validation examples, collated: `split` (with the carve, see above) of whichever
+/// modality the dataset has.
 Batch training_batch(const Dataset& ds, const std::string& split, const Vocab& vocab,
-                     int64_t max_len) {
+                     int64_t max_len, double val_fraction, uint64_t seed, bool want_val) {
   if (ds.modality == Modality::kDense) {
-    const auto& ex = ds.dense_split(split);
+    const auto ex = carve(ds.dense_split(split), val_fraction, seed, want_val);
     return collate_dense(ex, 0, ex.size(), ds.feature_shape);
   }
-  const auto& ex = ds.split(split);
+  const auto ex = carve(ds.split(split), val_fraction, seed, want_val);
   return collate_text(ex, 0, ex.size(), vocab, max_len);
 }
 
@@ -182,53 +201,10 @@ LoadedModel acquire_model(const ModelConfig& mc, const Dataset& ds, const Datase
   if (mc.train.is_null()) {
     out.model = registry.create_model(mc.plugin, params, where);
   } else {
-    // Identical (plugin, params, data, training options) => identical model: reuse it.
-    json key_doc = {
-        {"plugin", mc.plugin}, {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
-        {"params", params},    {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
-        {"train", mc.train},   {"max_len", dc.max_len}};
-    const std::string key = hex64(fnv1a(key_doc.dump()));
-    const fs::path dir = fs::path(cache_dir()) / "models";
-    const fs::path pt = dir / (mc.name + "-" + key + ".pt");
-    const fs::path report = dir / (mc.name + "-" + key + ".json");
-    if (fs::exists(pt) && fs::exists(report) && schema.contains("checkpoint")) {
-      json p = params;
-      p["checkpoint"] = pt.string();
-      out.model = registry.create_model(mc.plugin, p, where);
-      std::ifstream in(report);
-      out.record["train"] = json::parse(in, nullptr, false);
-      out.record["train"]["cached"] = true;
-      progress.note("model " + mc.name + " on " + ds.name + ": loaded from cache " + pt.string());
-    } else {
-      out.model = registry.create_model(mc.plugin, params, where);
-      ATTRIB_CHECK(out.model->has(ATTRIB_CAP_TRAINABLE), "models[", mc.name, "]: plugin '",
-                   mc.plugin, "' is not trainable, but a train block was given");
-      TrainOptions opts;
-      opts.epochs = mc.train["epochs"];
-      opts.batch_size = mc.train["batch_size"];
-      opts.learning_rate = mc.train["learning_rate"];
-      opts.weight_decay = mc.train["weight_decay"];
-      opts.patience = mc.train["patience"];
-      opts.seed = mc.train["seed"];
-      progress.stage("train " + mc.name + " on " + ds.name, opts.epochs);
-      opts.on_epoch = [&](int64_t, int64_t, double, double) { progress.advance(); };
-      const Batch train = training_batch(ds, "train", vocab, dc.max_len);
-      const Batch val = training_batch(ds, "val", vocab, dc.max_len);
-      TrainReport r = out.model->train(train, val, opts);
-      progress.done("val accuracy " + std::to_string(r.val_accuracy));
-      json rep = {{"epochs_run", r.epochs_run},
-                  {"val_accuracy", r.val_accuracy},
-                  {"val_macro_f1", r.val_macro_f1},
-                  {"history", r.history},
-                  {"options", mc.train},
-                  {"cache_key", key}};
-      fs::create_directories(dir);
-      out.model->save(pt.string());
-      std::ofstream(report) << rep.dump(2);
-      out.record["train"] = rep;
-      out.record["train"]["cached"] = false;
-    }
-    out.record["checkpoint"] = pt.string();
+    TrainedModel t = train_or_load(mc, ds, dc, vocab, registry, progress, /*use_cache=*/true);
+    out.model = t.model;
+    out.record["train"] = t.report;
+    out.record["checkpoint"] = t.checkpoint;
   }
   if (suite.device == "cuda") out.model->to(at::Device(at::kCUDA));
   const ModelInfo& info = out.model->info();
@@ -253,6 +229,99 @@ json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& expl
 }
 
 }  // namespace
+
+TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const DatasetConfig& dc,
+                           const Vocab& vocab, const Registry& registry, Progress& progress,
+                           bool use_cache) {
+  const PluginInfo* plugin = registry.find(mc.plugin, ATTRIB_KIND_MODEL);
+  ATTRIB_CHECK(plugin != nullptr, "model plugin '", mc.plugin, "' is not loaded");
+  ATTRIB_CHECK(mc.train.is_object(), "models[", mc.name,
+               "]: expected training options (a train block), got none");
+  const json schema = plugin->metadata.value("params", json::object());
+  TrainedModel out;
+  out.params = with_dataset_params(mc.params, schema, ds, vocab, dc);
+  const std::string where = "models[" + mc.name + "].params";
+
+  TrainOptions opts;
+  opts.epochs = mc.train.at("epochs").get<int64_t>();
+  opts.batch_size = mc.train.at("batch_size").get<int64_t>();
+  opts.learning_rate = mc.train.at("learning_rate").get<double>();
+  opts.weight_decay = mc.train.at("weight_decay").get<double>();
+  opts.patience = mc.train.at("patience").get<int64_t>();
+  opts.seed = mc.train.at("seed").get<uint64_t>();
+  // Optional: which splits train and validate; val_fraction > 0 carves validation off the
+  // training split (for corpora shipped without one of them).
+  const std::string train_split = mc.train.value("train_split", std::string("train"));
+  const std::string val_split = mc.train.value("val_split", std::string("val"));
+  const double val_fraction = mc.train.value("val_fraction", 0.0);
+  ATTRIB_CHECK(val_fraction >= 0 && val_fraction < 1, "models[", mc.name,
+               "].train.val_fraction: expected a number in [0, 1), got ", val_fraction);
+
+  // The options in one canonical form (numbers as doubles where they are real-valued), so that
+  // `attrib train` and a suite that ask for the same training share one cache entry.
+  json options = {{"epochs", opts.epochs},
+                  {"batch_size", opts.batch_size},
+                  {"learning_rate", opts.learning_rate},
+                  {"weight_decay", opts.weight_decay},
+                  {"patience", opts.patience},
+                  {"seed", opts.seed}};
+  if (train_split != "train") options["train_split"] = train_split;
+  if (val_fraction > 0)
+    options["val_fraction"] = val_fraction;
+  else if (val_split != "val")
+    options["val_split"] = val_split;
+
+  // Identical (plugin, params, data, training options) => identical model: reuse it. The file
+  // name carries the plugin, not the suite's model name, so every caller finds the same entry.
+  json key_doc = {{"plugin", mc.plugin},   {"version", plugin->version},
+                  {"fingerprint", plugin->fingerprint}, {"params", out.params},
+                  {"dataset_hash", ds.hash}, {"dataset_params", ds.params},
+                  {"train", options},      {"max_len", dc.max_len}};
+  const std::string key = hex64(fnv1a(key_doc.dump()));
+  const fs::path dir = fs::path(cache_dir()) / "models";
+  const fs::path pt = dir / (mc.plugin + "-" + key + ".pt");
+  const fs::path report = dir / (mc.plugin + "-" + key + ".json");
+  out.checkpoint = pt.string();
+  if (use_cache && fs::exists(pt) && fs::exists(report) && schema.contains("checkpoint")) {
+    json p = out.params;
+    p["checkpoint"] = pt.string();
+    out.model = registry.create_model(mc.plugin, p, where);
+    std::ifstream in(report);
+    out.report = json::parse(in, nullptr, false);
+    out.report["cached"] = true;
+    progress.note("model " + mc.name + " on " + ds.name + ": loaded from cache " + pt.string());
+    return out;
+  }
+  out.model = registry.create_model(mc.plugin, out.params, where);
+  ATTRIB_CHECK(out.model->has(ATTRIB_CAP_TRAINABLE), "models[", mc.name, "]: plugin '", mc.plugin,
+               "' is not trainable, but training options were given");
+  progress.stage("train " + mc.name + " on " + ds.name, opts.epochs);
+  opts.on_epoch = [&](int64_t, int64_t, double, double) { progress.advance(); };
+  const Batch train = training_batch(ds, train_split, vocab, dc.max_len, val_fraction, opts.seed,
+                                     /*want_val=*/false);
+  const Batch val =
+      val_fraction > 0
+          ? training_batch(ds, train_split, vocab, dc.max_len, val_fraction, opts.seed, true)
+          : training_batch(ds, val_split, vocab, dc.max_len, 0.0, opts.seed, false);
+  const auto t0 = std::chrono::steady_clock::now();
+  TrainReport r = out.model->train(train, val, opts);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.done("val accuracy " + std::to_string(r.val_accuracy));
+  out.report = {{"epochs_run", r.epochs_run},
+                {"val_accuracy", r.val_accuracy},
+                {"val_macro_f1", r.val_macro_f1},
+                {"history", r.history},
+                {"options", options},
+                {"n_train", train.size()},
+                {"n_val", val.size()},
+                {"train_seconds", secs},
+                {"cache_key", key}};
+  fs::create_directories(dir);
+  out.model->save(pt.string());
+  std::ofstream(report) << out.report.dump(2);
+  out.report["cached"] = false;
+  return out;
+}
 
 std::string cache_dir() {
   if (const char* d = std::getenv("ATTRIB_CACHE_DIR"); d && *d) return d;

@@ -40,6 +40,29 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
 /// The context block: versions, git commit, host, date, threads, device, seed.
 nlohmann::json run_context(const SuiteConfig& suite, const std::vector<std::string>& command_line);
 
+/// A trained model with what produced it.
+struct TrainedModel {
+  std::shared_ptr<ModelAdapter> model;
+  nlohmann::json params;  ///< the plugin parameters, with the dataset-derived ones added
+  /// epochs_run, val_accuracy, val_macro_f1, history, options (canonical), n_train, n_val,
+  /// train_seconds, cache_key, and cached (true when loaded instead of trained).
+  nlohmann::json report;
+  std::string checkpoint;  ///< the cached .pt under cache_dir()/models
+};
+
+/// Trains model `mc` (mc.train: resolved training options) on `ds`, or loads it from the model
+/// cache when the same plugin, parameters, data and options were trained before; a model it
+/// trains is saved to the cache. The one place where the harness trains models: suites and
+/// `attrib train` share it and therefore the cache. `vocab`: text vocabulary injected into the
+/// parameters; `dc`: max_len (text collation, part of the key). Besides the suite's options,
+/// mc.train may name "train_split" (default "train") and "val_split" (default "val") or
+/// "val_fraction" (> 0: validation carved off the training split by a per-example hash).
+/// `use_cache` false: train even when a cached model exists (the new one replaces it).
+/// Throws attrib::Error for an unknown plugin, bad parameters or an untrainable model.
+TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const DatasetConfig& dc,
+                           const Vocab& vocab, const Registry& registry, Progress& progress,
+                           bool use_cache = true);
+
 /// Folder where trained built-in models are cached: $ATTRIB_CACHE_DIR, else
 /// $XDG_CACHE_HOME/attrib, else ~/.cache/attrib.
 std::string cache_dir();

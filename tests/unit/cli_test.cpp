@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -210,6 +211,82 @@ TEST(Cli, ExplainPythonForwardOnlyModelIsComplete) {
   Result bad = attrib("explain " + model + " --method integrated_gradients --text 'a b'", "bad");
   EXPECT_EQ(bad.code, 3);
   EXPECT_NE(bad.err.find("takes dense inputs"), std::string::npos) << bad.err;
+}
+
+// The optional analyses on a trained model, their report, then `attrib compare` of the run with
+// itself and `attrib bench` on the same suite.
+TEST(Cli, AnalysesCompareAndBench) {
+  json suite = small_suite();
+  suite["methods"] = json::array({{{"plugin", "random"}},
+                                  {{"plugin", "saliency"}},
+                                  {{"plugin", "input_x_gradient"}},
+                                  {{"plugin", "input_independent"}}});
+  suite["metrics"] = json::array({{{"metric", "deletion"}}});
+  suite["randomisation"] = {{"max_examples", 16}};
+  suite["agreement"] = {{"measures", {"spearman", "feature_agreement"}}};
+  suite["throughput"] = {{"examples", 8}, {"batch_sizes", {4, 8}}, {"repetitions", 3}};
+  const fs::path file = write_suite("analyses.json", suite);
+  const fs::path out = fs::path(ATTRIB_TEST_TMP) / "cli" / "analyses-out";
+  const Result r =
+      attrib("run '" + file.string() + "' --quiet --out '" + out.string() + "'", "analyses");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json doc = json::parse(slurp(out / "results.json"));
+
+  // Randomisation: the input-independent control fails; input x gradient passes the cascade.
+  std::map<std::string, json> verdict;
+  for (const auto& e : doc["randomisation"])
+    if (e.contains("passes"))
+      verdict[e["method"].get<std::string>() + "/" + e["test"].get<std::string>()] = e["passes"];
+  EXPECT_EQ(verdict["input_independent/cascading"], false);
+  EXPECT_EQ(verdict["input_independent/random_logit"], false);
+  EXPECT_EQ(verdict["input_x_gradient/cascading"], true);
+  // Agreement: one matrix set, symmetric with ones on the diagonal.
+  ASSERT_EQ(doc["agreement"].size(), 1u);
+  const json& sp = doc["agreement"][0]["measures"][0];
+  EXPECT_EQ(sp["measure"], "spearman");
+  EXPECT_EQ(sp["mean"].size(), 4u);
+  EXPECT_NEAR(sp["mean"][1][1].get<double>(), 1.0, 1e-12);
+  EXPECT_EQ(sp["mean"][1][2], sp["mean"][2][1]);
+  // Throughput: (4 methods + reference) x 2 batch sizes, 3 timed repetitions each.
+  ASSERT_EQ(doc["throughput"].size(), 10u);
+  for (const auto& t : doc["throughput"]) {
+    EXPECT_EQ(t["seconds"].size(), 3u) << t.dump();
+    EXPECT_GT(t["explanations_per_second"]["median"].get<double>(), 0.0);
+  }
+  const std::string md = slurp(out / "leaderboard.md");
+  EXPECT_NE(md.find("## Randomisation sanity checks"), std::string::npos);
+  EXPECT_NE(md.find("| planted | tiny | input_independent | cascading | spearman_abs | 1 | [1, 1] "
+                    "| **FAIL** |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("## Throughput"), std::string::npos);
+
+  // A run compared with itself has no regression.
+  const std::string res = (out / "results.json").string();
+  const Result c = attrib("compare '" + res + "' '" + res + "'", "analyses-compare");
+  EXPECT_EQ(c.code, 0) << c.out << c.err;
+
+  // Bench: Google Benchmark JSON with the attrib context and one benchmark per workload.
+  const fs::path bench = fs::path(ATTRIB_TEST_TMP) / "cli" / "bench.json";
+  const Result b = attrib("bench '" + file.string() + "' --quiet --benchmark_repetitions=2" +
+                              " --benchmark_min_time=0.01 --benchmark_out='" + bench.string() +
+                              "' --benchmark_out_format=json",
+                          "bench");
+  ASSERT_EQ(b.code, 0) << b.err;
+  const json bj = json::parse(slurp(bench));
+  EXPECT_EQ(bj["context"]["attrib_suite"], "small");
+  EXPECT_TRUE(bj["context"].contains("attrib_git_commit"));
+  bool saw_reference = false, saw_saliency = false;
+  for (const auto& x : bj["benchmarks"]) {
+    const std::string name = x["name"];
+    saw_reference |= name.rfind("forward_backward/planted/tiny/model/batch:4/device:cpu", 0) == 0;
+    saw_saliency |= name.rfind("explain/planted/tiny/saliency/batch:8/device:cpu", 0) == 0;
+  }
+  EXPECT_TRUE(saw_reference);
+  EXPECT_TRUE(saw_saliency);
+  // Unknown benchmark flags are a usage error.
+  EXPECT_EQ(
+      attrib("bench '" + file.string() + "' --quiet --benchmark_nonsense=1", "bench-bad").code, 2);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ attrib::Registry* Config::registry_ = nullptr;
 TEST_F(Config, DefaultSuiteIsValidAndResolved) {
   attrib::SuiteConfig s = attrib::parse_suite(base(), *registry_);
   EXPECT_EQ(s.name, "default");
-  EXPECT_EQ(s.methods.size(), 6u);
+  EXPECT_EQ(s.methods.size(), 8u);
   EXPECT_EQ(s.metrics.size(), 4u);
   // The analyses blocks are resolved with their defaults.
   EXPECT_EQ(s.randomisation["reinit"], "fan_in_uniform");
