@@ -144,12 +144,11 @@ json evaluate(attrib::ModelAdapter& model, const attrib::Dataset& ds, const std:
   at::NoGradGuard no_grad;
   for (size_t b = 0; b < n; b += 256) {
     const size_t e = std::min(n, b + 256);
-    attrib::Batch batch =
-        ds.modality == attrib::Modality::kDense
-            ? attrib::collate_dense(ds.dense_split(split), b, e, ds.feature_shape)
-            : attrib::collate_text(ds.split(split), b, e, vocab, max_len);
-    at::Tensor mask = batch.attention_mask.defined() ? batch.attention_mask.to(model.device())
-                                                     : at::Tensor();
+    attrib::Batch batch = ds.modality == attrib::Modality::kDense
+                              ? attrib::collate_dense(ds.dense_split(split), b, e, ds.feature_shape)
+                              : attrib::collate_text(ds.split(split), b, e, vocab, max_len);
+    at::Tensor mask =
+        batch.attention_mask.defined() ? batch.attention_mask.to(model.device()) : at::Tensor();
     preds.push_back(model.forward(batch.inputs.to(model.device()), mask).argmax(1).to(at::kCPU));
     golds.push_back(batch.labels.to(at::kCPU, at::kLong));
   }
@@ -173,8 +172,8 @@ int attrib_train_command(const std::vector<std::string>& args,
     std::string train_split = "train", val_split = "val";
     double val_fraction = 0;
     json params = json::object(), dataset_params = json::object();
-    json train = {{"epochs", 10},         {"batch_size", 64}, {"learning_rate", 0.001},
-                  {"weight_decay", 0.0}, {"patience", 3},     {"seed", 0}};
+    json train = {{"epochs", 10},        {"batch_size", 64}, {"learning_rate", 0.001},
+                  {"weight_decay", 0.0}, {"patience", 3},    {"seed", 0}};
     int64_t max_len = 128, vocab_min_freq = 2, threads = 0;
     bool as_json = false, quiet = false, use_cache = true;
     std::vector<std::string> plugin_dirs;
@@ -182,7 +181,8 @@ int attrib_train_command(const std::vector<std::string>& args,
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
       const auto eq = a.find('=');
-      const std::string opt = a.rfind("--", 0) == 0 && eq != std::string::npos ? a.substr(0, eq) : a;
+      const std::string opt =
+          a.rfind("--", 0) == 0 && eq != std::string::npos ? a.substr(0, eq) : a;
       auto value = [&]() -> std::string {
         if (opt != a) return a.substr(eq + 1);
         if (i + 1 >= args.size()) throw Usage(opt + ": expected a value");
@@ -266,8 +266,8 @@ int attrib_train_command(const std::vector<std::string>& args,
     if (spec.empty()) throw Usage("--dataset is required");
     if (out.empty()) throw Usage("--out is required");
     if (val_fraction == 0 && val_split == train_split)
-      throw Usage("--val-split: expected a split other than the training split '" +
-                  train_split + "' (or --val-fraction to carve one off it)");
+      throw Usage("--val-split: expected a split other than the training split '" + train_split +
+                  "' (or --val-fraction to carve one off it)");
     if (train_split != "train") train["train_split"] = train_split;
     if (val_fraction > 0)
       train["val_fraction"] = val_fraction;
@@ -282,8 +282,8 @@ int attrib_train_command(const std::vector<std::string>& args,
       std::string known;
       for (const auto& p : registry.plugins())
         if (p.kind == ATTRIB_KIND_MODEL) known += (known.empty() ? "" : ", ") + p.name;
-      throw attrib::Error("--model: no model plugin named \"" + plugin + "\" (loaded: " +
-                          (known.empty() ? std::string("none") : known) + ")");
+      throw attrib::Error("--model: no model plugin named \"" + plugin +
+                          "\" (loaded: " + (known.empty() ? std::string("none") : known) + ")");
     }
     if (!(info->capabilities & ATTRIB_CAP_TRAINABLE))
       throw attrib::Error("--model: plugin '" + plugin +
@@ -328,9 +328,8 @@ int attrib_train_command(const std::vector<std::string>& args,
     json test;
     if (ds.split_size("test") > 0 && train_split != "test" &&
         (val_fraction > 0 || val_split != "test")) {
-      const attrib::Vocab model_vocab = t.model->info().vocab.empty()
-                                            ? vocab
-                                            : attrib::Vocab(t.model->info().vocab);
+      const attrib::Vocab model_vocab =
+          t.model->info().vocab.empty() ? vocab : attrib::Vocab(t.model->info().vocab);
       test = evaluate(*t.model, ds, "test", model_vocab, max_len);
     }
 
@@ -347,37 +346,36 @@ int attrib_train_command(const std::vector<std::string>& args,
     json shown_params = t.params;
     if (shown_params.contains("vocab"))
       shown_params["vocab"] = std::to_string(t.params["vocab"].size()) + " tokens";
-    json report = {
-        {"model", plugin},
-        {"plugin_version", info->version},
-        {"params", shown_params},
-        {"dataset",
-         {{"name", ds.name},
-          {"spec", ds.spec},
-          {"params", ds.params},
-          {"hash", ds.hash},
-          {"sizes",
-           {{"train", ds.split_size("train")},
-            {"val", ds.split_size("val")},
-            {"test", ds.split_size("test")}}},
-          {"max_len", max_len},
-          {"vocab_min_freq", vocab_min_freq},
-          {"vocab_size", vocab.size()}}},
-        {"options", t.report.value("options", train)},
-        {"epochs_run", t.report.value("epochs_run", 0)},
-        {"val_accuracy", t.report.value("val_accuracy", 0.0)},
-        {"val_macro_f1", t.report.value("val_macro_f1", 0.0)},
-        {"history", t.report.value("history", json::array())},
-        {"test", test},
-        {"cached", t.report.value("cached", false)},
-        {"seconds", secs},
-        {"train_seconds", t.report.value("train_seconds", json())},
-        {"threads", n_threads},
-        {"checkpoint", pt.string()},
-        {"cache_checkpoint", t.checkpoint},
-        {"cache_key", t.report.value("cache_key", "")},
-        {"artifact_hash", t.model->info().artifact_hash},
-        {"command_line", command_line}};
+    json report = {{"model", plugin},
+                   {"plugin_version", info->version},
+                   {"params", shown_params},
+                   {"dataset",
+                    {{"name", ds.name},
+                     {"spec", ds.spec},
+                     {"params", ds.params},
+                     {"hash", ds.hash},
+                     {"sizes",
+                      {{"train", ds.split_size("train")},
+                       {"val", ds.split_size("val")},
+                       {"test", ds.split_size("test")}}},
+                     {"max_len", max_len},
+                     {"vocab_min_freq", vocab_min_freq},
+                     {"vocab_size", vocab.size()}}},
+                   {"options", t.report.value("options", train)},
+                   {"epochs_run", t.report.value("epochs_run", 0)},
+                   {"val_accuracy", t.report.value("val_accuracy", 0.0)},
+                   {"val_macro_f1", t.report.value("val_macro_f1", 0.0)},
+                   {"history", t.report.value("history", json::array())},
+                   {"test", test},
+                   {"cached", t.report.value("cached", false)},
+                   {"seconds", secs},
+                   {"train_seconds", t.report.value("train_seconds", json())},
+                   {"threads", n_threads},
+                   {"checkpoint", pt.string()},
+                   {"cache_checkpoint", t.checkpoint},
+                   {"cache_key", t.report.value("cache_key", "")},
+                   {"artifact_hash", t.model->info().artifact_hash},
+                   {"command_line", command_line}};
     {
       std::ofstream f(report_path);
       if (!f) throw attrib::Error("--out: cannot write '" + report_path.string() + "'");

@@ -92,7 +92,7 @@ std::vector<Example> carve(const std::vector<Example>& split, double val_fractio
   const double cut = val_fraction * 18446744073709551616.0;  // 2^64
   std::vector<Example> out;
   for (const auto& e : split) {
-    const bool is_val = static_cast<double>(stream_key(seed, e.id, /*stream=*/0x7661) < cut;
+    const bool is_val = static_cast<double>(stream_key(seed, e.id, /*stream=*/0x7661)) < cut;
     if (is_val == want_val) out.push_back(e);
   }
   return out;
@@ -273,10 +273,10 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
 
   // Identical (plugin, params, data, training options) => identical model: reuse it. The file
   // name carries the plugin, not the suite's model name, so every caller finds the same entry.
-  json key_doc = {{"plugin", mc.plugin},   {"version", plugin->version},
-                  {"fingerprint", plugin->fingerprint}, {"params", out.params},
-                  {"dataset_hash", ds.hash}, {"dataset_params", ds.params},
-                  {"train", options},      {"max_len", dc.max_len}};
+  json key_doc = {
+      {"plugin", mc.plugin},  {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
+      {"params", out.params}, {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
+      {"train", options},     {"max_len", dc.max_len}};
   const std::string key = hex64(fnv1a(key_doc.dump()));
   const fs::path dir = fs::path(cache_dir()) / "models";
   const fs::path pt = dir / (mc.plugin + "-" + key + ".pt");
@@ -576,6 +576,15 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
       const MetricSpec& spec = find_metric(mt.metric);
       progress.stage("metric " + mt.name + " (" + mc.name + ", " + ds.name + ")",
                      static_cast<int64_t>(explained.size() * data.batches.size()));
+      // One metric instance scores every method of this (dataset, model), so that a metric
+      // whose perturbations do not depend on the attribution can forward each of them once.
+      std::unique_ptr<Metric> metric;
+      std::string create_error;
+      try {
+        metric = spec.create(mt.params);
+      } catch (const std::exception& e) {
+        create_error = error_text(e);
+      }
       for (const auto& ex : explained) {
         const PluginInfo* plugin = registry.find(ex.config->plugin, ATTRIB_KIND_METHOD);
         ScoreRow row;
@@ -592,7 +601,7 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
           continue;
         }
         try {
-          auto metric = spec.create(mt.params);
+          if (!metric) throw Error(create_error);
           for (size_t bi = 0; bi < data.batches.size(); ++bi) {
             MetricInput in{model,          data.batches[bi],      ex.scores[bi],
                            targets[bi],    &data.annotations[bi], suite.seed,

@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the coalition-based perturbation plugins (feature_ablation, shapley_sampling,
-// shapley_exact, kernel_shap, lime). Header-only and compiled into each of them; this folder has
-// no CMakeLists.txt, so it is not a plugin itself.
+// shapley_exact, kernel_shap, lime; occlusion uses the text helpers). Header-only and compiled into
+// each of them; this folder has no CMakeLists.txt, so it is not a plugin itself.
 //
 // A feature is a dense input element (or a group of elements), or a text word token (word_ids >= 0;
 // special tokens and padding are never perturbed). A coalition of example i is a bool vector over
@@ -18,9 +18,30 @@
 #include <vector>
 
 #include "attrib/error.h"
+#include "attrib/method.h"
 #include "attrib/model.h"
 
 namespace attrib_plugins {
+
+/// The id of the special token ("pad" | "mask" | "unk") that replaces an absent text token; throws
+/// when the model has none. `method` prefixes the message.
+inline int64_t replacement_token_id(const attrib::ModelAdapter& model, const std::string& token,
+                                    const std::string& method) {
+  const attrib::ModelInfo& info = model.info();
+  const int64_t id = token == "pad" ? info.pad_id : token == "mask" ? info.mask_id : info.unk_id;
+  ATTRIB_CHECK(id >= 0, method, " token \"", token, "\": model '", info.name, "' has no ", token,
+               " token (", token, "_id = -1)");
+  return id;
+}
+
+/// Text: each token's index among its example's word tokens (word_ids >= 0), -1 for special
+/// tokens and padding, which are never perturbed; int64 [B, T] on the inputs' device.
+inline at::Tensor word_rank(const attrib::Batch& batch, const std::string& method) {
+  ATTRIB_CHECK(batch.word_ids.defined() && batch.attention_mask.defined(), method,
+               ": expected word_ids and attention_mask in a text batch");
+  const at::Tensor valid = batch.word_ids.to(batch.inputs.device()).ge(0);
+  return at::where(valid, valid.cumsum(1) - 1, at::full_like(batch.inputs, -1));
+}
 
 /// How the rows of all examples are ordered before they are cut into forwards (METHODS.md §0).
 enum class Layout {
@@ -42,16 +63,10 @@ class Coalitions {
     ATTRIB_CHECK(targets.numel() == b, method, ": expected ", b, " targets, got ", targets.numel());
     targets_ = targets.reshape({-1}).to(at::kLong);
     if (text_) {
-      const attrib::ModelInfo& info = model.info();
-      token_id_ = token == "pad" ? info.pad_id : token == "mask" ? info.mask_id : info.unk_id;
-      ATTRIB_CHECK(token_id_ >= 0, method, " token \"", token, "\": model '", info.name,
-                   "' has no ", token, " token (", token, "_id = -1)");
-      ATTRIB_CHECK(batch.word_ids.defined() && batch.attention_mask.defined(), method,
-                   ": expected word_ids and attention_mask in a text batch");
+      token_id_ = replacement_token_id(model, token, method);
+      feature_ = word_rank(batch, method).cpu();
       ATTRIB_CHECK(groups.empty(), method,
                    ": groups apply to dense inputs only; text features are the word tokens");
-      const at::Tensor valid = batch.word_ids.to(batch.inputs.device()).ge(0);
-      feature_ = at::where(valid, valid.cumsum(1) - 1, at::full_like(batch.inputs, -1)).cpu();
       flat_ = batch.inputs;
     } else {
       const int64_t d = b > 0 ? batch.inputs[0].numel() : 0;
@@ -165,6 +180,16 @@ class Coalitions {
     }
     return text_ ? out.to(batch_.inputs.device())
                  : out.view(batch_.inputs.sizes()).to(batch_.inputs.device());
+  }
+
+  /// What every coalition plugin reports: scatter(phi), the rows forwarded so far and info(); the
+  /// plugin adds its own info keys and extras.
+  attrib::Explanation explanation(const std::vector<at::Tensor>& phi) const {
+    attrib::Explanation e;
+    e.attributions = scatter(phi);
+    e.forward_rows = rows_;
+    e.info = info();
+    return e;
   }
 
   /// The replacement, recorded in Explanation::info.

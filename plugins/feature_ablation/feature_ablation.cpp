@@ -52,10 +52,7 @@ class FeatureAblation : public attrib::AttributionMethod {
     std::vector<at::Tensor> phi(b);
     for (int64_t i = 0; i < b; ++i) phi[i] = v[i][0] - v[i].slice(0, 1);
 
-    attrib::Explanation e;
-    e.attributions = c.scatter(phi);
-    e.forward_rows = c.rows();
-    e.info = c.info();
+    attrib::Explanation e = c.explanation(phi);
     e.info["groups"] = groups_.empty() ? "one per feature" : "given";
     e.info["layout"] = "perturbation-major";
     return e;

@@ -3,14 +3,14 @@
 // each example's own streams (drawn on the CPU), so results do not depend on the batch.
 #include <torch/script.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "../common/grouped.h"
+#include "../common/samples.h"
 #include "attrib/error.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
-#include "attrib/random.h"
 
 namespace {
 
@@ -29,67 +29,50 @@ constexpr const char* kMetadata = R"json({
 // Streams of example_generator(seed, id, k).
 constexpr uint64_t kAlphaStream = 1, kBaselineStream = 2, kNoiseStream = 3;
 
-class GradientShap : public attrib::AttributionMethod {
+class GradientShap : public attrib_plugins::GroupedMethod {
  public:
   explicit GradientShap(const nlohmann::json& params)
       : n_samples_(params.at("n_samples").get<int64_t>()),
         stdevs_(params.at("stdevs").get<double>()),
         baseline_(params.at("baseline").get<std::string>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(batch, targets, ctx.max_rows,
-                                     [&](const attrib::Batch& b, const at::Tensor& t) {
-                                       return explain_group(model, b, t, ctx);
-                                     });
-  }
-
  private:
   attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
                                     const at::Tensor& targets,
-                                    const attrib::ExplainContext& ctx) const {
+                                    const attrib::ExplainContext& ctx) override {
     attrib::InputSpace space(model, batch);
     const bool random_baseline = baseline_ == "uniform" || baseline_ == "gaussian";
     ATTRIB_CHECK(!random_baseline || !space.is_embedding(), "gradient_shap baseline \"", baseline_,
                  "\": expected a dense batch, got a text batch (use zero, pad, mask or unk)");
     const at::Tensor& x = space.x();
     const int64_t b = space.batch_size(), s = n_samples_;
-    const int64_t per = attrib::blocks_per_chunk(ctx.max_rows, b);
     std::vector<int64_t> shape = x.sizes().vec();  // [S, B, ...]
     shape.insert(shape.begin(), s);
 
     // Draws per example on the CPU, in float64: alpha [S, B], baselines and noise [S, B, ...].
+    using attrib_plugins::draw_per_example;
+    using Shape = std::vector<int64_t>;
     const at::Tensor xc = x.detach().cpu().to(at::kDouble);
-    const at::Tensor real = space.is_embedding() ? batch.attention_mask.cpu().ne(0) : at::Tensor();
-    at::Tensor alpha = at::empty({s, b}, at::kDouble);
-    at::Tensor base =
+    const at::Tensor alpha =
+        draw_per_example(batch.ids, at::zeros({b}, at::kDouble), s, ctx.seed, kAlphaStream, {},
+                         [](at::Generator& g, const at::Tensor&, const Shape& one) {
+                           return at::rand(one, g, at::kDouble);
+                         });
+    const at::Tensor base =
         random_baseline
-            ? at::empty(shape, at::kDouble)
+            ? draw_per_example(batch.ids, xc, s, ctx.seed, kBaselineStream, {},
+                               [&](at::Generator& g, const at::Tensor&, const Shape& one) {
+                                 return baseline_ == "uniform" ? at::rand(one, g, at::kDouble)
+                                                               : at::randn(one, g, at::kDouble);
+                               })
             : space.baseline(baseline_).cpu().to(at::kDouble).unsqueeze(0).expand(shape);
-    at::Tensor noise = at::zeros(shape, at::kDouble);
-    for (int64_t i = 0; i < b; ++i) {
-      const std::string& id = batch.ids[i];
-      at::Generator ga = attrib::example_generator(ctx.seed, id, kAlphaStream);
-      alpha.select(1, i).copy_(at::rand({s}, ga, at::kDouble));
-      std::vector<int64_t> one = xc[i].sizes().vec();
-      one.insert(one.begin(), s);
-      if (random_baseline) {
-        at::Generator gb = attrib::example_generator(ctx.seed, id, kBaselineStream);
-        base.select(1, i).copy_(baseline_ == "uniform" ? at::rand(one, gb, at::kDouble)
-                                                       : at::randn(one, gb, at::kDouble));
-      }
-      if (stdevs_ > 0) {
-        at::Generator gn = attrib::example_generator(ctx.seed, id, kNoiseStream);
-        if (space.is_embedding()) {
-          one[1] = real[i].sum().item<int64_t>();  // [S, n_real, d]
-          noise.select(1, i).index_put_({at::indexing::Slice(), real[i]},
-                                        at::randn(one, gn, at::kDouble) * stdevs_);
-        } else {
-          noise.select(1, i).copy_(at::randn(one, gn, at::kDouble) * stdevs_);
-        }
-      }
-    }
+    const at::Tensor noise =
+        stdevs_ > 0 ? draw_per_example(batch.ids, xc, s, ctx.seed, kNoiseStream,
+                                       attrib_plugins::real_tokens(batch),
+                                       [&](at::Generator& g, const at::Tensor&, const Shape& one) {
+                                         return at::randn(one, g, at::kDouble) * stdevs_;
+                                       })
+                    : at::zeros(shape, at::kDouble);
     std::vector<int64_t> alpha_shape(x.dim() + 1, 1);
     alpha_shape[0] = s;
     alpha_shape[1] = b;
@@ -97,14 +80,12 @@ class GradientShap : public attrib::AttributionMethod {
     const at::Tensor points = (base + alpha.view(alpha_shape) * diff + noise).to(x.scalar_type());
 
     at::Tensor acc = at::zeros(x.sizes(), xc.options());
-    std::vector<int64_t> rows_shape = shape;
-    for (int64_t s0 = 0; s0 < s; s0 += per) {
-      const int64_t r = std::min(per, s - s0);
-      rows_shape[0] = r;
-      const at::Tensor rows = points.slice(0, s0, s0 + r).flatten(0, 1).to(x.device());
-      const at::Tensor g = space.gradient(rows, targets).cpu().to(at::kDouble).reshape(rows_shape);
-      acc += (g * diff.slice(0, s0, s0 + r)).sum(0);
-    }
+    attrib_plugins::gradient_blocks(
+        space, targets, s, ctx.max_rows,
+        [&](int64_t s0, int64_t r) { return points.slice(0, s0, s0 + r).to(x.device()); },
+        [&](int64_t s0, const at::Tensor& rows, const at::Tensor& g) {
+          acc += (g.cpu().to(at::kDouble) * diff.slice(0, s0, s0 + rows.size(0))).sum(0);
+        });
 
     attrib::Explanation e;
     e.attributions = (acc / static_cast<double>(s)).to(x.device());

@@ -1,6 +1,7 @@
 // Input × gradient (Shrikumar et al. 2016): x ⊙ ∇_x f_y(x); for text, embeddings ⊙ their gradient.
 #include <torch/script.h>
 
+#include "../common/grouped.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 
@@ -14,22 +15,20 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-class InputXGradient : public attrib::AttributionMethod {
+class InputXGradient : public attrib_plugins::GroupedMethod {
  public:
   explicit InputXGradient(const nlohmann::json&) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows, [&](const attrib::Batch& b, const at::Tensor& t) {
-          attrib::InputSpace space(model, b);
-          attrib::Explanation e;
-          e.attributions = space.x() * space.gradient(space.x(), t);
-          e.forward_rows = e.backward_rows = b.size();
-          e.info = {{"space", space.is_embedding() ? "embeddings" : "input"}, {"output", "logit"}};
-          return e;
-        });
+ private:
+  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext&) override {
+    attrib::InputSpace space(model, batch);
+    attrib::Explanation e;
+    e.attributions = space.x() * space.gradient(space.x(), targets);
+    e.forward_rows = e.backward_rows = batch.size();
+    e.info = {{"space", space.is_embedding() ? "embeddings" : "input"}, {"output", "logit"}};
+    return e;
   }
 };
 

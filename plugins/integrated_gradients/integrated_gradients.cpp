@@ -2,10 +2,11 @@
 // step-major and chunked by max_rows (METHODS.md §1.3).
 #include <torch/script.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "../common/grouped.h"
+#include "../common/samples.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 #include "attrib/quadrature.h"
@@ -26,7 +27,7 @@ constexpr const char* kMetadata = R"json({
   "extras": ["convergence_delta", "relative_delta"]
 })json";
 
-class IntegratedGradients : public attrib::AttributionMethod {
+class IntegratedGradients : public attrib_plugins::GroupedMethod {
  public:
   explicit IntegratedGradients(const nlohmann::json& params)
       : n_steps_(params.at("n_steps").get<int>()),
@@ -35,42 +36,33 @@ class IntegratedGradients : public attrib::AttributionMethod {
         multiply_(params.at("multiply_by_inputs").get<bool>()),
         q_(attrib::quadrature(rule_, n_steps_)) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(batch, targets, ctx.max_rows,
-                                     [&](const attrib::Batch& b, const at::Tensor& t) {
-                                       return explain_group(model, b, t, ctx.max_rows);
-                                     });
-  }
-
  private:
   attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                                    const at::Tensor& targets, int64_t max_rows) const {
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext& ctx) override {
     attrib::InputSpace space(model, batch);
     const at::Tensor& x = space.x();
     const at::Tensor x0 = space.baseline(baseline_);
     // The path is built in float64 and rounded once, so nodes are not quantised to float32.
     const at::Tensor x0d = x0.to(at::kDouble), diff = x.to(at::kDouble) - x0d;
     const int64_t b = space.batch_size(), m = n_steps_;
-    const int64_t per = attrib::blocks_per_chunk(max_rows, b);
-    std::vector<int64_t> block_shape(x.dim() + 1, 1);   // [R, 1, ...] broadcasts over [B, ...]
-    std::vector<int64_t> rows_shape = x.sizes().vec();  // [R, B, ...]
-    rows_shape.insert(rows_shape.begin(), 0);
+    std::vector<int64_t> block_shape(x.dim() + 1, 1);  // [R, 1, ...] broadcasts over [B, ...]
+    // Quadrature values for nodes [k0, k0 + r) as [r, 1, ...].
+    const auto node = [&](const std::vector<double>& v, int64_t k0, int64_t r) {
+      block_shape[0] = r;
+      return at::tensor(std::vector<double>(v.begin() + k0, v.begin() + k0 + r), diff.options())
+          .view(block_shape);
+    };
 
     at::Tensor acc = at::zeros(x.sizes(), diff.options());
-    for (int64_t k0 = 0; k0 < m; k0 += per) {
-      const int64_t r = std::min(per, m - k0);
-      block_shape[0] = rows_shape[0] = r;
-      const auto node = [&](const std::vector<double>& v) {
-        return at::tensor(std::vector<double>(v.begin() + k0, v.begin() + k0 + r), diff.options())
-            .view(block_shape);
-      };
-      const at::Tensor rows =
-          (x0d.unsqueeze(0) + node(q_.nodes) * diff.unsqueeze(0)).to(x.scalar_type()).flatten(0, 1);
-      const at::Tensor g = space.gradient(rows, targets).to(at::kDouble).reshape(rows_shape);
-      acc += (g * node(q_.weights)).sum(0);
-    }
+    attrib_plugins::gradient_blocks(
+        space, targets, m, ctx.max_rows,
+        [&](int64_t k0, int64_t r) {
+          return (x0d.unsqueeze(0) + node(q_.nodes, k0, r) * diff.unsqueeze(0)).to(x.scalar_type());
+        },
+        [&](int64_t k0, const at::Tensor& rows, const at::Tensor& g) {
+          acc += (g.to(at::kDouble) * node(q_.weights, k0, rows.size(0))).sum(0);
+        });
     const at::Tensor path_ig = acc * diff;
 
     at::Tensor fx, fx0;

@@ -4,12 +4,12 @@
 // Coalitions come from each example's own stream and are stacked example-major.
 #include <torch/script.h>
 
-#include <Eigen/Dense>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "../common/coalitions.h"
+#include "../common/least_squares.h"
 #include "attrib/plugin.h"
 #include "attrib/random.h"
 
@@ -99,30 +99,16 @@ class KernelShap : public attrib::AttributionMethod {
       }
       // Eliminate phi_{m-1} = delta - sum_{j < m-1} phi_j:
       // v(z) - v0 - z_{m-1} delta = sum_{j < m-1} (z_j - z_{m-1}) phi_j.
-      const at::Tensor zd = z[i].slice(0, 2).to(at::kDouble).contiguous();
-      const at::Tensor y = v[i].slice(0, 2).contiguous();
-      const int64_t n = zd.size(0);
-      const at::Tensor sw = weight[i].sqrt().contiguous();
-      Eigen::MatrixXd a(n, m - 1);
-      Eigen::VectorXd t(n);
-      const double* zp = zd.data_ptr<double>();
-      const double* yp = y.data_ptr<double>();
-      const double* wp = sw.data_ptr<double>();
-      for (int64_t r = 0; r < n; ++r) {
-        const double last = zp[r * m + m - 1];
-        for (int64_t j = 0; j < m - 1; ++j) a(r, j) = wp[r] * (zp[r * m + j] - last);
-        t(r) = wp[r] * (yp[r] - v0 - last * delta);
-      }
-      const Eigen::VectorXd sol = a.completeOrthogonalDecomposition().solve(t);
+      const at::Tensor zd = z[i].slice(0, 2).to(at::kDouble);
+      const at::Tensor last = zd.slice(1, m - 1);  // [n, 1]
+      const Eigen::VectorXd sol = attrib_plugins::weighted_least_squares(
+          zd.slice(1, 0, m - 1) - last, v[i].slice(0, 2) - v0 - last.squeeze(1) * delta, weight[i]);
       std::vector<double> out(sol.data(), sol.data() + m - 1);
       out.push_back(delta - sol.sum());
       phi[i] = at::tensor(out, at::kDouble);
     }
 
-    attrib::Explanation e;
-    e.attributions = c.scatter(phi);
-    e.forward_rows = c.rows();
-    e.info = c.info();
+    attrib::Explanation e = c.explanation(phi);
     e.info["n_samples"] = n_samples_;
     e.info["coalitions"] = any_enumerated && any_sampled ? "enumerated or sampled per example"
                            : any_enumerated              ? "all 2^M - 2 proper coalitions"

@@ -3,12 +3,12 @@
 // come from each example's own stream and are stacked example-major.
 #include <torch/script.h>
 
-#include <Eigen/Dense>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "../common/coalitions.h"
+#include "../common/least_squares.h"
 #include "attrib/plugin.h"
 #include "attrib/random.h"
 
@@ -71,20 +71,12 @@ class Lime : public attrib::AttributionMethod {
       const at::Tensor w = (-(distance * distance) / (2.0 * width_ * width_)).exp().contiguous();
       const at::Tensor y = v[i].contiguous();
       const int64_t n = zd.size(0);
-      // Augmented least squares: sqrt(w) [1, z] beta = sqrt(w) y, sqrt(alpha) phi = 0.
-      Eigen::MatrixXd a = Eigen::MatrixXd::Zero(n + m, m + 1);
-      Eigen::VectorXd t = Eigen::VectorXd::Zero(n + m);
+      // Columns [1, z]: the intercept b, then phi (ridge-penalised).
+      const Eigen::VectorXd beta = attrib_plugins::weighted_least_squares(
+          at::cat({at::ones({n, 1}, at::kDouble), zd}, 1), y, w, alpha_);
       const double* zp = zd.data_ptr<double>();
       const double* wp = w.data_ptr<double>();
       const double* yp = y.data_ptr<double>();
-      for (int64_t r = 0; r < n; ++r) {
-        const double sw = std::sqrt(wp[r]);
-        a(r, 0) = sw;
-        for (int64_t j = 0; j < m; ++j) a(r, j + 1) = sw * zp[r * m + j];
-        t(r) = sw * yp[r];
-      }
-      for (int64_t j = 0; j < m; ++j) a(n + j, j + 1) = std::sqrt(alpha_);
-      const Eigen::VectorXd beta = a.completeOrthogonalDecomposition().solve(t);
       phi[i] = at::tensor(std::vector<double>(beta.data() + 1, beta.data() + m + 1), at::kDouble);
       // Weighted R^2 of the surrogate on its samples.
       double sum_w = 0, mean = 0, ss_res = 0, ss_tot = 0;
@@ -102,11 +94,8 @@ class Lime : public attrib::AttributionMethod {
       r2[i] = 1.0 - ss_res / ss_tot;
     }
 
-    attrib::Explanation e;
-    e.attributions = c.scatter(phi);
+    attrib::Explanation e = c.explanation(phi);
     e.extras["r2"] = r2.to(e.attributions.device());
-    e.forward_rows = c.rows();
-    e.info = c.info();
     e.info["n_samples"] = n_samples_;
     e.info["kernel_width"] = width_;
     e.info["kernel"] = "exp(-d^2 / (2 w^2)), d = 1 - cos(z, 1) in the binary space";

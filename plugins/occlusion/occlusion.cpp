@@ -8,6 +8,8 @@
 #include <functional>
 #include <string>
 
+#include "../common/coalitions.h"
+#include "../common/grouped.h"
 #include "attrib/error.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
@@ -32,7 +34,7 @@ at::Tensor window_count(const at::Tensor& n, int64_t w, int64_t s) {
   return at::where(n.le(w), n.gt(0).to(at::kLong), (n - w + s - 1).div(s, "floor") + 1);
 }
 
-class Occlusion : public attrib::AttributionMethod {
+class Occlusion : public attrib_plugins::GroupedMethod {
  public:
   explicit Occlusion(const nlohmann::json& params)
       : window_(params.at("window").get<int64_t>()),
@@ -43,18 +45,15 @@ class Occlusion : public attrib::AttributionMethod {
                  stride_);
   }
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows, [&](const attrib::Batch& b, const at::Tensor& t) {
-          at::NoGradGuard no_grad;
-          return b.modality == attrib::Modality::kText ? text(model, b, t, ctx.max_rows)
-                                                       : dense(model, b, t, ctx.max_rows);
-        });
+ private:
+  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext& ctx) override {
+    at::NoGradGuard no_grad;
+    return batch.modality == attrib::Modality::kText ? text(model, batch, targets, ctx.max_rows)
+                                                     : dense(model, batch, targets, ctx.max_rows);
   }
 
- private:
   // rank [B, F]: each element's index among its example's features, -1 where never perturbed.
   // windows [B]: window count per example. forward(cover) runs the rows where the elements marked
   // in cover [p, B, F] are replaced and returns their logits [p * B, C]. An example with fewer
@@ -113,18 +112,10 @@ class Occlusion : public attrib::AttributionMethod {
 
   attrib::Explanation text(attrib::ModelAdapter& model, const attrib::Batch& batch,
                            const at::Tensor& targets, int64_t max_rows) {
-    const attrib::ModelInfo& info = model.info();
-    const int64_t id = token_ == "pad"    ? info.pad_id
-                       : token_ == "mask" ? info.mask_id
-                                          : info.unk_id;
-    ATTRIB_CHECK(id >= 0, "occlusion token \"", token_, "\": model '", info.name, "' has no ",
-                 token_, " token (", token_, "_id = -1)");
-    ATTRIB_CHECK(batch.word_ids.defined() && batch.attention_mask.defined(),
-                 "occlusion: expected word_ids and attention_mask in a text batch");
+    const int64_t id = attrib_plugins::replacement_token_id(model, token_, "occlusion");
     const at::Tensor& ids = batch.inputs;
-    const at::Tensor valid = batch.word_ids.to(ids.device()).ge(0);
-    const at::Tensor rank = at::where(valid, valid.cumsum(1) - 1, at::full_like(ids, -1));
-    const at::Tensor windows = window_count(valid.sum(1), window_, stride_);
+    const at::Tensor rank = attrib_plugins::word_rank(batch, "occlusion");
+    const at::Tensor windows = window_count(rank.ge(0).sum(1), window_, stride_);
     attrib::Explanation e =
         run(rank, windows, model.forward(ids, batch.attention_mask), targets, max_rows,
             [&](const at::Tensor& cover) {

@@ -1,6 +1,7 @@
 // Saliency (Simonyan et al. 2014): the gradient of the target logit, by default its magnitude.
 #include <torch/script.h>
 
+#include "../common/grouped.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 
@@ -16,28 +17,25 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-class Saliency : public attrib::AttributionMethod {
+class Saliency : public attrib_plugins::GroupedMethod {
  public:
   explicit Saliency(const nlohmann::json& params) : abs_(params.at("abs").get<bool>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows, [&](const attrib::Batch& b, const at::Tensor& t) {
-          attrib::InputSpace space(model, b);
-          attrib::Explanation e;
-          const at::Tensor g = space.gradient(space.x(), t);
-          e.attributions = abs_ ? g.abs() : g;
-          e.forward_rows = e.backward_rows = b.size();
-          e.info = {{"abs", abs_},
-                    {"space", space.is_embedding() ? "embeddings" : "input"},
-                    {"output", "logit"}};
-          return e;
-        });
+ private:
+  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext&) override {
+    attrib::InputSpace space(model, batch);
+    attrib::Explanation e;
+    const at::Tensor g = space.gradient(space.x(), targets);
+    e.attributions = abs_ ? g.abs() : g;
+    e.forward_rows = e.backward_rows = batch.size();
+    e.info = {{"abs", abs_},
+              {"space", space.is_embedding() ? "embeddings" : "input"},
+              {"output", "logit"}};
+    return e;
   }
 
- private:
   bool abs_;
 };
 

@@ -77,10 +77,7 @@ class ShapleySampling : public attrib::AttributionMethod {
       phi[i] /= static_cast<double>(r);
     }
 
-    attrib::Explanation e;
-    e.attributions = c.scatter(phi);
-    e.forward_rows = c.rows();
-    e.info = c.info();
+    attrib::Explanation e = c.explanation(phi);
     e.info["n_permutations"] = n_perm_;
     e.info["antithetic"] = antithetic_;
     e.info["stream"] = "permutations from example_generator(seed, id, 0)";

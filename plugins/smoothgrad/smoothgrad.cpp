@@ -3,14 +3,14 @@
 // so a result never depends on the batch or the chunking; samples run in blocks of B rows.
 #include <torch/script.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "../common/grouped.h"
+#include "../common/samples.h"
 #include "attrib/error.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
-#include "attrib/random.h"
 
 namespace {
 
@@ -29,33 +29,7 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-// Noise [S, B, ...] for the examples of `batch`: sample s of example i comes from stream
-// (seed, id_i, 0), drawn on the CPU for example i alone. Text: only real tokens get noise.
-at::Tensor draw_noise(const attrib::Batch& batch, const at::Tensor& x, int64_t s, double stdevs,
-                      bool relative, uint64_t seed, uint64_t stream) {
-  const bool text = batch.modality == attrib::Modality::kText;
-  const at::Tensor xc = x.detach().cpu().to(at::kFloat);
-  const at::Tensor real = text ? batch.attention_mask.cpu().ne(0) : at::Tensor();
-  std::vector<int64_t> shape = xc.sizes().vec();
-  shape.insert(shape.begin(), s);
-  at::Tensor noise = at::zeros(shape, at::kFloat);
-  for (int64_t i = 0; i < batch.size(); ++i) {
-    at::Generator gen = attrib::example_generator(seed, batch.ids[i], stream);
-    const at::Tensor xi = text ? xc[i].index({real[i]}) : xc[i];  // text: [n_real, d]
-    double sigma = stdevs;
-    if (relative && xi.numel() > 0) sigma *= (xi.max() - xi.min()).item<double>();
-    std::vector<int64_t> draw_shape = xi.sizes().vec();
-    draw_shape.insert(draw_shape.begin(), s);
-    const at::Tensor draw = at::randn(draw_shape, gen, at::kFloat) * sigma;
-    if (text)
-      noise.select(1, i).index_put_({at::indexing::Slice(), real[i]}, draw);
-    else
-      noise.select(1, i).copy_(draw);
-  }
-  return noise.to(x.device());
-}
-
-class SmoothGrad : public attrib::AttributionMethod {
+class SmoothGrad : public attrib_plugins::GroupedMethod {
  public:
   explicit SmoothGrad(const nlohmann::json& params)
       : mode_(params.at("mode").get<std::string>()),
@@ -65,40 +39,38 @@ class SmoothGrad : public attrib::AttributionMethod {
         stdevs_(params.at("stdevs").get<double>()),
         scale_(params.at("noise_scale").get<std::string>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(batch, targets, ctx.max_rows,
-                                     [&](const attrib::Batch& b, const at::Tensor& t) {
-                                       return explain_group(model, b, t, ctx);
-                                     });
-  }
-
  private:
   attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
                                     const at::Tensor& targets,
-                                    const attrib::ExplainContext& ctx) const {
+                                    const attrib::ExplainContext& ctx) override {
     attrib::InputSpace space(model, batch);
     const at::Tensor& x = space.x();
     const int64_t b = space.batch_size(), s = n_samples_;
-    const int64_t per = attrib::blocks_per_chunk(ctx.max_rows, b);
+    // Noise in float32 from stream (seed, id, 0); a relative sigma uses the example's own range
+    // (text: of its real tokens only).
     const at::Tensor noise =
-        draw_noise(batch, x, s, stdevs_, scale_ == "relative", ctx.seed, /*stream=*/0);
-    std::vector<int64_t> rows_shape = x.sizes().vec();  // [r, B, ...]
-    rows_shape.insert(rows_shape.begin(), 0);
+        attrib_plugins::draw_per_example(
+            batch.ids, x.detach().cpu().to(at::kFloat), s, ctx.seed, /*stream=*/0,
+            attrib_plugins::real_tokens(batch),
+            [&](at::Generator& gen, const at::Tensor& xi, const std::vector<int64_t>& shape) {
+              double sigma = stdevs_;
+              if (scale_ == "relative" && xi.numel() > 0)
+                sigma *= (xi.max() - xi.min()).item<double>();
+              return at::randn(shape, gen, at::kFloat) * sigma;
+            })
+            .to(x.device());
 
     at::Tensor sum = at::zeros(x.sizes(), x.options().dtype(at::kDouble)), sq = at::zeros_like(sum);
-    for (int64_t s0 = 0; s0 < s; s0 += per) {
-      const int64_t r = std::min(per, s - s0);
-      rows_shape[0] = r;
-      const at::Tensor rows = (x.unsqueeze(0) + noise.slice(0, s0, s0 + r)).flatten(0, 1);
-      at::Tensor g = space.gradient(rows, targets);
-      if (base_ == "input_x_gradient") g = rows * g;
-      if (abs_) g = g.abs();
-      const at::Tensor e = g.to(at::kDouble).reshape(rows_shape);
-      sum += e.sum(0);
-      sq += (e * e).sum(0);
-    }
+    attrib_plugins::gradient_blocks(
+        space, targets, s, ctx.max_rows,
+        [&](int64_t s0, int64_t r) { return x.unsqueeze(0) + noise.slice(0, s0, s0 + r); },
+        [&](int64_t, const at::Tensor& rows, at::Tensor g) {
+          if (base_ == "input_x_gradient") g = rows * g;
+          if (abs_) g = g.abs();
+          const at::Tensor e = g.to(at::kDouble);
+          sum += e.sum(0);
+          sq += (e * e).sum(0);
+        });
     const at::Tensor mean = sum / static_cast<double>(s), mean_sq = sq / static_cast<double>(s);
 
     attrib::Explanation e;

@@ -84,18 +84,25 @@ class FaithfulnessCorrelation : public Metric {
 
     std::vector<std::vector<double>> mass(B);
     std::vector<size_t> first(B, 0);
+    std::vector<std::string> keys(B);
+    std::vector<const std::vector<double>*> known(B, nullptr);
     for (int64_t i = 0; i < B; ++i) {
       const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
       const int64_t n = static_cast<int64_t>(feats.size());
       if (n < 2) continue;
       const int64_t k = perturb::subset_size(p_, n);
       const double* sp = scores[i].data_ptr<double>();
+      // The subsets and their outputs do not depend on the attribution: forwarded once per
+      // example for all the methods this instance scores.
+      keys[i] = perturb::OutputCache::key(in, i, base.cls[i].item<int64_t>());
+      known[i] = cache_.find(keys[i]);
       at::Generator g = example_generator(in.seed, b.ids[i], perturb::kSubsetStream);
       for (int64_t r = 0; r < R; ++r) {
         const std::vector<int64_t> subset = perturb::random_subset(feats, k, g);
         double a = 0;
         for (int64_t f : subset) a += sp[f];
         mass[i].push_back(a);
+        if (known[i]) continue;
         const size_t idx =
             eval.add(perturb::replace(b, inputs, i, subset, substrate, in.model.info(), kName), i);
         if (r == 0) first[i] = idx;
@@ -106,8 +113,13 @@ class FaithfulnessCorrelation : public Metric {
     std::vector<double> out(B, std::nan(""));
     for (int64_t i = 0; i < B; ++i) {
       if (mass[i].empty()) continue;
+      if (!known[i]) {
+        cache_.put(keys[i],
+                   std::vector<double>(values.begin() + first[i], values.begin() + first[i] + R));
+        known[i] = cache_.find(keys[i]);
+      }
       std::vector<double> drop(R);
-      for (int64_t r = 0; r < R; ++r) drop[r] = base.score[i] - values[first[i] + r];
+      for (int64_t r = 0; r < R; ++r) drop[r] = base.score[i] - (*known[i])[r];
       out[i] = pearson(mass[i], drop);
     }
     return out;
@@ -116,6 +128,7 @@ class FaithfulnessCorrelation : public Metric {
  private:
   static constexpr const char* kName = "faithfulness_correlation";
   json p_;
+  perturb::OutputCache cache_;
   std::string resolved_substrate_;
   uint64_t seed_ = 0;
   bool seed_set_ = false;

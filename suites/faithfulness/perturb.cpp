@@ -258,5 +258,21 @@ Base base(const MetricInput& in, const std::string& target, const std::string& o
   return b;
 }
 
+std::string OutputCache::key(const MetricInput& in, int64_t example, int64_t cls) {
+  char model[32];
+  std::snprintf(model, sizeof model, "%p", static_cast<const void*>(&in.model));
+  return std::string(model) + "|" + std::to_string(in.seed) + "|" + std::to_string(cls) + "|" +
+         in.batch.ids[example];
+}
+
+const std::vector<double>* OutputCache::find(const std::string& key) const {
+  const auto it = values_.find(key);
+  return it == values_.end() ? nullptr : &it->second;
+}
+
+void OutputCache::put(const std::string& key, std::vector<double> values) {
+  values_[key] = std::move(values);
+}
+
 }  // namespace perturb
 }  // namespace attrib

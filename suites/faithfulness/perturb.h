@@ -4,6 +4,7 @@
 // random subsets, substrate replacement, dense noise and chunked model forwards.
 #include <ATen/ATen.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -104,6 +105,20 @@ class RowEvaluator {
   std::vector<at::Tensor> rows_, masks_;
   std::vector<int64_t> owner_;
   std::vector<double> values_;
+};
+
+/// Model outputs of perturbations that do not depend on the attribution (random subsets, noise),
+/// kept per (model, example, tracked class) by a metric instance that scores several methods on
+/// the same examples, so that each perturbation is forwarded once per run, not once per method.
+class OutputCache {
+ public:
+  static std::string key(const MetricInput& in, int64_t example, int64_t cls);
+  /// The cached outputs, or nullptr.
+  const std::vector<double>* find(const std::string& key) const;
+  void put(const std::string& key, std::vector<double> values);
+
+ private:
+  std::map<std::string, std::vector<double>> values_;
 };
 
 /// The unperturbed batch forwarded once: the tracked class per example (target_classes) and its

@@ -625,3 +625,44 @@ TEST(MetricsMoreLocalisation, TextUsesOnlyFeaturePositions) {
 }
 
 }  // namespace
+
+namespace {
+
+// One metric instance scoring several methods on the same examples (as the runner does) forwards
+// the attribution-independent perturbations once, and gives exactly the fresh-instance numbers.
+TEST(MetricsMoreCache, SharedInstanceForwardsPerturbationsOnce) {
+  for (const std::string name : {"faithfulness_correlation", "infidelity"}) {
+    const auto& spec = attrib::find_metric(name);
+    const json params =
+        attrib::resolve_params(spec.params, {{"n_samples", 7}, {"output", "logit"}}, "params");
+    const attrib::Batch b = text();
+    const at::Tensor targets = at::zeros({b.size()}, at::kLong);
+    const at::Tensor other = kTextWeights * kTextWeights - 3 * kTextWeights;  // a second "method"
+    Bag fresh_model;
+    std::vector<double> fresh_a, fresh_b;
+    {
+      attrib::MetricInput in{fresh_model, b, kTextWeights, targets, nullptr, 5, 256};
+      fresh_a = spec.create(params)->score(in);
+      attrib::MetricInput in2{fresh_model, b, other, targets, nullptr, 5, 256};
+      fresh_b = spec.create(params)->score(in2);
+    }
+    Bag shared_model;
+    auto metric = spec.create(params);
+    attrib::MetricInput in{shared_model, b, kTextWeights, targets, nullptr, 5, 256};
+    const std::vector<double> a = metric->score(in);
+    const int64_t rows_first = shared_model.count.rows;
+    attrib::MetricInput in2{shared_model, b, other, targets, nullptr, 5, 256};
+    const std::vector<double> c = metric->score(in2);
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(a[i]) && std::isfinite(c[i])) << name;
+      EXPECT_EQ(a[i], fresh_a[i]) << name;
+      EXPECT_EQ(c[i], fresh_b[i]) << name;
+      EXPECT_NE(a[i], c[i]) << name;
+    }
+    // First call: 2 unperturbed + 2 x 7 perturbed rows; second: the 2 unperturbed rows only.
+    EXPECT_EQ(rows_first, 2 + 2 * 7) << name;
+    EXPECT_EQ(shared_model.count.rows - rows_first, 2) << name;
+  }
+}
+
+}  // namespace
