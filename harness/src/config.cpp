@@ -79,7 +79,13 @@ const char* kTrainSchema = R"JSON({
   "learning_rate": {"type": "number", "default": 0.001, "minimum": 0},
   "weight_decay": {"type": "number", "default": 0.0, "minimum": 0},
   "patience": {"type": "integer", "default": 3, "minimum": 1},
-  "seed": {"type": "integer", "default": 0, "minimum": 0}
+  "seed": {"type": "integer", "default": 0, "minimum": 0},
+  "train_split": {"type": "string", "default": "train", "enum": ["train", "val", "test"],
+                  "description": "split the model is fitted on"},
+  "val_split": {"type": "string", "default": "val", "enum": ["train", "val", "test"],
+                "description": "split for early stopping (ignored when val_fraction > 0)"},
+  "val_fraction": {"type": "number", "default": 0.0, "minimum": 0.0, "maximum": 0.9,
+                   "description": "> 0: carve this seeded fraction of train_split off for early stopping"}
 })JSON";
 
 const char* kMethodSchema = R"JSON({

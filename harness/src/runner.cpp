@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "agreement.h"
@@ -19,6 +20,7 @@
 #include "attrib/random.h"
 #include "metric.h"
 #include "randomisation/randomisation.h"
+#include "stats.h"
 #include "throughput/throughput.h"
 
 namespace attrib {
@@ -397,6 +399,50 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
           {"command_line", command_line}};
 }
 
+PermutedLabelModel train_on_permuted_labels(const ModelConfig& mc, const Dataset& ds,
+                                            const DatasetConfig& dc, const Vocab& vocab,
+                                            const Registry& registry, Progress& progress,
+                                            uint64_t seed, int64_t max_rows) {
+  ATTRIB_CHECK(mc.train.is_object(), "data randomisation: model '", mc.name,
+               "' has no train block; the test retrains its architecture on permuted labels");
+  const std::string split = mc.train.value("train_split", std::string("train"));
+  Dataset perm = ds;
+  std::mt19937_64 rng(stream_key(seed, "data-randomisation", 0x6c61));
+  auto permute = [&](auto& examples) {
+    for (size_t i = examples.size(); i > 1; --i) {
+      const size_t j = stats::uniform_index(rng, i);
+      std::swap(examples[i - 1].label, examples[j].label);
+    }
+  };
+  if (ds.modality == Modality::kDense)
+    permute(split == "train" ? perm.dense_train
+            : split == "val" ? perm.dense_val
+                             : perm.dense_test);
+  else
+    permute(split == "train" ? perm.train : split == "val" ? perm.val : perm.test);
+  perm.hash = ds.hash + "|labels permuted, seed " + std::to_string(seed);
+  ModelConfig pm = mc;
+  pm.name = mc.name + "[permuted labels]";
+  pm.train["patience"] = pm.train["epochs"];  // no early stopping: let it memorise
+  TrainedModel t = train_or_load(pm, perm, dc, vocab, registry, progress);
+  const double val_fraction = pm.train.value("val_fraction", 0.0);
+  const Batch fit = training_batch(perm, split, vocab, dc.max_len, val_fraction,
+                                   pm.train.at("seed").get<uint64_t>(), false);
+  const at::Tensor pred = logits_of(*t.model, fit, max_rows).argmax(1);
+  const double memorised =
+      fit.size() > 0 ? (pred == fit.labels.to(at::kCPU)).to(at::kDouble).mean().item<double>() : 0;
+  PermutedLabelModel out{t.model, json::object()};
+  out.record = {{"labels", "training split '" + split + "' permuted (Fisher-Yates, seeded)"},
+                {"label_seed", seed},
+                {"train_accuracy_on_permuted_labels", memorised},
+                {"val_accuracy_true_labels", t.report.value("val_accuracy", 0.0)},
+                {"epochs_run", t.report.value("epochs_run", 0)},
+                {"early_stopping", "off (patience = epochs)"},
+                {"cached", t.report.value("cached", false)},
+                {"checkpoint", t.checkpoint}};
+  return out;
+}
+
 void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress& progress,
                     RunResults& res, const std::function<void(PreparedModel&)>& fn) {
   if (suite.device == "cuda" && !at::hasCUDA())
@@ -433,12 +479,19 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
 
     for (const auto& mc : suite.models) {
       LoadedModel lm;
+      Vocab fit_vocab;
       Batches data;
       std::vector<at::Tensor> targets;
       try {
-        lm = acquire_model(mc, ds, dc, dataset_vocab, registry, suite, progress);
-        const Vocab vocab =
-            lm.model->info().vocab.empty() ? dataset_vocab : Vocab(lm.model->info().vocab);
+        // The vocabulary comes from the examples the model is trained on (as in `attrib train`).
+        const std::string fit_split =
+            mc.train.is_object() ? mc.train.value("train_split", std::string("train")) : "train";
+        fit_vocab = fit_split == "train" || ds.modality != Modality::kText
+                        ? dataset_vocab
+                        : Vocab::build(ds.split(fit_split), dc.vocab_min_freq);
+        lm = acquire_model(mc, ds, dc, fit_vocab, registry, suite, progress);
+        if (!lm.model->info().vocab.empty()) fit_vocab = Vocab(lm.model->info().vocab);
+        const Vocab& vocab = fit_vocab;
         data = make_batches(ds, dc, vocab, suite.explain_batch, device);
         int64_t correct = 0, total = 0;
         for (const auto& b : data.batches) {
@@ -461,7 +514,9 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
                       std::move(data.annotations),
                       std::move(data.ids),
                       std::move(targets),
-                      device};
+                      device,
+                      &dc,
+                      fit_vocab};
       fn(p);
     }
   }
@@ -670,6 +725,18 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
                              : at::Tensor());
         have += take;
       }
+      // Data randomisation: one model retrained on permuted labels, shared by every method.
+      PermutedLabelModel permuted;
+      std::string permuted_error;
+      if (std::find(ro.tests.begin(), ro.tests.end(), "data") != ro.tests.end()) {
+        try {
+          permuted = train_on_permuted_labels(mc, ds, *data.dataset_config, data.vocab, registry,
+                                              progress, suite.seed, suite.batch_cap);
+          if (suite.device == "cuda") permuted.model->to(device);
+        } catch (const std::exception& e) {
+          permuted_error = error_text(e);
+        }
+      }
       progress.stage("randomisation (" + mc.name + ", " + ds.name + ")",
                      static_cast<int64_t>(explained.size()));
       for (const auto& ex : explained) {
@@ -695,7 +762,10 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
                                 return explain_scores(*ex.method, model, rb, tg);
                               },
                               suite.seed,
-                              where};
+                              where,
+                              permuted.model.get(),
+                              permuted.record,
+                              permuted_error};
         json entries =
             run_randomisation(ro, in, suite.stats.bootstrap_resamples, suite.stats.confidence);
         for (auto& e : entries) {

@@ -24,7 +24,22 @@ struct PreparedModel {
   std::vector<std::string> ids;          ///< example ids in order
   std::vector<at::Tensor> targets;       ///< per batch, int64 [B] on the CPU
   at::Device device = at::kCPU;
+  const DatasetConfig* dataset_config = nullptr;
+  Vocab vocab;  ///< text: the vocabulary the model was trained with
 };
+
+/// Data randomisation (Adebayo et al. 2018; METRICS.md §2.4): model `mc` retrained with the same
+/// recipe on its training split with the labels permuted by a seeded Fisher-Yates shuffle, without
+/// early stopping so that it can memorise them (cached like any trained model). `record` says how
+/// well it did: accuracy on the permuted training labels and on the true validation labels.
+struct PermutedLabelModel {
+  std::shared_ptr<ModelAdapter> model;
+  nlohmann::json record;
+};
+PermutedLabelModel train_on_permuted_labels(const ModelConfig& mc, const Dataset& ds,
+                                            const DatasetConfig& dc, const Vocab& vocab,
+                                            const Registry& registry, Progress& progress,
+                                            uint64_t seed, int64_t max_rows);
 
 /// Loads every dataset and model of `suite` (training models or reusing cached ones), records
 /// them in `res` (datasets, models with accuracy) and calls `fn` for each (dataset, model) pair.

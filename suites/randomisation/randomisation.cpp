@@ -18,7 +18,7 @@ using namespace stats;  // NOLINT: the statistics helpers
 json randomisation_schema() {
   return json::parse(R"JSON({
     "tests": {"type": "array", "default": ["cascading", "independent", "random_logit"],
-              "description": "cascading | independent | random_logit"},
+              "description": "cascading | independent | random_logit | data (retrains the model on permuted labels)"},
     "similarity": {"type": "array", "default": ["spearman_abs", "spearman", "top_k_intersection"],
                    "description": "spearman_abs | spearman | top_k_intersection"},
     "top_k": {"type": "number", "default": 0.2, "minimum": 0.01, "maximum": 0.99,
@@ -50,7 +50,7 @@ RandomisationOptions randomisation_options(const json& r, const std::string& pat
     return out;
   };
   RandomisationOptions o;
-  o.tests = strings("tests", {"cascading", "independent", "random_logit"});
+  o.tests = strings("tests", {"cascading", "independent", "random_logit", "data"});
   o.similarity = strings("similarity", {"spearman_abs", "spearman", "top_k_intersection"});
   o.top_k = r.at("top_k");
   o.max_examples = r.at("max_examples");
@@ -203,6 +203,23 @@ json run_randomisation(const RandomisationOptions& o, const RandomisationInput& 
           // other class is class-sensitive, which abs would hide (binary tasks especially).
           const std::string rl_decisive = o.decisive == "spearman_abs" ? "spearman" : o.decisive;
           if (m == rl_decisive) verdict(e, e["score"], rl_decisive);
+          entries.push_back(std::move(e));
+        }
+        continue;
+      }
+      if (test == "data") {
+        if (!in.data_model)
+          throw Error("data randomisation: " + (in.data_error.empty()
+                                                    ? std::string("no permuted-label model")
+                                                    : in.data_error));
+        const auto scores = in.explain(*in.data_model, in.targets);
+        for (const auto& m : o.similarity) {
+          json e = entry(test);
+          e["similarity"] = m;
+          e["permuted_label_model"] = in.data_record;
+          e["score"] = summarise(similarities(in.original, scores, in.valid, m, o.top_k), resamples,
+                                 confidence, in.seed);
+          if (m == o.decisive) verdict(e, e["score"], o.decisive);
           entries.push_back(std::move(e));
         }
         continue;

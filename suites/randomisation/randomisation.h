@@ -1,8 +1,9 @@
 #pragma once
 // Randomisation sanity checks (Adebayo et al. 2018; Sixt et al. 2020; METRICS.md section 2):
-// model-parameter randomisation (cascading from the output layer down, and independent per layer)
-// and the random-logit test. Each compares the explanations of the trained model with those of a
-// randomised one, example by example; lower similarity is better.
+// model-parameter randomisation (cascading from the output layer down, and independent per layer),
+// the random-logit test and data randomisation (a model retrained on permuted labels). Each
+// compares the explanations of the trained model with those of a randomised one, example by
+// example; lower similarity is better.
 #include <ATen/ATen.h>
 
 #include <functional>
@@ -17,7 +18,7 @@ namespace attrib {
 
 /// The suite's "randomisation" block, resolved.
 struct RandomisationOptions {
-  std::vector<std::string> tests;       ///< "cascading", "independent", "random_logit"
+  std::vector<std::string> tests;       ///< "cascading", "independent", "random_logit", "data"
   std::vector<std::string> similarity;  ///< "spearman_abs", "spearman", "top_k_intersection"
   double top_k = 0.2;                   ///< fraction of an example's features for top-k
   int64_t max_examples = 64;            ///< explained examples re-explained per randomised model
@@ -61,6 +62,11 @@ struct RandomisationInput {
   ExplainScoresFn explain;
   uint64_t seed = 0;
   nlohmann::json where;  ///< {"dataset", "model", "method"} copied into every entry
+  /// Test "data": the same architecture trained on permuted labels (null: not available, and
+  /// `data_error` says why) and the record of its training.
+  ModelAdapter* data_model = nullptr;
+  nlohmann::json data_record;
+  std::string data_error;
 };
 
 /// Runs every configured test; one JSON entry per (test, similarity) with a score per layer (or

@@ -222,7 +222,8 @@ TEST(Cli, AnalysesCompareAndBench) {
                                   {{"plugin", "input_x_gradient"}},
                                   {{"plugin", "input_independent"}}});
   suite["metrics"] = json::array({{{"metric", "deletion"}}});
-  suite["randomisation"] = {{"max_examples", 16}};
+  suite["randomisation"] = {{"max_examples", 16},
+                            {"tests", {"cascading", "independent", "random_logit", "data"}}};
   suite["agreement"] = {{"measures", {"spearman", "feature_agreement"}}};
   suite["throughput"] = {{"examples", 8}, {"batch_sizes", {4, 8}}, {"repetitions", 3}};
   const fs::path file = write_suite("analyses.json", suite);
@@ -240,6 +241,16 @@ TEST(Cli, AnalysesCompareAndBench) {
   EXPECT_EQ(verdict["input_independent/cascading"], false);
   EXPECT_EQ(verdict["input_independent/random_logit"], false);
   EXPECT_EQ(verdict["input_x_gradient/cascading"], true);
+  EXPECT_EQ(verdict["input_independent/data"], false);
+  // The permuted-label model's record says how well it memorised.
+  bool saw_data = false;
+  for (const auto& e : doc["randomisation"])
+    if (e["test"] == "data" && e["method"] == "saliency") {
+      saw_data = true;
+      EXPECT_TRUE(e["permuted_label_model"].contains("train_accuracy_on_permuted_labels"));
+      EXPECT_EQ(e["permuted_label_model"]["early_stopping"], "off (patience = epochs)");
+    }
+  EXPECT_TRUE(saw_data);
   // Agreement: one matrix set, symmetric with ones on the diagonal.
   ASSERT_EQ(doc["agreement"].size(), 1u);
   const json& sp = doc["agreement"][0]["measures"][0];
