@@ -319,8 +319,13 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
                 {"train_seconds", secs},
                 {"cache_key", key}};
   fs::create_directories(dir);
-  out.model->save(pt.string());
-  std::ofstream(report) << out.report.dump(2);
+  // Written under temporary names and renamed, so that concurrent runs sharing the cache never
+  // read a half-written entry (the report, renamed last, marks the entry complete).
+  const std::string tmp = "." + std::to_string(::getpid()) + ".tmp";
+  out.model->save(pt.string() + tmp);
+  std::ofstream(report.string() + tmp) << out.report.dump(2);
+  fs::rename(pt.string() + tmp, pt);
+  fs::rename(report.string() + tmp, report);
   out.report["cached"] = false;
   return out;
 }
