@@ -758,19 +758,21 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         std::vector<at::Tensor> valid = rvalid;
         for (size_t bi = 0; bi < valid.size(); ++bi)
           if (!valid[bi].defined()) valid[bi] = at::ones(original[bi].sizes(), at::kBool);
-        RandomisationInput in{model,
-                              rb,
-                              rt,
-                              original,
-                              valid,
-                              [&](ModelAdapter& model, const std::vector<at::Tensor>& tg) {
-                                return explain_scores(*ex.method, model, rb, tg);
-                              },
-                              suite.seed,
-                              where,
-                              permuted.model.get(),
-                              permuted.record,
-                              permuted_error};
+        RandomisationInput in{
+            model,
+            rb,
+            rt,
+            original,
+            valid,
+            [&](ModelAdapter& model, const std::vector<at::Tensor>& tg) {
+              return explain_scores(*ex.method, model, rb, tg);
+            },
+            suite.seed,
+            where,
+            permuted.model.get(),
+            permuted.record,
+            permuted_error,
+            ds.modality == Modality::kDense ? ds.feature_shape : std::vector<int64_t>{}};
         json entries =
             run_randomisation(ro, in, suite.stats.bootstrap_resamples, suite.stats.confidence);
         for (auto& e : entries) {

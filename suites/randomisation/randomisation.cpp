@@ -20,7 +20,7 @@ json randomisation_schema() {
     "tests": {"type": "array", "default": ["cascading", "independent", "random_logit"],
               "description": "cascading | independent | random_logit | data (retrains the model on permuted labels)"},
     "similarity": {"type": "array", "default": ["spearman_abs", "spearman", "top_k_intersection"],
-                   "description": "spearman_abs | spearman | top_k_intersection"},
+                   "description": "spearman_abs | spearman | top_k_intersection | ssim (image-shaped dense inputs)"},
     "top_k": {"type": "number", "default": 0.2, "minimum": 0.01, "maximum": 0.99,
               "description": "top-k intersection: k as a fraction of the example's features"},
     "max_examples": {"type": "integer", "default": 64, "minimum": 2,
@@ -51,7 +51,7 @@ RandomisationOptions randomisation_options(const json& r, const std::string& pat
   };
   RandomisationOptions o;
   o.tests = strings("tests", {"cascading", "independent", "random_logit", "data"});
-  o.similarity = strings("similarity", {"spearman_abs", "spearman", "top_k_intersection"});
+  o.similarity = strings("similarity", {"spearman_abs", "spearman", "top_k_intersection", "ssim"});
   o.top_k = r.at("top_k");
   o.max_examples = r.at("max_examples");
   o.reinit = r.at("reinit");
@@ -88,9 +88,51 @@ void reinitialise_layer(const ParamLayer& layer, const std::string& scheme, uint
   }
 }
 
+double ssim_2d(const at::Tensor& x_in, const at::Tensor& y_in) {
+  auto normalised = [](const at::Tensor& t) {
+    const double lo = t.min().item<double>(), hi = t.max().item<double>();
+    return hi > lo ? (t - lo) / (hi - lo) : at::zeros_like(t);
+  };
+  const at::Tensor x = normalised(x_in.to(at::kDouble)), y = normalised(y_in.to(at::kDouble));
+  const int64_t H = x.size(0), W = x.size(1);
+  auto gauss = [](int64_t k) {
+    const at::Tensor r = at::arange(k, at::kDouble) - (k - 1) / 2.0;
+    const at::Tensor g = at::exp(-r * r / (2 * 1.5 * 1.5));
+    return g / g.sum();
+  };
+  const int64_t kh = std::min<int64_t>(11, H), kw = std::min<int64_t>(11, W);
+  const at::Tensor w = at::outer(gauss(kh), gauss(kw)).view({1, 1, kh, kw});
+  auto filt = [&](const at::Tensor& t) { return at::conv2d(t.view({1, 1, H, W}), w); };
+  const at::Tensor mx = filt(x), my = filt(y);
+  const at::Tensor sxx = filt(x * x) - mx * mx, syy = filt(y * y) - my * my,
+                   sxy = filt(x * y) - mx * my;
+  const double c1 = 1e-4, c2 = 9e-4;
+  const at::Tensor map =
+      ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2));
+  return map.mean().item<double>();
+}
+
 std::vector<double> map_similarity(const at::Tensor& a, const at::Tensor& b,
                                    const at::Tensor& valid, const std::string& measure,
-                                   double top_k) {
+                                   double top_k, const std::vector<int64_t>& shape) {
+  if (measure == "ssim") {
+    ATTRIB_CHECK(shape.size() == 2 || shape.size() == 3,
+                 "ssim: expected image-shaped attributions ([C, H, W] or [H, W] per example), "
+                 "got feature shape [",
+                 at::IntArrayRef(shape), "]");
+    const int64_t H = shape[shape.size() - 2], W = shape.back();
+    ATTRIB_CHECK(a.sizes() == b.sizes() && a.dim() == 2 &&
+                     a.size(1) == H * W * (shape.size() == 3 ? shape[0] : 1),
+                 "ssim: expected [B, ", at::IntArrayRef(shape), "] maps, got ", a.sizes());
+    std::vector<double> out;
+    for (int64_t i = 0; i < a.size(0); ++i) {
+      // Channels summed into one 2-D map, as the per-pixel relevance Adebayo et al. compare.
+      const at::Tensor x = a[i].to(at::kCPU, at::kDouble).view({-1, H, W}).sum(0);
+      const at::Tensor y = b[i].to(at::kCPU, at::kDouble).view({-1, H, W}).sum(0);
+      out.push_back(ssim_2d(x, y));
+    }
+    return out;
+  }
   ATTRIB_CHECK(a.sizes() == b.sizes() && a.sizes() == valid.sizes() && a.dim() == 2,
                "map_similarity: expected equal [B, n] shapes, got ", a.sizes(), ", ", b.sizes(),
                " and ", valid.sizes());
@@ -140,10 +182,10 @@ json summarise(const std::vector<double>& scores, int resamples, double confiden
 
 std::vector<double> similarities(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b,
                                  const std::vector<at::Tensor>& valid, const std::string& measure,
-                                 double top_k) {
+                                 double top_k, const std::vector<int64_t>& shape) {
   std::vector<double> out;
   for (size_t i = 0; i < a.size(); ++i) {
-    auto s = map_similarity(a[i], b[i], valid[i], measure, top_k);
+    auto s = map_similarity(a[i], b[i], valid[i], measure, top_k, shape);
     out.insert(out.end(), s.begin(), s.end());
   }
   return out;
@@ -197,8 +239,9 @@ json run_randomisation(const RandomisationOptions& o, const RandomisationInput& 
         for (const auto& m : o.similarity) {
           json e = entry(test);
           e["similarity"] = m;
-          e["score"] = summarise(similarities(in.original, scores, in.valid, m, o.top_k), resamples,
-                                 confidence, in.seed);
+          e["score"] =
+              summarise(similarities(in.original, scores, in.valid, m, o.top_k, in.feature_shape),
+                        resamples, confidence, in.seed);
           // Quantus compares the two classes' maps without abs: a map that flips sign for the
           // other class is class-sensitive, which abs would hide (binary tasks especially).
           const std::string rl_decisive = o.decisive == "spearman_abs" ? "spearman" : o.decisive;
@@ -217,8 +260,9 @@ json run_randomisation(const RandomisationOptions& o, const RandomisationInput& 
           json e = entry(test);
           e["similarity"] = m;
           e["permuted_label_model"] = in.data_record;
-          e["score"] = summarise(similarities(in.original, scores, in.valid, m, o.top_k), resamples,
-                                 confidence, in.seed);
+          e["score"] =
+              summarise(similarities(in.original, scores, in.valid, m, o.top_k, in.feature_shape),
+                        resamples, confidence, in.seed);
           if (m == o.decisive) verdict(e, e["score"], o.decisive);
           entries.push_back(std::move(e));
         }
@@ -245,8 +289,8 @@ json run_randomisation(const RandomisationOptions& o, const RandomisationInput& 
         layer_names.push_back(layers[li].name);
         const auto scores = in.explain(*m, in.targets);
         for (size_t s = 0; s < o.similarity.size(); ++s)
-          per_layer[s].push_back(
-              similarities(in.original, scores, in.valid, o.similarity[s], o.top_k));
+          per_layer[s].push_back(similarities(in.original, scores, in.valid, o.similarity[s],
+                                              o.top_k, in.feature_shape));
       }
       for (size_t s = 0; s < o.similarity.size(); ++s) {
         json e = entry(test);

@@ -18,10 +18,11 @@ namespace attrib {
 
 /// The suite's "randomisation" block, resolved.
 struct RandomisationOptions {
-  std::vector<std::string> tests;       ///< "cascading", "independent", "random_logit", "data"
-  std::vector<std::string> similarity;  ///< "spearman_abs", "spearman", "top_k_intersection"
-  double top_k = 0.2;                   ///< fraction of an example's features for top-k
-  int64_t max_examples = 64;            ///< explained examples re-explained per randomised model
+  std::vector<std::string> tests;  ///< "cascading", "independent", "random_logit", "data"
+  std::vector<std::string>
+      similarity;             ///< "spearman_abs", "spearman", "top_k_intersection", "ssim"
+  double top_k = 0.2;         ///< fraction of an example's features for top-k
+  int64_t max_examples = 64;  ///< explained examples re-explained per randomised model
   std::string reinit = "fan_in_uniform";
   double fail_threshold = 0.5;  ///< a method fails when the end-point similarity CI reaches it
   /// The similarity the verdict is taken on (random-logit uses its signed form: Quantus abs=False).
@@ -41,11 +42,19 @@ void reinitialise_layer(const ParamLayer& layer, const std::string& scheme, uint
 
 /// Similarity of two maps per example: a and b [B, n], valid bool [B, n] (features to compare).
 /// "spearman_abs": Spearman of |a| and |b|; "spearman": signed; "top_k_intersection":
-/// |top_k(|a|) ∩ top_k(|b|)| / k with k = ceil(top_k * n_valid) (agreement::resolve_k). NaN where
-/// undefined (fewer than 2 features, or a constant map for Spearman).
+/// |top_k(|a|) ∩ top_k(|b|)| / k with k = ceil(top_k * n_valid) (agreement::resolve_k);
+/// "ssim": structural similarity of the 2-D maps (needs `shape`, the per-example feature shape
+/// [C, H, W] or [H, W]; see ssim_2d). NaN where undefined (fewer than 2 features, or a constant
+/// map for Spearman).
 std::vector<double> map_similarity(const at::Tensor& a, const at::Tensor& b,
                                    const at::Tensor& valid, const std::string& measure,
-                                   double top_k);
+                                   double top_k, const std::vector<int64_t>& shape = {});
+
+/// SSIM (Wang et al. 2004) of two maps [H, W] as in Adebayo et al.: each min-max normalised to
+/// [0, 1] (a constant map becomes 0), Gaussian window 11 x 11 with sigma 1.5 (shrunk to the map
+/// when smaller), C1 = 0.01^2, C2 = 0.03^2 (data range 1), mean over the window positions that fit
+/// (no padding).
+double ssim_2d(const at::Tensor& x, const at::Tensor& y);
 
 /// Explains the given batches with `model` for the given per-batch targets and returns feature
 /// scores per batch [B, n] (the runner's explanation path).
@@ -67,6 +76,8 @@ struct RandomisationInput {
   ModelAdapter* data_model = nullptr;
   nlohmann::json data_record;
   std::string data_error;
+  /// Dense inputs: the per-example feature shape (for SSIM); empty for text.
+  std::vector<int64_t> feature_shape;
 };
 
 /// Runs every configured test; one JSON entry per (test, similarity) with a score per layer (or

@@ -62,6 +62,72 @@ TEST(RandomisationSimilarity, TopKIntersectionAndValidMask) {
       attrib::map_similarity(row({1, 1, 1}), row({1, 2, 3}), all_valid(3), "spearman", 0.5)[0]));
 }
 
+// SSIM by a direct, loop-based evaluation of the definition on the two min-max-normalised maps.
+double ssim_by_loops(const std::vector<std::vector<double>>& x0,
+                     const std::vector<std::vector<double>>& y0) {
+  auto norm = [](std::vector<std::vector<double>> m) {
+    double lo = 1e300, hi = -1e300;
+    for (auto& r : m)
+      for (double v : r) lo = std::min(lo, v), hi = std::max(hi, v);
+    for (auto& r : m)
+      for (double& v : r) v = hi > lo ? (v - lo) / (hi - lo) : 0.0;
+    return m;
+  };
+  const auto x = norm(x0), y = norm(y0);
+  const int H = static_cast<int>(x.size()), W = static_cast<int>(x[0].size());
+  const int kh = std::min(11, H), kw = std::min(11, W);
+  auto g = [](int k, int i) { return std::exp(-std::pow(i - (k - 1) / 2.0, 2) / (2 * 1.5 * 1.5)); };
+  double gs_h = 0, gs_w = 0;
+  for (int i = 0; i < kh; ++i) gs_h += g(kh, i);
+  for (int j = 0; j < kw; ++j) gs_w += g(kw, j);
+  double total = 0;
+  int windows = 0;
+  for (int r = 0; r + kh <= H; ++r)
+    for (int c = 0; c + kw <= W; ++c) {
+      double mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
+      for (int i = 0; i < kh; ++i)
+        for (int j = 0; j < kw; ++j) {
+          const double w = g(kh, i) / gs_h * g(kw, j) / gs_w;
+          const double a = x[r + i][c + j], b = y[r + i][c + j];
+          mx += w * a, my += w * b, xx += w * a * a, yy += w * b * b, xy += w * a * b;
+        }
+      const double sxx = xx - mx * mx, syy = yy - my * my, sxy = xy - mx * my;
+      total += ((2 * mx * my + 1e-4) * (2 * sxy + 9e-4)) /
+               ((mx * mx + my * my + 1e-4) * (sxx + syy + 9e-4));
+      ++windows;
+    }
+  return total / windows;
+}
+
+TEST(RandomisationSimilarity, SsimMatchesTheDefinition) {
+  // 12 x 13 maps: 2 x 3 window positions of the 11 x 11 Gaussian window.
+  std::vector<std::vector<double>> x(12, std::vector<double>(13)), y = x;
+  for (int i = 0; i < 12; ++i)
+    for (int j = 0; j < 13; ++j) {
+      x[i][j] = std::sin(0.7 * i) + 0.3 * j;
+      y[i][j] = std::cos(0.4 * i * j) - 0.1 * i;
+    }
+  std::vector<float> fx, fy, fz;
+  for (int i = 0; i < 12; ++i)
+    for (int j = 0; j < 13; ++j) {
+      fx.push_back(static_cast<float>(x[i][j]));
+      fy.push_back(static_cast<float>(y[i][j]));
+      fz.push_back(static_cast<float>(3 * x[i][j] + 2));  // same map after min-max
+    }
+  const at::Tensor a = at::tensor(fx).view({1, 12 * 13}), b = at::tensor(fy).view({1, 12 * 13}),
+                   c = at::tensor(fz).view({1, 12 * 13});
+  const at::Tensor valid = at::ones({1, 12 * 13}, at::kBool);
+  std::vector<std::vector<double>> xf(12, std::vector<double>(13)), yf = xf;
+  for (int i = 0; i < 12; ++i)
+    for (int j = 0; j < 13; ++j) xf[i][j] = fx[i * 13 + j], yf[i][j] = fy[i * 13 + j];
+  const double got = attrib::map_similarity(a, b, valid, "ssim", 0.2, {1, 12, 13})[0];
+  EXPECT_NEAR(got, ssim_by_loops(xf, yf), 1e-9);
+  EXPECT_LT(got, 0.9);
+  EXPECT_NEAR(attrib::map_similarity(a, c, valid, "ssim", 0.2, {12, 13})[0], 1.0, 1e-6);
+  // Text (no image shape) is refused with the reason.
+  EXPECT_THROW(attrib::map_similarity(a, b, valid, "ssim", 0.2, {}), attrib::Error);
+}
+
 TEST(RandomisationReinit, FanInBoundAndSeeded) {
   at::Tensor w = at::full({2, 4}, 7.0f), b = at::full({2}, 7.0f);
   attrib::ParamLayer layer{"fc", {{"w", w}, {"b", b}}};
