@@ -35,7 +35,7 @@ struct Dataset {
   Modality modality = Modality::kText;
   std::vector<std::string> class_names;
   std::vector<TextExample> train, val, test;
-  std::vector<int64_t> feature_shape;      ///< dense: shape of one example, e.g. {13} or {1, 28, 28}
+  std::vector<int64_t> feature_shape;  ///< dense: shape of one example, e.g. {13} or {1, 28, 28}
   std::vector<std::string> feature_names;  ///< dense: one per value of x (tabular), else empty
   nlohmann::json encoding;  ///< dense: how features were derived (one-hot maps, scaling, ...)
   std::vector<DenseExample> dense_train, dense_val, dense_test;

@@ -1350,9 +1350,9 @@ json dataset_summary(const Dataset& d, const json& report) {
         count_label(e.label);
         if (e.mask.empty()) continue;
         ++annotated;
-        area += double(std::count_if(e.mask.begin(), e.mask.end(),
-                                     [](float x) { return x > 0.5f; })) /
-                e.mask.size();
+        area +=
+            double(std::count_if(e.mask.begin(), e.mask.end(), [](float x) { return x > 0.5f; })) /
+            e.mask.size();
       }
       js = {{"examples", ex.size()},
             {"labels", labels},
@@ -1366,8 +1366,8 @@ json dataset_summary(const Dataset& d, const json& report) {
         tokens += static_cast<int64_t>(e.tokens.size());
         if (e.rationale.empty()) continue;
         ++annotated;
-        marked += std::count_if(e.rationale.begin(), e.rationale.end(),
-                                [](float x) { return x > 0.5f; });
+        marked +=
+            std::count_if(e.rationale.begin(), e.rationale.end(), [](float x) { return x > 0.5f; });
       }
       js = {{"examples", ex.size()},
             {"labels", labels},

@@ -42,7 +42,8 @@ struct RunResults {
   std::vector<ScoreRow> rows;
   /// Speed: one entry per (dataset, model, method|reference, device, batch size) with the seconds
   /// of every timed repetition, after warm-up. Format (json_schema_version 1):
-  ///   {"dataset", "model", "method" (a method name, or "model_forward_backward" for the model's raw
+  ///   {"dataset", "model", "method" (a method name, or "model_forward_backward" for the model's
+  ///   raw
   ///    forward+backward reference), "kind": "method"|"reference", "device", "batch_size",
   ///    "warmup", "examples_per_repetition", "seconds": [s per repetition...],
   ///    "explanations_per_second": {"median", "min", "max"}, "peak_memory_bytes" (null if unknown)}

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../attention_common/attention_maps.h"
+#include "../common/grouped.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 
@@ -25,7 +26,7 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-class Attention : public attrib::AttributionMethod {
+class Attention : public attrib_plugins::GroupedMethod {
  public:
   explicit Attention(const nlohmann::json& params)
       : layer_(params.at("layer").get<int64_t>()),
@@ -33,16 +34,10 @@ class Attention : public attrib::AttributionMethod {
         head_fusion_(params.at("head_fusion").get<std::string>()),
         query_(params.at("query").get<std::string>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows,
-        [&](const attrib::Batch& b, const at::Tensor&) { return explain_group(model, b); });
-  }
-
  private:
-  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& b) const {
+  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& b,
+                                    const at::Tensor& /*targets*/,
+                                    const attrib::ExplainContext&) override {
     at::NoGradGuard no_grad;
     attn::token_mask(b, "attention", b.inputs.device());  // validates the batch
     const attrib::AttentionOutput out = model.forward_with_attentions(b.inputs, b.attention_mask);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../attention_common/attention_maps.h"
+#include "../common/grouped.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 
@@ -28,7 +29,7 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-class AttentionRollout : public attrib::AttributionMethod {
+class AttentionRollout : public attrib_plugins::GroupedMethod {
  public:
   explicit AttentionRollout(const nlohmann::json& params)
       : head_fusion_(params.at("head_fusion").get<std::string>()),
@@ -37,16 +38,10 @@ class AttentionRollout : public attrib::AttributionMethod {
         residual_(params.at("residual").get<bool>()),
         start_layer_(params.at("start_layer").get<int64_t>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows,
-        [&](const attrib::Batch& b, const at::Tensor&) { return explain_group(model, b); });
-  }
-
  private:
-  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& b) const {
+  attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& b,
+                                    const at::Tensor& /*targets*/,
+                                    const attrib::ExplainContext&) override {
     at::NoGradGuard no_grad;
     attn::token_mask(b, "attention_rollout", b.inputs.device());  // validates the batch
     const attrib::AttentionOutput out = model.forward_with_attentions(b.inputs, b.attention_mask);

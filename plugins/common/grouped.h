@@ -14,8 +14,7 @@ namespace attrib_plugins {
 class GroupedMethod : public attrib::AttributionMethod {
  public:
   attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) final {
+                              const at::Tensor& targets, const attrib::ExplainContext& ctx) final {
     return attrib::explain_in_groups(batch, targets, ctx.max_rows,
                                      [&](const attrib::Batch& b, const at::Tensor& t) {
                                        return explain_group(model, b, t, ctx);
@@ -24,8 +23,8 @@ class GroupedMethod : public attrib::AttributionMethod {
 
  protected:
   /// Explains one group: `batch` holds at most max(1, ctx.max_rows) examples, `targets` theirs.
-  virtual attrib::Explanation explain_group(attrib::ModelAdapter& model,
-                                            const attrib::Batch& batch, const at::Tensor& targets,
+  virtual attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& batch,
+                                            const at::Tensor& targets,
                                             const attrib::ExplainContext& ctx) = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../attention_common/attention_maps.h"
+#include "../common/grouped.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 
@@ -25,22 +26,15 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-class GradXAttention : public attrib::AttributionMethod {
+class GradXAttention : public attrib_plugins::GroupedMethod {
  public:
   explicit GradXAttention(const nlohmann::json& params)
       : query_(params.at("query").get<std::string>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows,
-        [&](const attrib::Batch& b, const at::Tensor& t) { return explain_group(model, b, t); });
-  }
-
  private:
   attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& b,
-                                    const at::Tensor& targets) const {
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext&) override {
     attn::token_mask(b, "grad_x_attention", b.inputs.device());  // validates the batch
     ATTRIB_CHECK(targets.numel() == b.size(), "grad_x_attention: expected ", b.size(),
                  " targets, got ", targets.numel());

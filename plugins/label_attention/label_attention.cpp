@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../attention_common/attention_maps.h"
+#include "../common/grouped.h"
 #include "attrib/input_space.h"
 #include "attrib/plugin.h"
 
@@ -22,22 +23,15 @@ constexpr const char* kMetadata = R"json({
   "extras": []
 })json";
 
-class LabelAttention : public attrib::AttributionMethod {
+class LabelAttention : public attrib_plugins::GroupedMethod {
  public:
   explicit LabelAttention(const nlohmann::json& params)
       : head_fusion_(params.at("head_fusion").get<std::string>()) {}
 
-  attrib::Explanation explain(attrib::ModelAdapter& model, const attrib::Batch& batch,
-                              const at::Tensor& targets,
-                              const attrib::ExplainContext& ctx) override {
-    return attrib::explain_in_groups(
-        batch, targets, ctx.max_rows,
-        [&](const attrib::Batch& b, const at::Tensor& t) { return explain_group(model, b, t); });
-  }
-
  private:
   attrib::Explanation explain_group(attrib::ModelAdapter& model, const attrib::Batch& b,
-                                    const at::Tensor& targets) const {
+                                    const at::Tensor& targets,
+                                    const attrib::ExplainContext&) override {
     at::NoGradGuard no_grad;
     attn::token_mask(b, "label_attention", b.inputs.device());  // validates the batch
     const int64_t n = b.size(), t = b.inputs.size(1), c = model.info().num_classes;

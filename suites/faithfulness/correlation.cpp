@@ -113,13 +113,9 @@ class FaithfulnessCorrelation : public Metric {
     std::vector<double> out(B, std::nan(""));
     for (int64_t i = 0; i < B; ++i) {
       if (mass[i].empty()) continue;
-      if (!known[i]) {
-        cache_.put(keys[i],
-                   std::vector<double>(values.begin() + first[i], values.begin() + first[i] + R));
-        known[i] = cache_.find(keys[i]);
-      }
+      const std::vector<double>& outputs = cache_.take(keys[i], values, first[i], R);
       std::vector<double> drop(R);
-      for (int64_t r = 0; r < R; ++r) drop[r] = base.score[i] - (*known[i])[r];
+      for (int64_t r = 0; r < R; ++r) drop[r] = base.score[i] - outputs[r];
       out[i] = pearson(mass[i], drop);
     }
     return out;

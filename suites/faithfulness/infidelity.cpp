@@ -133,15 +133,11 @@ class Infidelity : public Metric {
     std::vector<double> out(B, std::nan(""));
     for (int64_t i = 0; i < B; ++i) {
       if (predicted[i].empty()) continue;
-      if (!known[i]) {
-        cache_.put(keys[i],
-                   std::vector<double>(values.begin() + first[i], values.begin() + first[i] + N));
-        known[i] = cache_.find(keys[i]);
-      }
+      const std::vector<double>& outputs = cache_.take(keys[i], values, first[i], N);
       std::vector<double> drop(N);
       double num = 0, den = 0;
       for (int64_t r = 0; r < N; ++r) {
-        drop[r] = base.score[i] - (*known[i])[r];
+        drop[r] = base.score[i] - outputs[r];
         num += predicted[i][r] * drop[r];
         den += predicted[i][r] * predicted[i][r];
       }

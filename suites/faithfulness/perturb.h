@@ -116,6 +116,9 @@ class OutputCache {
   /// The cached outputs, or nullptr.
   const std::vector<double>* find(const std::string& key) const;
   void put(const std::string& key, std::vector<double> values);
+  /// The outputs cached under `key`, or else values[first, first + n), cached now.
+  const std::vector<double>& take(const std::string& key, const std::vector<double>& values,
+                                  size_t first, size_t n);
 
  private:
   std::map<std::string, std::vector<double>> values_;

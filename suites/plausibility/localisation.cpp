@@ -115,50 +115,20 @@ class LocalisationMetric : public Metric {
 
   std::vector<double> score(const MetricInput& in) override {
     const Batch& b = in.batch;
-    const int64_t B = b.size();
-    std::vector<double> out(B, std::nan(""));
-    const Annotations* ann = in.annotations;
-    if (ann == nullptr || !ann->mask.defined()) return out;
-    const at::Tensor scores = in.scores.to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor mask = ann->mask.to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor present =
-        ann->present.defined() ? ann->present.to(at::kCPU, at::kBool).contiguous() : at::Tensor();
-    const std::string name = kind_name(kind_);
-    ATTRIB_CHECK(mask.size(0) == B && mask.size(1) == scores.size(1), "metric ", name,
-                 ": annotation mask ", mask.sizes(), " does not match the scores ", scores.sizes(),
-                 " of a batch of ", B);
-    const std::string sign = p_["sign"];
-    for (int64_t i = 0; i < B; ++i) {
-      if (present.defined() && !present[i].item<bool>()) continue;
-      const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
-      const double* sp = scores[i].data_ptr<double>();
-      const double* mp = mask[i].data_ptr<double>();
-      std::vector<double> a;
-      std::vector<char> s;
-      for (int64_t f : feats) {
-        double v = sp[f];
-        if (sign == "abs") v = std::fabs(v);
-        if (sign == "positive") v = std::max(v, 0.0);  // NaN stays NaN
-        a.push_back(v);
-        s.push_back(mp[f] > 0.5 ? 1 : 0);
-      }
-      const int64_t pos = std::accumulate(s.begin(), s.end(), int64_t{0});
-      if (pos == 0) continue;  // empty mask: undefined
-      switch (kind_) {
-        case Kind::kPointing:
-          out[i] = pointing(in, feats, a, s);
-          break;
-        case Kind::kLocalisation:
-        case Kind::kMass:
-          out[i] = mass(a, s, pos);
-          break;
-        case Kind::kRank:
-        case Kind::kTopK:
-          out[i] = intersection(a, s, pos, b.ids[i], in.seed);
-          break;
-      }
-    }
-    return out;
+    return score_annotated(in, kind_name(kind_), p_["sign"],
+                           [&](int64_t i, const AnnotatedExample& x) {
+                             switch (kind_) {
+                               case Kind::kPointing:
+                                 return pointing(in, x.feats, x.a, x.s);
+                               case Kind::kLocalisation:
+                               case Kind::kMass:
+                                 return mass(x.a, x.s, x.positives);
+                               case Kind::kRank:
+                               case Kind::kTopK:
+                                 return intersection(x.a, x.s, x.positives, b.ids[i], in.seed);
+                             }
+                             return std::nan("");
+                           });
   }
 
  private:

@@ -114,47 +114,19 @@ class PlausibilityMetric : public Metric {
 
   std::vector<double> score(const MetricInput& in) override {
     const Batch& b = in.batch;
-    const int64_t B = b.size();
-    std::vector<double> out(B, std::nan(""));
-    const Annotations* ann = in.annotations;
-    if (ann == nullptr || !ann->mask.defined()) return out;
-    const at::Tensor scores = in.scores.to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor mask = ann->mask.to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor present =
-        ann->present.defined() ? ann->present.to(at::kCPU, at::kBool).contiguous() : at::Tensor();
-    ATTRIB_CHECK(mask.size(0) == B && mask.size(1) == scores.size(1), "metric ", kind_name(kind_),
-                 ": annotation mask ", mask.sizes(), " does not match the scores ", scores.sizes());
-    const std::string sign = p_["sign"];
-    for (int64_t i = 0; i < B; ++i) {
-      if (present.defined() && !present[i].item<bool>()) continue;
-      const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
-      const double* sp = scores[i].data_ptr<double>();
-      const double* mp = mask[i].data_ptr<double>();
-      std::vector<double> a;
-      std::vector<char> s;
-      for (int64_t f : feats) {
-        double v = sp[f];
-        if (sign == "abs") v = std::fabs(v);
-        if (sign == "positive") v = std::max(v, 0.0);
-        a.push_back(v);
-        s.push_back(mp[f] > 0.5 ? 1 : 0);
-      }
-      const int64_t pos = std::accumulate(s.begin(), s.end(), int64_t{0});
-      if (pos == 0) continue;  // empty mask: undefined
-      switch (kind_) {
-        case Kind::kTokenF1:
-        case Kind::kIouF1:
-          out[i] = topk_score(a, s, pos, b.ids[i], in.seed);
-          break;
-        case Kind::kAuprc:
-          out[i] = average_precision(a, s);
-          break;
-        case Kind::kRocAuc:
-          out[i] = roc_auc(a, s, pos);
-          break;
-      }
-    }
-    return out;
+    return score_annotated(in, kind_name(kind_), p_["sign"],
+                           [&](int64_t i, const AnnotatedExample& x) {
+                             switch (kind_) {
+                               case Kind::kTokenF1:
+                               case Kind::kIouF1:
+                                 return topk_score(x.a, x.s, x.positives, b.ids[i], in.seed);
+                               case Kind::kAuprc:
+                                 return average_precision(x.a, x.s);
+                               case Kind::kRocAuc:
+                                 return roc_auc(x.a, x.s, x.positives);
+                             }
+                             return std::nan("");
+                           });
   }
 
   static double average_precision(const std::vector<double>& a, const std::vector<char>& s) {
@@ -281,6 +253,41 @@ MetricSpec spec(Kind kind) {
 }
 
 }  // namespace
+
+std::vector<double> score_annotated(
+    const MetricInput& in, const std::string& metric, const std::string& sign,
+    const std::function<double(int64_t, const AnnotatedExample&)>& fn) {
+  const Batch& b = in.batch;
+  const int64_t B = b.size();
+  std::vector<double> out(B, std::nan(""));
+  const Annotations* ann = in.annotations;
+  if (ann == nullptr || !ann->mask.defined()) return out;
+  const at::Tensor scores = in.scores.to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor mask = ann->mask.to(at::kCPU, at::kDouble).contiguous();
+  const at::Tensor present =
+      ann->present.defined() ? ann->present.to(at::kCPU, at::kBool).contiguous() : at::Tensor();
+  ATTRIB_CHECK(mask.size(0) == B && mask.size(1) == scores.size(1), "metric ", metric,
+               ": annotation mask ", mask.sizes(), " does not match the scores ", scores.sizes(),
+               " of a batch of ", B);
+  for (int64_t i = 0; i < B; ++i) {
+    if (present.defined() && !present[i].item<bool>()) continue;
+    AnnotatedExample x;
+    x.feats = perturb::features(b, scores.size(1), i);
+    const double* sp = scores[i].data_ptr<double>();
+    const double* mp = mask[i].data_ptr<double>();
+    for (int64_t f : x.feats) {
+      double v = sp[f];
+      if (sign == "abs") v = std::fabs(v);
+      if (sign == "positive") v = std::max(v, 0.0);  // NaN stays NaN
+      x.a.push_back(v);
+      x.s.push_back(mp[f] > 0.5 ? 1 : 0);
+      x.positives += x.s.back();
+    }
+    if (x.positives == 0) continue;  // empty mask: undefined
+    out[i] = fn(i, x);
+  }
+  return out;
+}
 
 std::vector<MetricSpec> plausibility_metrics() {
   std::vector<MetricSpec> all = {spec(Kind::kTokenF1), spec(Kind::kIouF1), spec(Kind::kAuprc),
