@@ -16,6 +16,7 @@
 #include "attrib/error.h"
 #include "dataset.h"
 #include "dataset_readers.h"
+#include "test_files.h"
 
 namespace {
 
@@ -23,28 +24,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const attrib::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using attrib_test::files::error_of;
+using attrib_test::files::write;
 
-/// A fresh, empty folder for one test.
 fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "datasets" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
+  return attrib_test::files::fresh_dir("datasets", name);
 }
 
 std::string slurp(const fs::path& path) {

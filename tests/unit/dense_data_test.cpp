@@ -19,6 +19,7 @@
 #include "dataset_dense.h"
 #include "dataset_readers.h"
 #include "image_io.h"
+#include "test_files.h"
 
 namespace {
 
@@ -26,27 +27,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const attrib::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using attrib_test::files::error_of;
+using attrib_test::files::write;
 
 fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "dense_data" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write(const fs::path& path, const std::string& bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
+  return attrib_test::files::fresh_dir("dense_data", name);
 }
 
 void write_gz(const fs::path& path, const std::string& bytes) {
