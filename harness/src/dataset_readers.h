@@ -3,6 +3,14 @@
 // `jsonl:FILE`), the small parsers they are built on (CSV, Python literals, tar.gz), and the
 // summary printed by `attrib data`. Every error on bad input is an attrib::Error of the form
 //   FILE:LINE: what was expected, what was found
+//
+// `eraser:DIR` reads any dataset published by the ERASER benchmark (movies, boolq, fever,
+// multirc, evidence_inference, e-SNLI, cos_e) unchanged: documents from docs/, docs.jsonl or
+// docs.tar.gz, evidence token spans (or sentence spans) over the whole document as the rationale.
+// An instance's documents are its "docids" (else the document named by its annotation_id, else
+// e-SNLI's "<id>_premise" and "<id>_hypothesis", else those its evidences name) and are
+// concatenated in that order with a "[SEP]" token between them (premise before hypothesis); the
+// query is dropped by default, or appended/prepended after/before a "[SEP]" (param "query").
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>

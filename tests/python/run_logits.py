@@ -1,8 +1,9 @@
-"""Loads a TorchScript text classifier and writes its logits for given inputs.
+"""Loads a TorchScript classifier and writes its logits for given inputs.
 
 usage: run_logits.py MODEL.pt INPUTS.json OUT.json
 
-INPUTS.json: {"input_ids": [[...]], "attention_mask": [[...]]}
+INPUTS.json: {"input_ids": [[...]], "attention_mask": [[...]]} (text) or
+             {"inputs": [...]} (dense: a nested list [B, ...] of floats, passed as forward(x))
 OUT.json: {"logits": [[...]], "metadata": <parsed metadata() or null>,
            "attentions": [[B, H, T, T] per layer] when forward_with_attentions exists}
 """
@@ -21,14 +22,17 @@ def main() -> int:
     model.eval()
     with open(inputs_path) as f:
         inputs = json.load(f)
-    ids = torch.tensor(inputs["input_ids"], dtype=torch.long)
-    mask = torch.tensor(inputs["attention_mask"], dtype=torch.long)
     out = {"metadata": None}
     with torch.no_grad():
-        out["logits"] = model(ids, mask).tolist()
-        if hasattr(model, "forward_with_attentions"):
-            _, attentions = model.forward_with_attentions(ids, mask)
-            out["attentions"] = [a.tolist() for a in attentions]
+        if "inputs" in inputs:
+            out["logits"] = model(torch.tensor(inputs["inputs"], dtype=torch.float32)).tolist()
+        else:
+            ids = torch.tensor(inputs["input_ids"], dtype=torch.long)
+            mask = torch.tensor(inputs["attention_mask"], dtype=torch.long)
+            out["logits"] = model(ids, mask).tolist()
+            if hasattr(model, "forward_with_attentions"):
+                _, attentions = model.forward_with_attentions(ids, mask)
+                out["attentions"] = [a.tolist() for a in attentions]
     if hasattr(model, "metadata"):
         out["metadata"] = json.loads(model.metadata())
     with open(out_path, "w") as f:
