@@ -1,23 +1,19 @@
 #pragma once
 // Shared by the built-in dense model plugins (logistic_regression, tabular_mlp, image_cnn): their
-// common parameters (input shape, classes, seed, checkpoint, device), seeded initialisation, and
-// the adapter, a TorchScriptModel over a module built with attrib::sequential_module (so the
-// network is its own metadata.architecture). Header-only and compiled into each of them; this
-// folder has no CMakeLists.txt, so it is not a plugin itself.
-#include <ATen/CPUGeneratorImpl.h>
+// common parameters (input shape, classes, seed) and metadata; the modules are built with
+// attrib::sequential_module (so the network is its own metadata.architecture). Initialisation,
+// checkpoint loading and the adapter are builtin_model.h's. Header-only and compiled into each of
+// them; this folder has no CMakeLists.txt, so it is not a plugin itself.
 #include <torch/script.h>
 
-#include <cmath>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/sequential.h"
-#include "attrib/torchscript_model.h"
+#include "builtin_model.h"
 
 namespace attrib_models {
 
@@ -71,31 +67,9 @@ inline DenseSpec dense_spec(const json& p, const std::string& plugin, size_t ran
   s.num_features = 1;
   for (int64_t d : s.input_shape) s.num_features *= d;
 
-  if (p.contains("class_names")) {
-    for (size_t i = 0; i < p["class_names"].size(); ++i) {
-      if (!p["class_names"][i].is_string())
-        throw attrib::Error(plugin + ": class_names[" + std::to_string(i) +
-                            "]: expected a string, got " + p["class_names"][i].dump());
-      s.class_names.push_back(p["class_names"][i].get<std::string>());
-    }
-  }
-  s.num_classes = p.contains("num_classes") ? p["num_classes"].get<int64_t>()
-                                            : static_cast<int64_t>(s.class_names.size());
-  if (s.num_classes <= 0)
-    throw attrib::Error(plugin +
-                        ": parameter 'num_classes' is required (integer >= 1) unless "
-                        "'class_names' or 'checkpoint' is given");
-  if (!s.class_names.empty() && static_cast<int64_t>(s.class_names.size()) != s.num_classes)
-    throw attrib::Error(plugin + ": class_names has " + std::to_string(s.class_names.size()) +
-                        " entries, expected num_classes = " + std::to_string(s.num_classes));
+  s.num_classes = classes(p, plugin, &s.class_names);
   if (p.contains("feature_names")) {
-    const json& names = p["feature_names"];
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (!names[i].is_string())
-        throw attrib::Error(plugin + ": feature_names[" + std::to_string(i) +
-                            "]: expected a string, got " + attrib::describe_json(names[i]));
-      s.feature_names.push_back(names[i].get<std::string>());
-    }
+    s.feature_names = string_list(p, "feature_names", plugin);
     if (static_cast<int64_t>(s.feature_names.size()) != s.num_features)
       throw attrib::Error(plugin + ": feature_names has " + std::to_string(s.feature_names.size()) +
                           " entries, expected num_features = " + std::to_string(s.num_features));
@@ -118,62 +92,10 @@ inline json base_metadata(const DenseSpec& s, const std::string& plugin) {
   return meta;
 }
 
-/// He-uniform weights U(-sqrt(6 / fan_in), sqrt(6 / fan_in)): keeps ReLU activations at scale.
-inline at::Tensor he_uniform(at::IntArrayRef shape, int64_t fan_in, at::Generator& gen) {
-  const double bound = std::sqrt(6.0 / static_cast<double>(fan_in));
-  return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
-}
-
-/// Xavier-uniform weights U(-sqrt(6 / (fan_in + fan_out)), ...), for models without ReLUs.
-inline at::Tensor xavier_uniform(at::IntArrayRef shape, int64_t fan_in, int64_t fan_out,
-                                 at::Generator& gen) {
-  const double bound = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
-  return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
-}
-
-inline at::Generator seeded(uint64_t seed) {
-  return at::make_generator<at::CPUGeneratorImpl>(seed);
-}
-
-/// The module, the model's name in results, and the checkpoint's hash (empty when built fresh).
-struct Built {
-  torch::jit::Module module;
-  std::string name;
-  std::string hash;
-};
-
-/// Loads p["checkpoint"] (refusing one saved by another model) or builds a fresh module.
-inline Built make(const json& p, const std::string& plugin,
-                  const std::function<torch::jit::Module(const json&)>& build) {
-  const std::string checkpoint = p.value("checkpoint", std::string());
-  if (!checkpoint.empty()) {
-    auto loaded = attrib::TorchScriptModel::load(checkpoint);
-    const std::string saved_by = loaded->info().metadata.value("model", std::string());
-    if (saved_by != plugin)
-      throw attrib::Error(plugin + ": checkpoint '" + checkpoint + "': expected a model saved by " +
-                          plugin + ", got " +
-                          (saved_by.empty() ? std::string("one without metadata.model")
-                                            : "one saved by " + saved_by));
-    return {loaded->module(), plugin + ":" + checkpoint, loaded->info().artifact_hash};
-  }
-  return {build(p), plugin, ""};
-}
-
-/// The adapter: a TorchScriptModel on the requested device.
-class DenseBuiltin : public attrib::TorchScriptModel {
+/// The adapter of every dense model.
+class DenseBuiltin : public BuiltinModel {
  public:
-  DenseBuiltin(Built b, const json& params)
-      : TorchScriptModel(std::move(b.module), std::move(b.name), std::move(b.hash)) {
-    const std::string device = params.value("device", std::string("cpu"));
-    at::Device d(at::kCPU);
-    try {
-      d = at::Device(device);
-    } catch (const c10::Error&) {
-      throw attrib::Error(info().name + ": device '" + device +
-                          "' is not a device name (expected cpu, cuda or cuda:N)");
-    }
-    if (d != at::Device(at::kCPU)) to(d);
-  }
+  using BuiltinModel::BuiltinModel;
 };
 
 }  // namespace attrib_models

@@ -4,7 +4,6 @@
 // pooling (one learned query per class attends over the final token states; METHODS.md §3.6). The
 // network is TorchScript source defined from C++, so the saved archive loads in Python with
 // torch.jit.load and through the `torchscript` plugin alike.
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/script.h>
 
 #include <cmath>
@@ -13,35 +12,37 @@
 #include <string>
 #include <vector>
 
-#include "attrib/error.h"
+#include "../common/text_model.h"
 #include "attrib/plugin.h"
-#include "attrib/torchscript_model.h"
 
 namespace {
 
 using nlohmann::json;
 
-constexpr const char* kMetadata = R"JSON({
-  "description": "Built-in text transformer classifier: token + learned position embeddings, n_layers post-LN encoder layers (explicit masked softmax attention, GELU/ReLU MLP), masked mean pooling, linear classifier. Defined in TorchScript, saved as a .pt that torch.jit.load reads. Exports forward, embed (token + position embeddings), forward_from_embeddings, forward_with_attentions, forward_from_embeddings_with_attentions and metadata; with label_attention = true a label-attention head replaces the pooling and label_attention is exported too. Deterministic initialisation from seed; no dropout.",
-  "params": {
-    "vocab": {"type": "array", "description": "id -> token (strings); required unless checkpoint"},
-    "num_classes": {"type": "integer", "minimum": 1, "description": "number of classes; defaults to the number of class_names; required unless checkpoint"},
-    "class_names": {"type": "array", "description": "class names (optional)"},
-    "d_model": {"type": "integer", "default": 32, "minimum": 1, "maximum": 65536},
-    "n_heads": {"type": "integer", "default": 2, "minimum": 1, "maximum": 1024},
-    "n_layers": {"type": "integer", "default": 2, "minimum": 1, "maximum": 256},
-    "d_ff": {"type": "integer", "default": 64, "minimum": 1, "maximum": 1048576},
-    "max_len": {"type": "integer", "default": 128, "minimum": 1, "maximum": 1048576},
-    "activation": {"type": "string", "default": "gelu", "enum": ["gelu", "relu"]},
-    "pad_id": {"type": "integer", "default": 0, "minimum": -1},
-    "unk_id": {"type": "integer", "default": 1, "minimum": -1},
-    "mask_id": {"type": "integer", "default": 2, "minimum": -1},
-    "seed": {"type": "integer", "default": 0, "minimum": 0, "description": "initialisation seed"},
-    "label_attention": {"type": "boolean", "default": false, "description": "replace masked mean pooling by a label-attention head: C learned class queries, each attending (n_heads-head scaled dot-product, masked softmax over real tokens) over the final token states to give one embedding e_c per class; logit_c = <cls_w[c], e_c> + cls_b[c]. Exports label_attention(ids, mask) -> (logits, A[B, H, C, T]). false builds exactly the model without it"},
-    "checkpoint": {"type": "string", "default": "", "description": "load this .pt (saved by this plugin) instead of building a fresh model"},
-    "device": {"type": "string", "default": "cpu", "description": "cpu, cuda or cuda:N"}
-  }
+constexpr const char* kDescription =
+    "Built-in text transformer classifier: token + learned position embeddings, n_layers post-LN "
+    "encoder layers (explicit masked softmax attention, GELU/ReLU MLP), masked mean pooling, "
+    "linear classifier. Defined in TorchScript, saved as a .pt that torch.jit.load reads. Exports "
+    "forward, embed (token + position embeddings), forward_from_embeddings, "
+    "forward_with_attentions, forward_from_embeddings_with_attentions and metadata; with "
+    "label_attention = true a label-attention head replaces the pooling and label_attention is "
+    "exported too. Deterministic initialisation from seed; no dropout.";
+
+// Beside the common text parameters (models/common/text_model.h).
+constexpr const char* kParams = R"JSON({
+  "d_model": {"type": "integer", "default": 32, "minimum": 1, "maximum": 65536, "description": "model width d: embed(input_ids) is [B, T, d]; divisible by n_heads"},
+  "n_heads": {"type": "integer", "default": 2, "minimum": 1, "maximum": 1024},
+  "n_layers": {"type": "integer", "default": 2, "minimum": 1, "maximum": 256},
+  "d_ff": {"type": "integer", "default": 64, "minimum": 1, "maximum": 1048576},
+  "max_len": {"type": "integer", "default": 128, "minimum": 1, "maximum": 1048576, "description": "rows of the learned position embedding: longer inputs are refused"},
+  "activation": {"type": "string", "default": "gelu", "enum": ["gelu", "relu"]},
+  "label_attention": {"type": "boolean", "default": false, "description": "replace masked mean pooling by a label-attention head: C learned class queries, each attending (n_heads-head scaled dot-product, masked softmax over real tokens) over the final token states to give one embedding e_c per class; logit_c = <cls_w[c], e_c> + cls_b[c]. Exports label_attention(ids, mask) -> (logits, A[B, H, C, T]). false builds exactly the model without it"}
 })JSON";
+
+const char* plugin_metadata() {
+  static const std::string doc = attrib_models::text_plugin_metadata(kDescription, kParams);
+  return doc.c_str();
+}
 
 // Parameters of one encoder layer, grouped as the "attention" and "mlp" sublayers.
 const char* const kAttentionParams[] = {"wq", "bq", "wk", "bk",    "wv",
@@ -107,7 +108,8 @@ def label_attention(self, input_ids: Tensor, attention_mask: Tensor) -> Tuple[Te
 )TS";
 
 // TorchScript source of the network, with the layer loop unrolled over flat parameters. Without
-// the label head the text is exactly that of the original model.
+// the label head the text (with forward and metadata appended) is exactly that of the original
+// model.
 std::string source(int64_t n_layers, const std::string& activation, bool label_attention) {
   std::ostringstream s;
   s << R"TS(
@@ -164,78 +166,34 @@ def forward_from_embeddings(self, embeddings: Tensor, attention_mask: Tensor) ->
 def forward_with_attentions(self, input_ids: Tensor,
                             attention_mask: Tensor) -> Tuple[Tensor, List[Tensor]]:
     return self.forward_from_embeddings_with_attentions(self.embed(input_ids), attention_mask)
-
-def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-    return self.forward_from_embeddings(self.embed(input_ids), attention_mask)
-
-def metadata(self) -> str:
-    return self.metadata_json
 )TS";
-  return s.str();
+  return s.str();  // + forward and metadata (attrib_models::finish_text_module)
 }
 
 int64_t get_int(const json& p, const char* key) { return p.at(key).get<int64_t>(); }
 
 at::Tensor xavier(at::IntArrayRef shape, at::Generator& gen) {
-  const double bound = std::sqrt(6.0 / static_cast<double>(shape[0] + shape[1]));
-  return at::empty(shape, at::kFloat).uniform_(-bound, bound, gen);
+  return attrib_models::xavier_uniform(shape, shape[1], shape[0], gen);
 }
 
 torch::jit::Module build(const json& p) {
-  if (!p.contains("vocab") || !p["vocab"].is_array() || p["vocab"].empty())
-    throw attrib::Error(
-        "text_transformer: parameter 'vocab' is required (a non-empty array of "
-        "token strings) unless 'checkpoint' is given");
-  std::vector<std::string> vocab;
-  for (size_t i = 0; i < p["vocab"].size(); ++i) {
-    if (!p["vocab"][i].is_string())
-      throw attrib::Error("text_transformer: vocab[" + std::to_string(i) +
-                          "]: expected a string, got " + p["vocab"][i].dump());
-    vocab.push_back(p["vocab"][i].get<std::string>());
-  }
-  std::vector<std::string> class_names;
-  if (p.contains("class_names")) {
-    for (size_t i = 0; i < p["class_names"].size(); ++i) {
-      if (!p["class_names"][i].is_string())
-        throw attrib::Error("text_transformer: class_names[" + std::to_string(i) +
-                            "]: expected a string, got " + p["class_names"][i].dump());
-      class_names.push_back(p["class_names"][i].get<std::string>());
-    }
-  }
-  int64_t C = p.contains("num_classes") ? get_int(p, "num_classes")
-                                        : static_cast<int64_t>(class_names.size());
-  if (C <= 0)
-    throw attrib::Error(
-        "text_transformer: parameter 'num_classes' is required (integer >= 1) "
-        "unless 'class_names' or 'checkpoint' is given");
-  if (!class_names.empty() && static_cast<int64_t>(class_names.size()) != C)
-    throw attrib::Error("text_transformer: class_names has " + std::to_string(class_names.size()) +
-                        " entries, expected num_classes = " + std::to_string(C));
-  const int64_t V = static_cast<int64_t>(vocab.size());
-  const int64_t d = get_int(p, "d_model"), H = get_int(p, "n_heads"), L = get_int(p, "n_layers"),
-                ff = get_int(p, "d_ff"), max_len = get_int(p, "max_len");
+  const attrib_models::TextSpec s = attrib_models::text_spec(p, "text_transformer");
+  const int64_t C = s.num_classes, V = s.vocab_size, d = s.d, max_len = s.max_len;
+  const int64_t H = get_int(p, "n_heads"), L = get_int(p, "n_layers"), ff = get_int(p, "d_ff");
   if (d % H != 0)
     throw attrib::Error("text_transformer: d_model (" + std::to_string(d) +
                         ") must be divisible by n_heads (" + std::to_string(H) + ")");
-  for (const char* key : {"pad_id", "unk_id", "mask_id"}) {
-    const int64_t id = get_int(p, key);
-    if (id >= V)
-      throw attrib::Error("text_transformer: " + std::string(key) + " = " + std::to_string(id) +
-                          ", expected -1 or an id below the vocabulary size " + std::to_string(V));
-  }
   const std::string activation = p.value("activation", std::string("gelu"));
-  const uint64_t seed = p.at("seed").get<uint64_t>();
   const bool label_attention = p.value("label_attention", false);
 
-  torch::jit::Module m("TextTransformer");
-  m.register_attribute("training", c10::BoolType::get(), false);
+  torch::jit::Module m = attrib_models::text_module("TextTransformer");
   m.register_attribute("n_heads", c10::IntType::get(), H);
   m.register_attribute("d_head", c10::IntType::get(), d / H);
   m.register_attribute("d_model", c10::IntType::get(), d);
   m.register_attribute("max_len", c10::IntType::get(), max_len);
   m.register_attribute("scale", c10::FloatType::get(), 1.0 / std::sqrt(static_cast<double>(d / H)));
 
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Generator gen = attrib_models::seeded(s.seed);
   json layers = json::array();
   auto param = [&](const std::string& name, at::Tensor t) {
     m.register_parameter(name, std::move(t), /*is_buffer=*/false);
@@ -281,24 +239,12 @@ torch::jit::Module build(const json& p) {
   }
   layers.push_back({{"name", "classifier"}, {"params", {"cls_w", "cls_b"}}});
 
-  json meta = {
-      {"contract_version", 1},
-      {"model", "text_transformer"},
-      {"input_kind", "text"},
-      {"num_classes", C},
-      {"class_names", class_names},
-      {"vocab", vocab},
-      {"vocab_size", V},
-      {"pad_id", get_int(p, "pad_id")},
-      {"unk_id", get_int(p, "unk_id")},
-      {"mask_id", get_int(p, "mask_id")},
-      {"max_len", max_len},
-      {"d", d},
+  json meta = attrib_models::text_metadata(s, "text_transformer");
+  meta.update({
       {"n_heads", H},
       {"n_layers", L},
       {"d_ff", ff},
       {"activation", activation},
-      {"seed", seed},
       {"embed_contains", "token + learned position embeddings (no LayerNorm)"},
       {"attention",
        "post-softmax, post-mask probabilities multiplied with V, one [B, H, T, T] "
@@ -307,7 +253,7 @@ torch::jit::Module build(const json& p) {
       {"capabilities",
        {"forward", "input_gradient", "embeddings", "attentions", "layers", "trainable"}},
       {"layers", layers},
-  };
+  });
   if (label_attention) {
     meta["pooling"] =
         "label attention: class query label_q[c] (n_heads heads) attends over the final token "
@@ -319,49 +265,13 @@ torch::jit::Module build(const json& p) {
     meta["capabilities"] = {"forward",         "input_gradient", "embeddings", "attentions",
                             "label_attention", "layers",         "trainable"};
   }
-  m.register_attribute("metadata_json", c10::StringType::get(), meta.dump());
-  m.define(source(L, activation, label_attention));
+  attrib_models::finish_text_module(m, meta, source(L, activation, label_attention));
   return m;
 }
 
-// Builds (or loads) the module; the hash is set for checkpoints.
-struct Built {
-  torch::jit::Module module;
-  std::string name;
-  std::string hash;
-};
-
-Built make(const json& p) {
-  const std::string checkpoint = p.value("checkpoint", std::string());
-  if (!checkpoint.empty()) {
-    auto loaded = attrib::TorchScriptModel::load(checkpoint);
-    return {loaded->module(), "text_transformer:" + checkpoint, loaded->info().artifact_hash};
-  }
-  try {
-    return {build(p), "text_transformer", ""};
-  } catch (const c10::Error& e) {
-    throw attrib::Error(std::string("text_transformer: cannot build the TorchScript module: ") +
-                        e.what_without_backtrace());
-  }
-}
-
-class TextTransformer : public attrib::TorchScriptModel {
+class TextTransformer : public attrib_models::TextBuiltin {
  public:
-  explicit TextTransformer(const json& params) : TextTransformer(make(params), params) {}
-
- private:
-  TextTransformer(Built b, const json& params)
-      : TorchScriptModel(std::move(b.module), std::move(b.name), std::move(b.hash)) {
-    const std::string device = params.value("device", std::string("cpu"));
-    at::Device d(at::kCPU);
-    try {
-      d = at::Device(device);
-    } catch (const c10::Error&) {
-      throw attrib::Error("text_transformer: device '" + device +
-                          "' is not a device name (expected cpu, cuda or cuda:N)");
-    }
-    if (d != at::Device(at::kCPU)) to(d);
-  }
+  explicit TextTransformer(const json& p) : TextBuiltin(p, "text_transformer", build) {}
 };
 
 }  // namespace
@@ -370,4 +280,4 @@ ATTRIB_MODEL_PLUGIN(TextTransformer, "text_transformer", "1.0.0",
                     ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT | ATTRIB_CAP_EMBEDDINGS |
                         ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LABEL_ATTENTION | ATTRIB_CAP_LAYERS |
                         ATTRIB_CAP_TRAINABLE,
-                    kMetadata)
+                    plugin_metadata())

@@ -13,11 +13,14 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "attrib/error.h"
 #include "attrib/torchscript_model.h"
+#include "dataset.h"
+#include "model_fixtures.h"
 #include "registry.h"
 
 namespace fs = std::filesystem;
@@ -30,41 +33,14 @@ constexpr uint64_t kTextCaps = ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT |
                                ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LAYERS |
                                ATTRIB_CAP_TRAINABLE;
 
-const attrib::Registry& registry() {
-  static attrib::Registry* r = [] {
-    auto* reg = new attrib::Registry();
-    reg->load_directories({ATTRIB_BUILTIN_PLUGIN_DIR});
-    return reg;
-  }();
-  return *r;
-}
+using model_fixtures::python_dir;
+using model_fixtures::python_has_torch;
+using model_fixtures::registry;
+using model_fixtures::run_python;
+using model_fixtures::synthetic_batch;
+using model_fixtures::synthetic_vocab;
 
-std::string tmp_path(const std::string& name) {
-  fs::path dir = fs::path(ATTRIB_TEST_TMP) / "models";
-  fs::create_directories(dir);
-  return (dir / name).string();
-}
-
-fs::path python_dir() { return fs::path(__FILE__).parent_path().parent_path() / "python"; }
-
-bool python_has_torch() {
-  static const bool ok =
-      std::system((std::string(ATTRIB_PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0;
-  return ok;
-}
-
-// Runs tests/python/<script> with arguments; returns the exit status.
-int run_python(const std::string& script, const std::vector<std::string>& args) {
-  std::string cmd = std::string(ATTRIB_PYTHON) + " '" + (python_dir() / script).string() + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  return std::system(cmd.c_str());
-}
-
-#define REQUIRE_PYTHON_TORCH()                                                            \
-  do {                                                                                    \
-    if (!python_has_torch())                                                              \
-      GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch: Python interop not tested"; \
-  } while (0)
+std::string tmp_path(const std::string& name) { return model_fixtures::tmp_path("models", name); }
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -73,40 +49,6 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
-}
-
-// ---- a synthetic text task: label 1 iff token "good" (id 3) occurs -----------------------------
-
-std::vector<std::string> synthetic_vocab() {
-  std::vector<std::string> v{"[PAD]", "[UNK]", "[MASK]", "good"};
-  for (int i = 0; v.size() < 30; ++i) v.push_back("w" + std::to_string(i));
-  return v;
-}
-
-attrib::Batch synthetic_batch(int64_t n, uint64_t seed, int64_t T = 12) {
-  std::mt19937_64 rng(seed);
-  attrib::Batch b;
-  b.modality = attrib::Modality::kText;
-  b.inputs = at::zeros({n, T}, at::kLong);
-  b.attention_mask = at::zeros({n, T}, at::kLong);
-  b.labels = at::zeros({n}, at::kLong);
-  auto ids = b.inputs.accessor<int64_t, 2>();
-  auto mask = b.attention_mask.accessor<int64_t, 2>();
-  auto labels = b.labels.accessor<int64_t, 1>();
-  std::uniform_int_distribution<int64_t> len(3, T), tok(4, 29), coin(0, 1);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t L = len(rng);
-    for (int64_t t = 0; t < L; ++t) {
-      ids[i][t] = tok(rng);
-      mask[i][t] = 1;
-    }
-    labels[i] = coin(rng);
-    if (labels[i] == 1) ids[i][std::uniform_int_distribution<int64_t>(0, L - 1)(rng)] = 3;
-    b.ids.push_back("ex" + std::to_string(seed) + "_" + std::to_string(i));
-  }
-  b.word_ids = at::where(b.attention_mask.to(at::kBool), at::arange(T, at::kLong).expand({n, T}),
-                         at::full({n, T}, -1, at::kLong));
-  return b;
 }
 
 json text_params(uint64_t seed = 0) {
@@ -701,4 +643,197 @@ TEST(PythonInterop, TorchscriptPluginTrainsAPythonModel) {
   auto reloaded =
       registry().create_model("torchscript", {{"path", tmp_path("py_text_trained.pt")}}, "p");
   EXPECT_TRUE(at::equal(logits_of(*reloaded, val), logits_of(*m, val)));
+}
+
+// ---- Python interop: trained built-in dense models ---------------------------------------------
+
+namespace {
+
+// A tensor as nested JSON arrays of numbers.
+json nested(const at::Tensor& t) {
+  if (t.dim() == 0) return t.item<double>();
+  json out = json::array();
+  for (int64_t i = 0; i < t.size(0); ++i) out.push_back(nested(t[i]));
+  return out;
+}
+
+// `n` 8 x 8 one-channel images: uniform noise in [0, 0.2) plus 1 on one 4 x 4 quadrant, the
+// top-left one for class 1 and the bottom-right one for class 0.
+attrib::Batch quadrant_images(int64_t n, uint64_t seed) {
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  attrib::Batch b;
+  b.inputs = at::rand({n, 1, 8, 8}, gen) * 0.2;
+  b.labels = at::randint(2, {n}, gen, at::kLong);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t o = b.labels[i].item<int64_t>() == 1 ? 0 : 4;
+    b.inputs[i].slice(1, o, o + 4).slice(2, o, o + 4).add_(1.0);
+    b.ids.push_back("img" + std::to_string(seed) + "_" + std::to_string(i));
+  }
+  return b;
+}
+
+struct DenseSplits {
+  attrib::Batch train, val, test;
+};
+
+// synthetic:tabular_linear with 6 features, 200 / 40 / 40 examples, 2 classes.
+const DenseSplits& tabular_splits() {
+  static const DenseSplits s = [] {
+    const attrib::Dataset d = attrib::load_dataset(
+        "tab", "synthetic:tabular_linear",
+        {{"n_train", 200}, {"n_val", 40}, {"n_test", 40}, {"n_features", 6}}, 0);
+    auto all = [&](const std::vector<attrib::DenseExample>& e) {
+      return attrib::collate_dense(e, 0, e.size(), d.feature_shape);
+    };
+    return DenseSplits{all(d.dense_train), all(d.dense_val), all(d.dense_test)};
+  }();
+  return s;
+}
+
+// Trains `plugin` for 3 epochs, saves it, loads it in Python with torch.jit.load, checks the
+// metadata it parses there and that Python's logits on the test inputs equal attrib's.
+void expect_python_reproduces_trained(const std::string& plugin, const json& params,
+                                      const DenseSplits& data) {
+  auto m = registry().create_model(plugin, params, "models[0].params");
+  const at::Tensor before = logits_of(*m, data.test);
+  const attrib::TrainReport r = m->train(data.train, data.val, quick_options(0, 3));
+  EXPECT_GE(r.epochs_run, 1);
+  const at::Tensor logits = logits_of(*m, data.test);
+  EXPECT_FALSE(at::allclose(before, logits));  // training moved the weights
+  const std::string path = tmp_path("py_trained_" + plugin + ".pt");
+  m->save(path);
+  const std::string in = path + ".inputs.json", out = path + ".out.json";
+  std::ofstream(in) << json{{"inputs", nested(data.test.inputs)}}.dump();
+  ASSERT_EQ(run_python("run_logits.py", {path, in, out}), 0);
+  const json result = json::parse(std::ifstream(out));
+  const json& meta = result["metadata"];
+  ASSERT_TRUE(meta.is_object()) << result.dump();
+  EXPECT_EQ(meta["model"], plugin);
+  EXPECT_EQ(meta["input_kind"], "dense");
+  EXPECT_EQ(meta["num_classes"], 2);
+  EXPECT_EQ(meta["input_shape"].get<std::vector<int64_t>>(),
+            data.test.inputs.sizes().slice(1).vec());
+  EXPECT_TRUE(meta["architecture"].is_array() && !meta["architecture"].empty()) << meta.dump();
+  ASSERT_EQ(result["logits"].size(), static_cast<size_t>(logits.size(0)));
+  double max_diff = 0;
+  for (int64_t i = 0; i < logits.size(0); ++i) {
+    ASSERT_EQ(result["logits"][i].size(), 2u);
+    for (int64_t k = 0; k < 2; ++k)
+      max_diff = std::max(
+          max_diff, std::abs(result["logits"][i][k].get<double>() - logits[i][k].item<double>()));
+  }
+  EXPECT_LE(max_diff, 1e-5);
+}
+
+}  // namespace
+
+TEST(PythonInterop, TrainedLogisticRegressionLoadsInPythonWithSameLogits) {
+  REQUIRE_PYTHON_TORCH();
+  expect_python_reproduces_trained("logistic_regression",
+                                   {{"num_features", 6}, {"class_names", {"negative", "positive"}}},
+                                   tabular_splits());
+}
+
+TEST(PythonInterop, TrainedTabularMlpLoadsInPythonWithSameLogits) {
+  REQUIRE_PYTHON_TORCH();
+  expect_python_reproduces_trained("tabular_mlp",
+                                   {{"num_features", 6}, {"num_classes", 2}, {"hidden", {8, 8}}},
+                                   tabular_splits());
+}
+
+TEST(PythonInterop, TrainedImageCnnLoadsInPythonWithSameLogits) {
+  REQUIRE_PYTHON_TORCH();
+  const DenseSplits images{quadrant_images(96, 1), quadrant_images(32, 2), quadrant_images(8, 3)};
+  expect_python_reproduces_trained(
+      "image_cnn",
+      {{"input_shape", {1, 8, 8}}, {"num_classes", 2}, {"channels", {2, 4}}, {"hidden", 8}},
+      images);
+}
+
+// ---- Python interop: a Hugging-Face-style export explained through `attrib explain` ------------
+
+namespace {
+
+// `attrib explain ARGS --json`, parsed; null (and a test failure) when it exits non-zero.
+json explain_cli(const std::string& args, const std::string& tag) {
+  const std::string out = tmp_path(tag + ".out"), err = tmp_path(tag + ".err");
+  const std::string cmd =
+      "'" ATTRIB_BIN "' explain " + args + " --json >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  if (status != 0) {
+    std::ifstream in(err);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    ADD_FAILURE() << cmd << " exited with " << status << ":\n" << ss.str();
+    return json();
+  }
+  return json::parse(std::ifstream(out));
+}
+
+void expect_near_each(const json& got, const json& want, double tol, const std::string& what) {
+  ASSERT_TRUE(got.is_array()) << what << ": " << got.dump();
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i].get<double>(), want[i].get<double>(), tol) << what << "[" << i << "]";
+}
+
+}  // namespace
+
+// tests/python/make_hf_style_model.py writes a BERT-like classifier in Hugging Face's style (not
+// this project's code) behind a wrapper with @torch.jit.export contract methods, and the numbers
+// Python's autograd gives for one input. Gradient and attention methods run on it through the
+// torchscript adapter and the CLI and must reproduce them.
+TEST(PythonInterop, HuggingFaceStyleExportGradientAndAttentionMethods) {
+  REQUIRE_PYTHON_TORCH();
+  const std::string path = tmp_path("py_hf.pt"), expected_path = tmp_path("py_hf_expected.json");
+  const std::string text = "[CLS] the movie was not great";
+  ASSERT_EQ(run_python("make_hf_style_model.py", {path, expected_path, text, "1"}), 0);
+  const json x = json::parse(std::ifstream(expected_path));
+  auto m = registry().create_model("torchscript", {{"path", path}}, "models[0].params");
+  EXPECT_TRUE(m->has(ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_INPUT_GRADIENT | ATTRIB_CAP_ATTENTIONS))
+      << m->info().capability_notes.dump();
+  EXPECT_TRUE(m->info().capability_notes.empty()) << m->info().capability_notes.dump();
+
+  const std::string common = "--model 'torchscript:" + path + "' --text '" + text + "' --target 1";
+  auto run = [&](const std::string& method) {
+    return explain_cli(common + " --method " + method, "py_hf_" + method);
+  };
+
+  // Saliency: |d logit_1 / d embeddings| per element, summed per token.
+  const json sal = run("saliency");
+  ASSERT_TRUE(sal.is_object());
+  EXPECT_EQ(sal["tokens"], json(attrib::whitespace_tokens(text)));
+  expect_near_each(sal["logits"][0], x["logits"], 1e-5, "logits");
+  expect_near_each(sal["token_scores"][0], x["saliency"], 1e-5, "saliency");
+  const json& grad = x["gradient"];
+  ASSERT_EQ(sal["attributions"][0].size(), grad.size());
+  for (size_t t = 0; t < grad.size(); ++t) {
+    json abs_grad = json::array();
+    for (const auto& g : grad[t]) abs_grad.push_back(std::abs(g.get<double>()));
+    expect_near_each(sal["attributions"][0][t], abs_grad, 1e-6,
+                     "|gradient|[" + std::to_string(t) + "]");
+  }
+
+  // Integrated gradients from the zero baseline: Python's 50-node Gauss-Legendre per token, and
+  // completeness: sum = f(x) - f(0) + the reported convergence delta.
+  const json ig = run("integrated_gradients");
+  ASSERT_TRUE(ig.is_object());
+  expect_near_each(ig["token_scores"][0], x["ig"], 1e-5, "integrated_gradients");
+  const double fx = ig["logits"][0][1], f0 = x["f_zero"], sum = ig["sum"][0];
+  const double delta = ig["extras"]["convergence_delta"][0];
+  EXPECT_GT(std::abs(fx - f0), 0.1);  // not a vacuous check
+  EXPECT_NEAR(delta, sum - (fx - f0), 1e-6);
+  EXPECT_LT(std::abs(delta), 1e-4);
+
+  // Attention maps: last layer, heads and real-token rows averaged; rollout; Chefer et al.
+  const json att = run("attention");
+  ASSERT_TRUE(att.is_object());
+  expect_near_each(att["token_scores"][0], x["attention"], 1e-6, "attention");
+  const json roll = run("attention_rollout");
+  ASSERT_TRUE(roll.is_object());
+  expect_near_each(roll["token_scores"][0], x["rollout"], 1e-6, "attention_rollout");
+  const json gxa = run("grad_x_attention");
+  ASSERT_TRUE(gxa.is_object());
+  EXPECT_EQ(gxa["info"]["graph_start"], "embeddings");
+  expect_near_each(gxa["token_scores"][0], x["grad_x_attention"], 1e-6, "grad_x_attention");
 }
