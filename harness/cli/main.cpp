@@ -458,6 +458,7 @@ int cmd_explain(Args& args) {
 
   attrib::Batch batch;
   json tokens;
+  attrib::Vocab vocab;
   if (!text.empty()) {
     if (info.modality != attrib::Modality::kText)
       throw InputError("--text: model '" + info.name + "' takes dense inputs; use --input");
@@ -468,7 +469,19 @@ int cmd_explain(Args& args) {
     if (ex.tokens.empty()) throw InputError("--text: no tokens in the given text");
     tokens = ex.tokens;
     std::vector<attrib::TextExample> one = {ex};
-    batch = attrib::collate_text(one, 0, 1, attrib::Vocab(info.vocab), 1 << 20);
+    vocab = attrib::model_vocab(info, attrib::Vocab());
+    // The model's own length limit when it declares one (metadata max_len), cut at a word.
+    int64_t max_len = 1 << 20;
+    if (info.metadata.is_object() && info.metadata.contains("max_len") &&
+        info.metadata["max_len"].is_number_integer())
+      max_len = std::max<int64_t>(1, info.metadata["max_len"].get<int64_t>());
+    batch = attrib::collate_text(one, 0, 1, vocab, max_len);
+    const int64_t kept = batch.word_ids.max().item<int64_t>() + 1;
+    if (kept < static_cast<int64_t>(ex.tokens.size())) {
+      std::cerr << "attrib explain: --text: kept the first " << kept << " of " << ex.tokens.size()
+                << " words (the model takes at most " << max_len << " tokens)\n";
+      tokens = json(std::vector<std::string>(ex.tokens.begin(), ex.tokens.begin() + kept));
+    }
   } else {
     json v;
     try {
@@ -525,8 +538,29 @@ int cmd_explain(Args& args) {
   for (const auto& [k, v] : e.extras) extras[k] = tensor_to_json(v);
   doc["extras"] = extras;
   if (info.modality == attrib::Modality::kText) {
+    // One score per word (a word's subword tokens summed); the model's own tokens beside them
+    // when they differ from the words.
+    const at::Tensor per_token = attrib::token_scores(e.attributions, batch, reduction);
+    const at::Tensor starts = attrib::word_starts(batch.word_ids.to(at::kCPU));
+    const at::Tensor per_word = attrib::feature_scores(e.attributions, batch, reduction);
     doc["tokens"] = tokens;
-    doc["token_scores"] = tensor_to_json(attrib::feature_scores(e.attributions, batch, reduction));
+    if (starts.size(0) == 1 && starts.sum().item<int64_t>() == starts.size(1)) {
+      doc["token_scores"] = tensor_to_json(per_token);
+    } else if (starts.size(0) == 1) {
+      doc["token_scores"] = tensor_to_json(per_word.masked_select(starts).unsqueeze(0));
+      json pieces = json::array();
+      const at::Tensor ids = batch.inputs.to(at::kCPU).contiguous();
+      for (int64_t t = 0; t < ids.size(1); ++t) {
+        const int64_t id = ids[0][t].item<int64_t>();
+        pieces.push_back(id >= 0 && id < vocab.size() ? vocab.tokens()[id] : std::to_string(id));
+      }
+      doc["subword_tokens"] = pieces;
+      doc["subword_word_ids"] = tensor_to_json(batch.word_ids.to(at::kCPU));
+      doc["subword_scores"] = tensor_to_json(per_token);
+      doc["subword_aggregation"] = "sum";
+    } else {
+      doc["token_scores"] = tensor_to_json(per_word);
+    }
     doc["token_reduction"] = reduction;
   }
   std::cout << (compact ? doc.dump() : doc.dump(2)) << "\n";

@@ -55,8 +55,11 @@ checkpoint parameter: `attrib explain --model PLUGIN:MODEL.pt ...`, or "params":
   --val-fraction F        carve this fraction (0 < F < 1) of the training split off as
                           validation instead (per-example hash; for corpora without a split)
   --max-len N             text: tokens kept per example (default 128)
-  --vocab-min-freq N      text: minimum count of a vocabulary token in the training split
-                          (default 2)
+  --vocab-min-freq N      text: minimum count of a vocabulary word (wordpiece: of a merged
+                          pair) in the training split (default 2)
+  --tokenizer T           text: word (default) or wordpiece (subword vocabulary trained on
+                          the training split; the model records it)
+  --vocab-size N          wordpiece: target vocabulary size, specials included (default 8000)
   --threads N             torch threads (default: all cores)
   --no-cache              train even when the cache has the model (the new one replaces it)
   --json                  print the report as JSON instead of a summary
@@ -174,7 +177,8 @@ int attrib_train_command(const std::vector<std::string>& args,
     json params = json::object(), dataset_params = json::object();
     json train = {{"epochs", 10},        {"batch_size", 64}, {"learning_rate", 0.001},
                   {"weight_decay", 0.0}, {"patience", 3},    {"seed", 0}};
-    int64_t max_len = 128, vocab_min_freq = 2, threads = 0;
+    int64_t max_len = 128, vocab_min_freq = 2, threads = 0, vocab_size = 8000;
+    std::string tokenizer = "word";
     bool as_json = false, quiet = false, use_cache = true;
     std::vector<std::string> plugin_dirs;
     std::set<std::string> seen;
@@ -253,6 +257,14 @@ int attrib_train_command(const std::vector<std::string>& args,
       } else if (opt == "--vocab-min-freq") {
         once();
         vocab_min_freq = to_integer(opt, value(), 1);
+      } else if (opt == "--tokenizer") {
+        once();
+        tokenizer = value();
+        if (tokenizer != "word" && tokenizer != "wordpiece")
+          throw Usage("--tokenizer: expected word or wordpiece, got \"" + tokenizer + "\"");
+      } else if (opt == "--vocab-size") {
+        once();
+        vocab_size = to_integer(opt, value(), 4);
       } else if (opt == "--threads") {
         once();
         threads = to_integer(opt, value(), 0);
@@ -303,15 +315,18 @@ int attrib_train_command(const std::vector<std::string>& args,
     dc.split = "test";
     dc.max_len = max_len;
     dc.vocab_min_freq = vocab_min_freq;
+    dc.tokenizer = tokenizer;
+    dc.vocab_size = vocab_size;
     progress.stage("load " + spec, 1);
     const attrib::Dataset ds = attrib::load_dataset(name, spec, dc.params, 0);
     progress.done(std::to_string(ds.split_size("train")) + " train / " +
                   std::to_string(ds.split_size("val")) + " val / " +
                   std::to_string(ds.split_size("test")) + " test examples");
     // The vocabulary comes from the examples trained on.
-    const attrib::Vocab vocab = ds.modality == attrib::Modality::kText
-                                    ? attrib::Vocab::build(ds.split(train_split), vocab_min_freq)
-                                    : attrib::Vocab();
+    const attrib::Vocab vocab =
+        ds.modality == attrib::Modality::kText
+            ? attrib::fit_vocab(ds.split(train_split), tokenizer, vocab_min_freq, vocab_size)
+            : attrib::Vocab();
 
     attrib::ModelConfig mc;
     mc.name = plugin;
@@ -328,9 +343,7 @@ int attrib_train_command(const std::vector<std::string>& args,
     json test;
     if (ds.split_size("test") > 0 && train_split != "test" &&
         (val_fraction > 0 || val_split != "test")) {
-      const attrib::Vocab model_vocab =
-          t.model->info().vocab.empty() ? vocab : attrib::Vocab(t.model->info().vocab);
-      test = evaluate(*t.model, ds, "test", model_vocab, max_len);
+      test = evaluate(*t.model, ds, "test", attrib::model_vocab(t.model->info(), vocab), max_len);
     }
 
     const fs::path pt(out);
@@ -360,6 +373,7 @@ int attrib_train_command(const std::vector<std::string>& args,
                        {"test", ds.split_size("test")}}},
                      {"max_len", max_len},
                      {"vocab_min_freq", vocab_min_freq},
+                     {"tokenizer", tokenizer},
                      {"vocab_size", vocab.size()}}},
                    {"options", t.report.value("options", train)},
                    {"epochs_run", t.report.value("epochs_run", 0)},

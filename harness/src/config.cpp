@@ -62,8 +62,14 @@ const char* kDatasetSchema = R"JSON({
   "params": {"type": "object", "default": {}},
   "split": {"type": "string", "default": "test", "enum": ["train", "val", "test"]},
   "max_examples": {"type": "integer", "default": 0, "minimum": 0},
-  "vocab_min_freq": {"type": "integer", "default": 2, "minimum": 1},
-  "max_len": {"type": "integer", "default": 128, "minimum": 1}
+  "vocab_min_freq": {"type": "integer", "default": 2, "minimum": 1,
+                     "description": "word: minimum count of a vocabulary word; wordpiece: minimum count of a merged pair"},
+  "max_len": {"type": "integer", "default": 128, "minimum": 1,
+              "description": "most tokens per example (subword tokens with wordpiece), cut at a word boundary"},
+  "tokenizer": {"type": "string", "default": "word", "enum": ["word", "wordpiece"],
+                "description": "word: one token per whitespace word; wordpiece: subword pieces of a WordPiece vocabulary trained on the model's training split (metrics still work on words)"},
+  "vocab_size": {"type": "integer", "default": 8000, "minimum": 4, "maximum": 10000000,
+                 "description": "wordpiece: target vocabulary size, special tokens included"}
 })JSON";
 
 const char* kModelSchema = R"JSON({
@@ -207,6 +213,8 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
     dc.max_examples = d["max_examples"];
     dc.vocab_min_freq = d["vocab_min_freq"];
     dc.max_len = d["max_len"];
+    dc.tokenizer = d["tokenizer"];
+    dc.vocab_size = d["vocab_size"];
     d["params"] = dc.params;
     resolved["datasets"].push_back(d);
     c.datasets.push_back(std::move(dc));

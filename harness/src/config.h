@@ -20,6 +20,8 @@ struct DatasetConfig {
   int64_t max_examples = 0;  ///< 0 = all
   int64_t vocab_min_freq = 2;
   int64_t max_len = 128;
+  std::string tokenizer = "word";  ///< "word" | "wordpiece"
+  int64_t vocab_size = 8000;       ///< wordpiece: target vocabulary size
 };
 
 struct ModelConfig {

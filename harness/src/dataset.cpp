@@ -44,30 +44,6 @@ int64_t Dataset::num_features() const {
   return n;
 }
 
-Vocab::Vocab(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
-  if (tokens_.empty()) tokens_ = {"<pad>", "<unk>", "<mask>"};
-  for (size_t i = 0; i < tokens_.size(); ++i) index_.emplace(tokens_[i], static_cast<int64_t>(i));
-}
-
-Vocab Vocab::build(const std::vector<TextExample>& examples, int64_t min_freq) {
-  std::map<std::string, int64_t> counts;
-  for (const auto& e : examples)
-    for (const auto& t : e.tokens) ++counts[t];
-  std::vector<std::pair<std::string, int64_t>> kept;
-  for (const auto& [t, c] : counts)
-    if (c >= min_freq) kept.emplace_back(t, c);
-  std::stable_sort(kept.begin(), kept.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  std::vector<std::string> tokens = {"<pad>", "<unk>", "<mask>"};
-  for (const auto& [t, c] : kept) tokens.push_back(t);
-  return Vocab(std::move(tokens));
-}
-
-int64_t Vocab::id(const std::string& token) const {
-  auto it = index_.find(token);
-  return it == index_.end() ? kUnk : it->second;
-}
-
 std::vector<std::string> whitespace_tokens(const std::string& text) {
   std::istringstream is(text);
   std::vector<std::string> out;
@@ -80,9 +56,35 @@ Batch collate_text(const std::vector<TextExample>& examples, size_t begin, size_
   ATTRIB_CHECK(begin < end && end <= examples.size(), "collate_text: bad range [", begin, ", ", end,
                ") of ", examples.size(), " examples");
   const int64_t B = static_cast<int64_t>(end - begin);
+  // Tokens of every example first: T is the longest after truncation.
+  struct Tokens {
+    std::vector<int64_t> ids, word, start, stop;
+  };
+  std::vector<Tokens> rows(B);
   int64_t T = 1;
-  for (size_t i = begin; i < end; ++i)
-    T = std::max<int64_t>(T, std::min<int64_t>(max_len, examples[i].tokens.size()));
+  std::vector<int64_t> ids;
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (int64_t r = 0; r < B; ++r) {
+    const auto& e = examples[begin + r];
+    Tokens& row = rows[r];
+    int64_t pos = 0;
+    for (size_t w = 0; w < e.tokens.size(); ++w) {
+      ids.clear();
+      spans.clear();
+      vocab.encode(e.tokens[w], ids, &spans);
+      const int64_t room = max_len - static_cast<int64_t>(row.ids.size());
+      // Whole words only, so that a kept word is never cut (a first word may be, to fit at all).
+      if (static_cast<int64_t>(ids.size()) > room && !(w == 0 && room > 0)) break;
+      for (size_t k = 0; k < ids.size() && static_cast<int64_t>(k) < room; ++k) {
+        row.ids.push_back(ids[k]);
+        row.word.push_back(static_cast<int64_t>(w));
+        row.start.push_back(pos + spans[k].first);
+        row.stop.push_back(pos + spans[k].second);
+      }
+      pos += static_cast<int64_t>(e.tokens[w].size()) + 1;
+    }
+    T = std::max<int64_t>(T, row.ids.size());
+  }
   Batch b;
   b.modality = Modality::kText;
   b.inputs = at::full({B, T}, Vocab::kPad, at::kLong);
@@ -90,43 +92,46 @@ Batch collate_text(const std::vector<TextExample>& examples, size_t begin, size_
   b.word_ids = at::full({B, T}, -1, at::kLong);
   b.offsets = at::zeros({B, T, 2}, at::kLong);
   b.labels = at::empty({B}, at::kLong);
-  auto ids = b.inputs.accessor<int64_t, 2>();
+  auto in = b.inputs.accessor<int64_t, 2>();
   auto mask = b.attention_mask.accessor<int64_t, 2>();
   auto words = b.word_ids.accessor<int64_t, 2>();
   auto offs = b.offsets.accessor<int64_t, 3>();
+  auto labels = b.labels.accessor<int64_t, 1>();
   for (int64_t r = 0; r < B; ++r) {
-    const auto& e = examples[begin + r];
-    b.ids.push_back(e.id);
-    b.labels[r] = e.label;
-    int64_t pos = 0;
-    const int64_t n = std::min<int64_t>(max_len, e.tokens.size());
-    for (int64_t t = 0; t < n; ++t) {
-      ids[r][t] = vocab.id(e.tokens[t]);
+    b.ids.push_back(examples[begin + r].id);
+    labels[r] = examples[begin + r].label;
+    const Tokens& row = rows[r];
+    for (size_t t = 0; t < row.ids.size(); ++t) {
+      in[r][t] = row.ids[t];
       mask[r][t] = 1;
-      words[r][t] = t;
-      offs[r][t][0] = pos;
-      offs[r][t][1] = pos + static_cast<int64_t>(e.tokens[t].size());
-      pos += static_cast<int64_t>(e.tokens[t].size()) + 1;
+      words[r][t] = row.word[t];
+      offs[r][t][0] = row.start[t];
+      offs[r][t][1] = row.stop[t];
     }
   }
   return b;
 }
 
 Annotations collate_rationales(const std::vector<TextExample>& examples, size_t begin, size_t end,
-                               int64_t max_len) {
+                               const Batch& batch) {
   const int64_t B = static_cast<int64_t>(end - begin);
-  int64_t T = 1;
-  for (size_t i = begin; i < end; ++i)
-    T = std::max<int64_t>(T, std::min<int64_t>(max_len, examples[i].tokens.size()));
+  ATTRIB_CHECK(batch.word_ids.defined() && batch.word_ids.size(0) == B,
+               "collate_rationales: expected a text batch of ", B, " examples");
+  const at::Tensor word_ids = batch.word_ids.to(at::kCPU).contiguous();
+  const int64_t T = word_ids.size(1);
+  auto words = word_ids.accessor<int64_t, 2>();
   Annotations a;
   a.mask = at::zeros({B, T}, at::kFloat);
   a.present = at::zeros({B}, at::kBool);
+  auto m = a.mask.accessor<float, 2>();
   for (int64_t r = 0; r < B; ++r) {
     const auto& e = examples[begin + r];
     if (e.rationale.empty()) continue;
     a.present[r] = true;
-    const int64_t n = std::min<int64_t>(T, e.rationale.size());
-    for (int64_t t = 0; t < n; ++t) a.mask[r][t] = e.rationale[t];
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t w = words[r][t];
+      if (w >= 0 && w < static_cast<int64_t>(e.rationale.size())) m[r][t] = e.rationale[w];
+    }
   }
   return a;
 }

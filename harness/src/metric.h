@@ -19,8 +19,9 @@ namespace attrib {
 struct MetricInput {
   ModelAdapter& model;
   const Batch& batch;
-  /// float [B, n] feature-level attribution scores. Text: n = T and only positions with
-  /// word_ids >= 0 are features. Dense: n = number of elements per example.
+  /// float [B, n] feature-level attribution scores. Text: n = T; the first token of each word
+  /// (word_starts) stands for the word and is a feature (a word's score is the sum of its
+  /// subword tokens'; later tokens are 0). Dense: n = number of elements per example.
   const at::Tensor& scores;
   const at::Tensor& targets;       ///< int64 [B], the class the explanations explain
   const Annotations* annotations;  ///< nullptr when the dataset has none

@@ -137,13 +137,13 @@ Batches make_batches(const Dataset& ds, const DatasetConfig& dc, const Vocab& vo
   for (size_t b = 0; b < n; b += per_batch) {
     const size_t e = std::min(n, b + static_cast<size_t>(per_batch));
     Batch batch = collate_text(split, b, e, vocab, dc.max_len);
+    out.annotations.push_back(collate_rationales(split, b, e, batch));
     batch.inputs = batch.inputs.to(device);
     batch.attention_mask = batch.attention_mask.to(device);
     batch.word_ids = batch.word_ids.to(device);
     batch.labels = batch.labels.to(device);
     out.ids.insert(out.ids.end(), batch.ids.begin(), batch.ids.end());
     out.batches.push_back(std::move(batch));
-    out.annotations.push_back(collate_rationales(split, b, e, dc.max_len));
   }
   return out;
 }
@@ -174,6 +174,7 @@ json with_dataset_params(json params, const json& schema, const Dataset& ds, con
   }
   if (ds.modality == Modality::kText) {
     inject("vocab", vocab.tokens());
+    inject("tokenizer", vocab.kind_name());
     inject("pad_id", Vocab::kPad);
     inject("unk_id", Vocab::kUnk);
     inject("mask_id", Vocab::kMask);
@@ -353,8 +354,8 @@ int configure_threads(int64_t threads) {
   return n;
 }
 
-at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
-                          const std::string& reduction) {
+at::Tensor token_scores(const at::Tensor& attributions, const Batch& batch,
+                        const std::string& reduction) {
   at::Tensor a = attributions.to(at::kCPU, at::kFloat);
   if (batch.modality != Modality::kText) return a.reshape({a.size(0), -1});
   if (a.dim() == 3) {
@@ -377,6 +378,14 @@ at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
                "attributions: expected [B, T] or [B, T, d] with B = ", batch.size(),
                ", T = ", batch.inputs.size(1), ", got ", a.sizes());
   return a.masked_fill(batch.word_ids.to(at::kCPU) < 0, 0.0f);
+}
+
+at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
+                          const std::string& reduction) {
+  const at::Tensor a = token_scores(attributions, batch, reduction);
+  if (batch.modality != Modality::kText) return a;
+  // Subword tokens add up to their word, which is scored at its first token.
+  return sum_to_word_starts(a, batch.word_ids.to(at::kCPU));
 }
 
 json run_context(const SuiteConfig& suite, const std::vector<std::string>& command_line) {
@@ -469,7 +478,7 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
       fail("datasets[" + dc.name + "]", error_text(e));
       continue;
     }
-    const Vocab dataset_vocab = Vocab::build(ds.train, dc.vocab_min_freq);
+    const Vocab dataset_vocab = fit_vocab(ds.train, dc.tokenizer, dc.vocab_min_freq, dc.vocab_size);
     res.datasets.push_back({{"name", ds.name},
                             {"spec", ds.spec},
                             {"params", ds.params},
@@ -479,24 +488,26 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
                              {{"train", ds.split_size("train")},
                               {"val", ds.split_size("val")},
                               {"test", ds.split_size("test")}}},
+                            {"tokenizer", dc.tokenizer},
                             {"vocab_size", dataset_vocab.size()},
                             {"vocab_min_freq", dc.vocab_min_freq}});
 
     for (const auto& mc : suite.models) {
       LoadedModel lm;
-      Vocab fit_vocab;
+      Vocab used_vocab;
       Batches data;
       std::vector<at::Tensor> targets;
       try {
         // The vocabulary comes from the examples the model is trained on (as in `attrib train`).
         const std::string fit_split =
             mc.train.is_object() ? mc.train.value("train_split", std::string("train")) : "train";
-        fit_vocab = fit_split == "train" || ds.modality != Modality::kText
-                        ? dataset_vocab
-                        : Vocab::build(ds.split(fit_split), dc.vocab_min_freq);
-        lm = acquire_model(mc, ds, dc, fit_vocab, registry, suite, progress);
-        if (!lm.model->info().vocab.empty()) fit_vocab = Vocab(lm.model->info().vocab);
-        const Vocab& vocab = fit_vocab;
+        used_vocab =
+            fit_split == "train" || ds.modality != Modality::kText
+                ? dataset_vocab
+                : fit_vocab(ds.split(fit_split), dc.tokenizer, dc.vocab_min_freq, dc.vocab_size);
+        lm = acquire_model(mc, ds, dc, used_vocab, registry, suite, progress);
+        used_vocab = model_vocab(lm.model->info(), used_vocab);
+        const Vocab& vocab = used_vocab;
         data = make_batches(ds, dc, vocab, suite.explain_batch, device);
         int64_t correct = 0, total = 0;
         for (const auto& b : data.batches) {
@@ -521,7 +532,7 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
                       std::move(targets),
                       device,
                       &dc,
-                      fit_vocab};
+                      used_vocab};
       fn(p);
     }
   }
@@ -694,7 +705,7 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
       if (names.size() >= 2) {
         std::vector<at::Tensor> valid;
         for (const auto& b : data.batches)
-          valid.push_back(b.modality == Modality::kText ? b.word_ids.to(at::kCPU) >= 0
+          valid.push_back(b.modality == Modality::kText ? word_starts(b.word_ids.to(at::kCPU))
                                                         : at::Tensor());
         AgreementOptions ao;
         ao.k = suite.agreement["k"];
@@ -724,9 +735,10 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         const int64_t take = std::min(data.batches[bi].size(), ro.max_examples - have);
         rb.push_back(slice_batch(data.batches[bi], 0, take));
         rt.push_back(targets[bi].slice(0, 0, take));
-        // Text: only word positions are features; dense: every element (filled per method).
+        // Text: the words (at their first token) are features; dense: every element (filled
+        // per method).
         rvalid.push_back(rb.back().modality == Modality::kText
-                             ? (rb.back().word_ids.to(at::kCPU) >= 0)
+                             ? word_starts(rb.back().word_ids.to(at::kCPU))
                              : at::Tensor());
         have += take;
       }

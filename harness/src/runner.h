@@ -83,8 +83,13 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
 std::string cache_dir();
 
 /// Reduces text attributions [B, T, d] to token scores [B, T] ("sum", "mean", "l2", "l1",
-/// "max_abs": the signed value of largest magnitude); [B, T] passes through; dense [B, ...] is
-/// flattened to [B, n]. Non-feature positions (word_ids < 0) are set to 0.
+/// "max_abs": the signed value of largest magnitude); [B, T] passes through; special tokens and
+/// padding (word_ids < 0) are set to 0. Dense [B, ...] is flattened to [B, n].
+at::Tensor token_scores(const at::Tensor& attributions, const Batch& batch,
+                        const std::string& reduction);
+
+/// The scores metrics see: token_scores, and for text each word's tokens summed into its first
+/// token (other positions 0; with word-level tokens nothing moves).
 at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
                           const std::string& reduction);
 

@@ -3,11 +3,12 @@
 // shapley_exact, kernel_shap, lime; occlusion uses the text helpers). Header-only and compiled into
 // each of them; this folder has no CMakeLists.txt, so it is not a plugin itself.
 //
-// A feature is a dense input element (or a group of elements), or a text word token (word_ids >= 0;
-// special tokens and padding are never perturbed). A coalition of example i is a bool vector over
-// its M_i features, true where the feature keeps its value; absent features are replaced by the
-// baseline value (dense) or a special token id (text). Coalitions evaluates v_i(z) = f_y(h_x(z)),
-// packing the rows of every example into forwards of at most max_rows.
+// A feature is a dense input element (or a group of elements), or a text word (word_ids >= 0; all
+// subword tokens of a word are perturbed together; special tokens and padding never are). A
+// coalition of example i is a bool vector over its M_i features, true where the feature keeps its
+// value; absent features are replaced by the baseline value (dense) or a special token id (text).
+// Coalitions evaluates v_i(z) = f_y(h_x(z)), packing the rows of every example into forwards of at
+// most max_rows.
 #include <torch/script.h>
 
 #include <algorithm>
@@ -34,13 +35,14 @@ inline int64_t replacement_token_id(const attrib::ModelAdapter& model, const std
   return id;
 }
 
-/// Text: each token's index among its example's word tokens (word_ids >= 0), -1 for special
-/// tokens and padding, which are never perturbed; int64 [B, T] on the inputs' device.
+/// Text: each token's word index among its example's words (the subword tokens of a word share
+/// it), -1 for special tokens and padding, which are never perturbed; int64 [B, T] on the inputs'
+/// device.
 inline at::Tensor word_rank(const attrib::Batch& batch, const std::string& method) {
   ATTRIB_CHECK(batch.word_ids.defined() && batch.attention_mask.defined(), method,
                ": expected word_ids and attention_mask in a text batch");
-  const at::Tensor valid = batch.word_ids.to(batch.inputs.device()).ge(0);
-  return at::where(valid, valid.cumsum(1) - 1, at::full_like(batch.inputs, -1));
+  const at::Tensor w = batch.word_ids.to(batch.inputs.device());
+  return at::where(w.ge(0), attrib::word_starts(w).cumsum(1) - 1, at::full_like(batch.inputs, -1));
 }
 
 /// How the rows of all examples are ordered before they are cut into forwards (METHODS.md §0).
@@ -167,7 +169,8 @@ class Coalitions {
 
   /// Attributions from per-feature values phi[i] [M_i]: every element gets its feature's value
   /// (a group's value is copied to each member), 0 where never perturbed. Dense: the input's
-  /// shape; text: [B, T].
+  /// shape; text: [B, T], a word's value split evenly over its subword tokens (so that they sum to
+  /// it; with word-level tokens each token has its word's value).
   at::Tensor scatter(const std::vector<at::Tensor>& phi) const {
     const int64_t b = batch_size();
     at::Tensor out = at::zeros(feature_.sizes(), at::kDouble);
@@ -178,8 +181,9 @@ class Coalitions {
       out[i] = at::where(valid, phi[i].to(at::kDouble).cpu().index_select(0, f.clamp_min(0)),
                          at::zeros({}, at::kDouble));
     }
-    return text_ ? out.to(batch_.inputs.device())
-                 : out.view(batch_.inputs.sizes()).to(batch_.inputs.device());
+    return text_
+               ? (out * attrib::word_token_share(batch_.word_ids.cpu())).to(batch_.inputs.device())
+               : out.view(batch_.inputs.sizes()).to(batch_.inputs.device());
   }
 
   /// What every coalition plugin reports: scatter(phi), the rows forwarded so far and info(); the
@@ -197,7 +201,8 @@ class Coalitions {
     if (text_)
       return {{"token", token_},
               {"token_id", token_id_},
-              {"unit", "token (word tokens only)"},
+              {"unit", "word"},
+              {"subword_tokens", "perturbed together; the word's value split evenly over them"},
               {"output", "logit"}};
     return {{"baseline_value", value_}, {"unit", "input element"}, {"output", "logit"}};
   }

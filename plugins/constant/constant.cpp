@@ -8,7 +8,7 @@
 namespace {
 
 constexpr const char* kMetadata = R"json({
-  "description": "Constant control: a_i = value for every feature, independent of the model and the input values. Dense: the input's shape; text: one value per token, value on word tokens and 0 on special tokens and padding. Every ranking metric reduces to its tie-break rule; correlations are undefined.",
+  "description": "Constant control: a_i = value for every feature, independent of the model and the input values. Dense: the input's shape; text: one value per token, value per word (split evenly over its subword tokens) and 0 on special tokens and padding. Every ranking metric reduces to its tie-break rule; correlations are undefined.",
   "citation": "Control baseline (METHODS.md §4.2); used to probe tie handling, e.g. Quantus's pointing game counts any maximal element as a hit.",
   "params": {
     "value": {"type": "number", "default": 1.0, "description": "The constant c."}
@@ -28,10 +28,11 @@ class ConstantAttribution : public attrib::AttributionMethod {
     ATTRIB_CHECK(!text || batch.word_ids.defined(), "constant: expected word_ids in a text batch");
     attrib::Explanation e;
     const at::TensorOptions options = batch.inputs.options().dtype(at::kFloat);
-    e.attributions = text ? at::where(batch.word_ids.to(batch.inputs.device()).ge(0),
-                                      at::full({}, value_, options), at::zeros({}, options))
+    // Text: every word gets `value`, split evenly over its subword tokens.
+    e.attributions = text ? (attrib::word_token_share(batch.word_ids.cpu()) * value_)
+                                .to(batch.inputs.device(), at::kFloat)
                           : at::full(batch.inputs.sizes(), value_, options);
-    e.info = {{"value", value_}, {"unit", text ? "token (word tokens only)" : "input element"}};
+    e.info = {{"value", value_}, {"unit", text ? "word (split over its tokens)" : "input element"}};
     return e;
   }
 

@@ -12,7 +12,7 @@
 namespace {
 
 constexpr const char* kMetadata = R"json({
-  "description": "Feature ablation: a_i = f_y(x) - f_y(x with G(i) replaced), where G(i) is the group of feature i. Every element of a group receives the group's full difference (copied, not divided). Dense: features are the flattened elements, or the groups given by `groups`, replaced by baseline_value. Text: features are the word tokens (word_ids >= 0, never special tokens or padding), replaced by the `token` id; attributions are [B, T].",
+  "description": "Feature ablation: a_i = f_y(x) - f_y(x with G(i) replaced), where G(i) is the group of feature i. Every element of a group receives the group's full difference (copied, not divided). Dense: features are the flattened elements, or the groups given by `groups`, replaced by baseline_value. Text: features are the words (word_ids >= 0, never special tokens or padding; a word's subword tokens are replaced together by the `token` id and share its value equally); attributions are [B, T].",
   "citation": "Captum FeatureAblation (Kokhlikyan et al. 2020, arXiv:2009.07896); leave-one-out with replacement: Li, Monroe & Jurafsky (2016). Understanding Neural Networks through Representation Erasure. arXiv:1612.08220",
   "params": {
     "baseline_value": {"type": "number", "default": 0.0, "description": "Dense: value written into the ablated group."},

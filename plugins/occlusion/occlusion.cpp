@@ -17,7 +17,7 @@
 namespace {
 
 constexpr const char* kMetadata = R"json({
-  "description": "Occlusion: a_i = mean over windows W containing feature i of f_y(x) - f_y(x with W replaced). Windows of `window` consecutive features move by `stride`; the last one is clipped at the edge. Dense: features are the flattened elements, replaced by baseline_value. Text: features are the word tokens (word_ids >= 0, never special tokens or padding), replaced by the `token` id; attributions are [B, T]. window = 1 is leave-one-out.",
+  "description": "Occlusion: a_i = mean over windows W containing feature i of f_y(x) - f_y(x with W replaced). Windows of `window` consecutive features move by `stride`; the last one is clipped at the edge. Dense: features are the flattened elements, replaced by baseline_value. Text: features are the words (word_ids >= 0, never special tokens or padding; a word's subword tokens are replaced together by the `token` id and share its value equally); attributions are [B, T]. window = 1 is leave-one-out.",
   "citation": "Zeiler & Fergus (2014). Visualizing and Understanding Convolutional Networks. ECCV. Li, Monroe & Jurafsky (2016). Understanding Neural Networks through Representation Erasure. arXiv:1612.08220",
   "params": {
     "window": {"type": "integer", "default": 1, "minimum": 1, "description": "Number of consecutive features replaced together."},
@@ -115,16 +115,22 @@ class Occlusion : public attrib_plugins::GroupedMethod {
     const int64_t id = attrib_plugins::replacement_token_id(model, token_, "occlusion");
     const at::Tensor& ids = batch.inputs;
     const at::Tensor rank = attrib_plugins::word_rank(batch, "occlusion");
-    const at::Tensor windows = window_count(rank.ge(0).sum(1), window_, stride_);
+    // Windows over the words (rank = word index), not over their subword tokens.
+    const at::Tensor windows = window_count(std::get<0>(rank.max(1)) + 1, window_, stride_);
     attrib::Explanation e =
         run(rank, windows, model.forward(ids, batch.attention_mask), targets, max_rows,
             [&](const at::Tensor& cover) {
               const at::Tensor rows = ids.unsqueeze(0).masked_fill(cover, id).flatten(0, 1);
               return model.forward(rows, batch.attention_mask.repeat({cover.size(0), 1}));
             });
+    // A word's subword tokens were covered together: split its value over them.
+    e.attributions =
+        e.attributions * attrib::word_token_share(batch.word_ids)
+                             .to(e.attributions.device(), e.attributions.scalar_type());
     e.info["token"] = token_;
     e.info["token_id"] = id;
-    e.info["unit"] = "token (word tokens only)";
+    e.info["unit"] = "word";
+    e.info["subword_tokens"] = "covered together; the word's value split evenly over them";
     return e;
   }
 

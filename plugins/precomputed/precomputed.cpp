@@ -99,8 +99,8 @@ class Precomputed : public attrib::AttributionMethod {
       const Entry& e = it->second;
       const std::string where = file_ + ":" + std::to_string(e.line);
       if (text) {
-        // Words are the distinct word ids >= 0; each token gets its word's score (a word split
-        // into several tokens shares it).
+        // Words are the distinct word ids >= 0; a word split into several tokens has its score
+        // split evenly over them, so that the harness's per-word sum gives the score back.
         const int64_t* w = word_ids[i].data_ptr<int64_t>();
         int64_t n_words = 0;
         for (int64_t t = 0; t < word_ids.size(1); ++t) n_words = std::max(n_words, w[t] + 1);
@@ -108,8 +108,9 @@ class Precomputed : public attrib::AttributionMethod {
           throw attrib::Error(where + ": example \"" + batch.ids[i] + "\": expected " +
                               std::to_string(n_words) + " scores (one per word), got " +
                               std::to_string(e.scores.size()));
+        const at::Tensor share = attrib::word_token_share(word_ids.slice(0, i, i + 1))[0];
         for (int64_t t = 0; t < word_ids.size(1); ++t)
-          if (w[t] >= 0) out[i][t] = e.scores[w[t]];
+          if (w[t] >= 0) out[i][t] = e.scores[w[t]] * share[t].item<double>();
       } else {
         const int64_t n = out[i].numel();
         if (static_cast<int64_t>(e.scores.size()) != n)

@@ -12,7 +12,7 @@
 namespace {
 
 constexpr const char* kMetadata = R"json({
-  "description": "Random control: a_i ~ N(0, 1) (or U[0, 1)) i.i.d., drawn from the stream keyed by (run seed, example id, 0), independent of the model. Dense: the input's shape; text: one value per token, 0 for special tokens and padding.",
+  "description": "Random control: a_i ~ N(0, 1) (or U[0, 1)) i.i.d., drawn from the stream keyed by (run seed, example id, 0), independent of the model. Dense: the input's shape; text: one value per word, at its first token; 0 for later subword tokens, special tokens and padding.",
   "citation": "Control baseline, as ferret's dummy explainer and OpenXAI's random baseline (Agarwal et al. 2022, OpenXAI, NeurIPS Datasets and Benchmarks).",
   "params": {
     "distribution": {"type": "string", "default": "normal", "enum": ["normal", "uniform"], "description": "normal: N(0, 1); uniform: U[0, 1)."}
@@ -31,8 +31,9 @@ class RandomAttribution : public attrib::AttributionMethod {
     const bool text = batch.modality == attrib::Modality::kText;
     ATTRIB_CHECK(!text || batch.word_ids.defined(), "random: expected word_ids in a text batch");
     const at::Tensor inputs = batch.inputs.cpu();
-    // Text draws one value per word token only, so the numbers do not depend on the padded length.
-    const at::Tensor valid = text ? batch.word_ids.cpu().ge(0) : at::Tensor();
+    // Text draws one value per word (at its first token) only, so the numbers depend neither on
+    // the padded length nor on how many subword tokens a word has.
+    const at::Tensor valid = text ? attrib::word_starts(batch.word_ids.cpu()) : at::Tensor();
     at::Tensor out =
         text ? at::zeros(inputs.sizes(), at::kFloat) : at::empty(inputs.sizes(), at::kFloat);
     for (int64_t i = 0; i < batch.size(); ++i) {
@@ -51,7 +52,7 @@ class RandomAttribution : public attrib::AttributionMethod {
     e.info = {{"distribution", normal_ ? "normal" : "uniform"},
               {"stream", "example_generator(seed, id, 0)"},
               {"seed", ctx.seed},
-              {"unit", text ? "token" : "input element"}};
+              {"unit", text ? "word (one draw at its first token)" : "input element"}};
     return e;
   }
 

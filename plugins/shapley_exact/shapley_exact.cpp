@@ -13,7 +13,7 @@
 namespace {
 
 constexpr const char* kMetadata = R"json({
-  "description": "Exact Shapley values: phi_i = sum over S not containing i of |S|! (M - |S| - 1)! / M! [v(S + i) - v(S)], v(S) = f_y(x with the features outside S replaced), from all 2^M coalitions. Satisfies efficiency, symmetry, dummy and linearity. Refuses examples with more than max_features features. Dense: features are the flattened elements, replaced by baseline_value. Text: features are the word tokens (word_ids >= 0), replaced by the `token` id; attributions are [B, T].",
+  "description": "Exact Shapley values: phi_i = sum over S not containing i of |S|! (M - |S| - 1)! / M! [v(S + i) - v(S)], v(S) = f_y(x with the features outside S replaced), from all 2^M coalitions. Satisfies efficiency, symmetry, dummy and linearity. Refuses examples with more than max_features features. Dense: features are the flattened elements, replaced by baseline_value. Text: features are the words (word_ids >= 0; a word's subword tokens are replaced together by the `token` id and share its value equally); attributions are [B, T].",
   "citation": "Shapley (1953). A Value for n-Person Games. Contributions to the Theory of Games II. Lundberg & Lee (2017). A Unified Approach to Interpreting Model Predictions. NeurIPS. arXiv:1705.07874",
   "params": {
     "max_features": {"type": "integer", "default": 12, "minimum": 1, "maximum": 20, "description": "Largest number of features M accepted (2^M forward rows per example)."},

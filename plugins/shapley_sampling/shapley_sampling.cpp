@@ -14,7 +14,7 @@
 namespace {
 
 constexpr const char* kMetadata = R"json({
-  "description": "Shapley value sampling: phi_i = mean over R permutations pi of v(Pre_pi(i) + i) - v(Pre_pi(i)), v(S) = f_y(x with the features outside S replaced). Efficiency sum(phi) = f(x) - f(baseline) holds exactly for every permutation. Permutations come from the stream (seed, id, 0); with antithetic, permutation 2k + 1 is the reverse of permutation 2k. Dense: features are the flattened elements, replaced by baseline_value. Text: features are the word tokens (word_ids >= 0), replaced by the `token` id; attributions are [B, T].",
+  "description": "Shapley value sampling: phi_i = mean over R permutations pi of v(Pre_pi(i) + i) - v(Pre_pi(i)), v(S) = f_y(x with the features outside S replaced). Efficiency sum(phi) = f(x) - f(baseline) holds exactly for every permutation. Permutations come from the stream (seed, id, 0); with antithetic, permutation 2k + 1 is the reverse of permutation 2k. Dense: features are the flattened elements, replaced by baseline_value. Text: features are the words (word_ids >= 0; a word's subword tokens are replaced together by the `token` id and share its value equally); attributions are [B, T].",
   "citation": "Castro, Gómez & Tejada (2009). Polynomial calculation of the Shapley value based on sampling. Computers & Operations Research 36(5). Štrumbelj & Kononenko (2010). An Efficient Explanation of Individual Classifications using Game Theory. JMLR 11.",
   "params": {
     "n_permutations": {"type": "integer", "default": 25, "minimum": 1, "description": "Number of permutations R."},

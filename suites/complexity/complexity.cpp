@@ -32,7 +32,7 @@ class ComplexityMetric : public Metric {
     json i = p_;
     i["sign"] = "abs";
     i["normalisation"] = "none (both scores are scale-invariant up to delta)";
-    i["features"] = "positions with word_ids >= 0 for text; every element for dense";
+    i["features"] = "words for text (scored at their first token); every element for dense";
     if (gini_) {
       i["definition"] = "v = sort_ascending(|a| + delta); G = sum_i (2i - n - 1) v_i / (n sum v)";
       i["maximum"] = "(n - 1) / n";

@@ -81,7 +81,7 @@ std::vector<int64_t> features(const Batch& b, int64_t n_scores, int64_t i) {
     const at::Tensor w = b.word_ids[i].to(at::kCPU).contiguous();
     const int64_t* wp = w.data_ptr<int64_t>();
     for (int64_t t = 0; t < w.size(0); ++t)
-      if (wp[t] >= 0) feats.push_back(t);
+      if (wp[t] >= 0 && (t == 0 || wp[t] != wp[t - 1])) feats.push_back(t);
   } else {
     feats.resize(n_scores);
     std::iota(feats.begin(), feats.end(), 0);
@@ -116,6 +116,26 @@ std::vector<int64_t> rank(const std::vector<int64_t>& feats, const at::Tensor& s
   return out;
 }
 
+namespace {
+// A text feature is a word: the positions of every token of the words at `changed` (positions
+// outside any word are kept as given).
+std::vector<int64_t> word_tokens(const Batch& b, int64_t i, const std::vector<int64_t>& changed) {
+  const at::Tensor w = b.word_ids[i].to(at::kCPU).contiguous();
+  const int64_t* wp = w.data_ptr<int64_t>();
+  std::vector<int64_t> chosen, out;
+  for (int64_t t : changed) {
+    if (wp[t] >= 0)
+      chosen.push_back(wp[t]);
+    else
+      out.push_back(t);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  for (int64_t t = 0; t < w.size(0); ++t)
+    if (wp[t] >= 0 && std::binary_search(chosen.begin(), chosen.end(), wp[t])) out.push_back(t);
+  return out;
+}
+}  // namespace
+
 std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inputs, int64_t i,
                                           const std::vector<int64_t>& changed,
                                           const std::string& substrate, const ModelInfo& info,
@@ -124,9 +144,10 @@ std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inpu
     at::Tensor ids = inputs[i].clone();
     at::Tensor mask = b.attention_mask[i].to(at::kCPU).clone();
     auto idp = ids.accessor<int64_t, 1>();
+    const std::vector<int64_t> changed_tokens = word_tokens(b, i, changed);
     if (substrate == "delete") {
       std::vector<char> drop(ids.size(0), 0);
-      for (int64_t t : changed) drop[t] = 1;
+      for (int64_t t : changed_tokens) drop[t] = 1;
       at::Tensor out_ids = at::full_like(ids, info.pad_id >= 0 ? info.pad_id : 0);
       at::Tensor out_mask = at::zeros_like(mask);
       auto mp = mask.accessor<int64_t, 1>();
@@ -144,7 +165,7 @@ std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inpu
                                                 : info.pad_id;
     ATTRIB_CHECK(token >= 0, "metric ", metric, ": substrate '", substrate, "' needs the model's ",
                  substrate, " token id, but model '", info.name, "' declares none");
-    for (int64_t t : changed) idp[t] = token;
+    for (int64_t t : changed_tokens) idp[t] = token;
     return {ids, mask};
   }
   at::Tensor x = inputs[i].to(at::kFloat).clone();

@@ -45,8 +45,9 @@ std::vector<int64_t> random_subset(const std::vector<int64_t>& feats, int64_t k,
 /// modality.
 std::string resolve_substrate(const std::string& substrate, bool text, const std::string& metric);
 
-/// The feature positions of example i: word_ids >= 0 for text, every element for dense
-/// (n = number of score columns).
+/// The feature positions of example i: for text the first token of every word (word_starts;
+/// all positions with word_ids >= 0 when tokens are words), every element for dense (n = number
+/// of score columns).
 std::vector<int64_t> features(const Batch& b, int64_t n_scores, int64_t i);
 
 /// `feats` sorted by decreasing key (signed score, or |score| when `abs`); NaN scores last; ties
@@ -57,7 +58,8 @@ std::vector<int64_t> rank(const std::vector<int64_t>& feats, const at::Tensor& s
                           const std::string& tie_break);
 
 /// Example i with the features in `changed` replaced by the substrate (text: a token id or
-/// deletion with left-packing; dense: zero or the example's mean). Returns the input row and,
+/// deletion with left-packing, applied to every token of each changed word; dense: zero or the
+/// example's mean). Returns the input row and,
 /// for text, its attention mask.
 std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inputs, int64_t i,
                                           const std::vector<int64_t>& changed,

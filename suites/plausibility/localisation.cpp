@@ -1,7 +1,7 @@
 // Localisation of attribution against a feature mask (METRICS.md §3.5-3.9): pointing game
 // (Zhang et al. 2018), attribution localisation (Kohlbrenner et al. 2020), relevance mass and
 // relevance rank accuracy (Arras et al. 2022) and top-k intersection (Theiner et al. 2021). Valid
-// for images, tabular data and text (features = positions with word_ids >= 0).
+// for images, tabular data and text (features = words, scored at their first token).
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -73,8 +73,8 @@ class LocalisationMetric : public Metric {
   json info() const override {
     json i = p_;
     i["annotations"] =
-        "feature-level mask from the dataset (mask > 0.5 is inside); features are positions with "
-        "word_ids >= 0 for text, every element for dense";
+        "feature-level mask from the dataset (mask > 0.5 is inside); features are the words for "
+        "text (at their first token), every element for dense";
     i["missing_annotation"] = "NaN (present = false: skipped and counted, never 0)";
     i["empty_mask"] = "NaN (undefined)";
     i["normalisation"] = "none (every score here is invariant to positive rescaling per example)";

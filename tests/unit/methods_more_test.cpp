@@ -432,7 +432,7 @@ TEST(MoreMethods, TextPerturbationMethodsOnWordTokens) {
     EXPECT_LE(counted.count.largest, 5);
     EXPECT_EQ(e.forward_rows, counted.count.rows);
     EXPECT_TRUE(e.attributions.masked_select(special).eq(0).all().item<bool>());
-    EXPECT_EQ(e.info["unit"], "token (word tokens only)");
+    EXPECT_EQ(e.info["unit"], "word");
     const at::Tensor alone =
         run(name, params, model, text_b_alone(), targets.slice(0, 1, 2)).attributions;
     expect_close(alone[0], e.attributions[1].slice(0, 0, 4), 1e-6);
