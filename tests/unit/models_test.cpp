@@ -7,12 +7,8 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/script.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,10 +16,10 @@
 #include "attrib/error.h"
 #include "attrib/torchscript_model.h"
 #include "dataset.h"
+#include "model_checks.h"
 #include "model_fixtures.h"
 #include "registry.h"
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
@@ -33,8 +29,11 @@ constexpr uint64_t kTextCaps = ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT |
                                ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_ATTENTIONS | ATTRIB_CAP_LAYERS |
                                ATTRIB_CAP_TRAINABLE;
 
-using model_fixtures::python_dir;
-using model_fixtures::python_has_torch;
+using model_checks::all_params;
+using model_checks::error_of;
+using model_checks::logits_of;
+using model_checks::quick_options;
+using model_checks::text_params;
 using model_fixtures::registry;
 using model_fixtures::run_python;
 using model_fixtures::synthetic_batch;
@@ -42,48 +41,9 @@ using model_fixtures::synthetic_vocab;
 
 std::string tmp_path(const std::string& name) { return model_fixtures::tmp_path("models", name); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const attrib::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-json text_params(uint64_t seed = 0) {
-  return {{"vocab", synthetic_vocab()},
-          {"num_classes", 2},
-          {"class_names", {"absent", "present"}},
-          {"seed", seed}};
-}
-
-std::shared_ptr<attrib::ModelAdapter> text_model(uint64_t seed = 0, json extra = json::object()) {
-  json p = text_params(seed);
-  for (auto& [k, v] : extra.items()) p[k] = v;
-  return registry().create_model("text_transformer", p, "models[0].params");
-}
-
-std::vector<at::Tensor> all_params(attrib::ModelAdapter& m) {
-  std::vector<at::Tensor> out;
-  for (const auto& l : m.layers())
-    for (const auto& [name, t] : l.parameters) out.push_back(t);
-  return out;
-}
-
-at::Tensor logits_of(attrib::ModelAdapter& m, const attrib::Batch& b) {
-  at::NoGradGuard no_grad;
-  return m.forward(b.inputs, b.attention_mask);
-}
-
-attrib::TrainOptions quick_options(uint64_t seed, int64_t epochs) {
-  attrib::TrainOptions o;
-  o.epochs = epochs;
-  o.batch_size = 32;
-  o.learning_rate = 5e-3;
-  o.patience = 4;
-  o.seed = seed;
-  return o;
+std::shared_ptr<attrib::ModelAdapter> text_model(uint64_t seed = 0,
+                                                 const json& extra = json::object()) {
+  return model_checks::model("text_transformer", seed, extra);
 }
 
 }  // namespace
@@ -92,98 +52,29 @@ attrib::TrainOptions quick_options(uint64_t seed, int64_t epochs) {
 
 TEST(TextTransformer, CapabilitiesAndMetadata) {
   auto m = text_model();
-  const auto& info = m->info();
-  EXPECT_EQ(info.modality, attrib::Modality::kText);
-  EXPECT_EQ(info.capabilities, kTextCaps) << info.capability_notes.dump();
-  EXPECT_TRUE(info.capability_notes.empty()) << info.capability_notes.dump();
-  EXPECT_EQ(info.num_classes, 2);
-  EXPECT_EQ(info.class_names, (std::vector<std::string>{"absent", "present"}));
-  EXPECT_EQ(info.vocab, synthetic_vocab());
-  EXPECT_EQ(info.pad_id, 0);
-  EXPECT_EQ(info.unk_id, 1);
-  EXPECT_EQ(info.mask_id, 2);
-  EXPECT_EQ(info.metadata.at("d").get<int64_t>(), 32);
-  EXPECT_EQ(info.metadata.at("n_layers").get<int64_t>(), 2);
-  EXPECT_FALSE(info.metadata.contains("vocab"));  // lifted into info.vocab
+  model_checks::expect_text_info(*m, "text_transformer", kTextCaps);
+  EXPECT_EQ(m->info().metadata.at("n_layers").get<int64_t>(), 2);
 }
 
 TEST(TextTransformer, TrainsOnSyntheticTask) {
-  auto m = text_model(/*seed=*/0);
-  attrib::Batch train = synthetic_batch(500, 1), val = synthetic_batch(100, 2);
-  attrib::TrainOptions o = quick_options(/*seed=*/7, /*epochs=*/30);
-  int64_t calls = 0;
-  o.on_epoch = [&](int64_t epoch, int64_t epochs, double loss, double acc) {
-    ++calls;
-    EXPECT_EQ(epoch, calls);
-    EXPECT_EQ(epochs, 30);
-    EXPECT_TRUE(std::isfinite(loss));
-    EXPECT_GE(acc, 0.0);
-  };
-  const auto start = std::chrono::steady_clock::now();
-  attrib::TrainReport r = m->train(train, val, o);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "[ text_transformer ] val accuracy " << r.val_accuracy << ", macro-F1 "
-            << r.val_macro_f1 << " after " << r.epochs_run << " epochs in " << seconds << " s\n";
-  RecordProperty("val_accuracy", std::to_string(r.val_accuracy));
-  RecordProperty("train_seconds", std::to_string(seconds));
-  EXPECT_GE(r.val_accuracy, 0.95);
-  EXPECT_GE(r.val_macro_f1, 0.95);
-  EXPECT_EQ(calls, r.epochs_run);
-  ASSERT_TRUE(r.history.is_array());
-  EXPECT_EQ(static_cast<int64_t>(r.history.size()), r.epochs_run);
-  EXPECT_LT(seconds, 60.0);
-  // Best weights restored, model back in evaluation mode with frozen parameters.
-  const double acc =
-      logits_of(*m, val).argmax(1).eq(val.labels).to(at::kDouble).mean().item<double>();
-  EXPECT_DOUBLE_EQ(acc, r.val_accuracy);
-  for (const auto& p : all_params(*m)) EXPECT_FALSE(p.requires_grad());
-  // Still conformant after training.
-  attrib::Batch probe = synthetic_batch(4, 3);
-  at::NoGradGuard no_grad;
-  at::Tensor via_e = m->forward_from_embeddings(m->embed(probe.inputs), probe.attention_mask);
-  EXPECT_TRUE(at::allclose(via_e, logits_of(*m, probe), 1e-5, 1e-5));
+  model_checks::TrainingCheck c;
+  c.n_train = 500;
+  c.n_val = 100;
+  c.n_test = 0;
+  c.epochs = 30;
+  c.patience = 4;
+  c.min_accuracy = 0.95;
+  c.min_macro_f1 = 0.95;
+  c.max_seconds = 60.0;
+  model_checks::trains_on_synthetic_task("text_transformer", c);
 }
 
 TEST(TextTransformer, SameSeedSameWeightsAndLogits) {
-  auto a = text_model(3), b = text_model(3), c = text_model(4);
-  auto pa = all_params(*a), pb = all_params(*b), pc = all_params(*c);
-  ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
-  bool any_differs = false;
-  for (size_t i = 0; i < pa.size(); ++i) any_differs |= !at::equal(pa[i], pc[i]);
-  EXPECT_TRUE(any_differs) << "seed 4 gave the same weights as seed 3";
-
-  // Training with the same seed gives identical weights.
-  attrib::Batch train = synthetic_batch(128, 1), val = synthetic_batch(32, 2);
-  a->train(train, val, quick_options(5, 2));
-  b->train(train, val, quick_options(5, 2));
-  pa = all_params(*a);
-  pb = all_params(*b);
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
-  EXPECT_TRUE(at::equal(logits_of(*a, val), logits_of(*b, val)));
+  model_checks::same_seed_same_weights("text_transformer");
 }
 
 TEST(TextTransformer, SaveLoadThroughTorchscriptPlugin) {
-  auto m = text_model(1);
-  m->train(synthetic_batch(128, 1), synthetic_batch(32, 2), quick_options(1, 2));
-  const std::string path = tmp_path("text_transformer.pt");
-  m->save(path);
-  auto loaded = registry().create_model("torchscript", {{"path", path}}, "models[1].params");
-  EXPECT_EQ(loaded->info().capabilities, kTextCaps) << loaded->info().capability_notes.dump();
-  EXPECT_EQ(loaded->info().name, path);
-  EXPECT_EQ(loaded->info().artifact_hash, attrib::file_hash(path));
-  EXPECT_EQ(loaded->info().artifact_hash.size(), 16u);
-  EXPECT_EQ(loaded->info().vocab, synthetic_vocab());
-  EXPECT_EQ(loaded->info().num_classes, 2);
-  attrib::Batch probe = synthetic_batch(16, 9);
-  EXPECT_TRUE(at::equal(logits_of(*loaded, probe), logits_of(*m, probe)));
-  ASSERT_EQ(loaded->layers().size(), m->layers().size());
-
-  // The checkpoint parameter of text_transformer loads the same archive.
-  auto again = registry().create_model("text_transformer", {{"checkpoint", path}}, "p");
-  EXPECT_TRUE(at::equal(logits_of(*again, probe), logits_of(*m, probe)));
-  EXPECT_EQ(again->info().artifact_hash, attrib::file_hash(path));
+  model_checks::save_load_bit_identical("text_transformer", json::object(), kTextCaps);
 }
 
 TEST(TextTransformer, Conformance) {
@@ -245,18 +136,7 @@ TEST(TextTransformer, Conformance) {
 }
 
 TEST(TextTransformer, CloneHasIndependentParameters) {
-  auto m = text_model(5);
-  attrib::Batch b = synthetic_batch(8, 5);
-  at::Tensor before = logits_of(*m, b);
-  std::shared_ptr<attrib::ModelAdapter> copy = attrib::clone_model(m);
-  EXPECT_TRUE(at::equal(logits_of(*copy, b), before));
-  EXPECT_EQ(copy->info().capabilities, m->info().capabilities);
-  {
-    at::NoGradGuard no_grad;
-    for (auto& [name, t] : copy->layers().back().parameters) t.normal_();
-  }
-  EXPECT_FALSE(at::equal(logits_of(*copy, b), before));
-  EXPECT_TRUE(at::equal(logits_of(*m, b), before));
+  auto [m, copy, b] = model_checks::clone_independent("text_transformer");
   // The copy can be cloned and saved too.
   auto copy2 = copy->clone();
   EXPECT_TRUE(at::equal(logits_of(*copy2, b), logits_of(*copy, b)));
@@ -518,37 +398,7 @@ def metadata(self) -> str:
 
 TEST(PythonInterop, PythonLoadsBuiltinModelWithSameLogits) {
   REQUIRE_PYTHON_TORCH();
-  auto m = text_model(11);
-  const std::string model_path = tmp_path("py_builtin.pt");
-  m->save(model_path);
-  attrib::Batch b = synthetic_batch(6, 11);
-  const std::string in = tmp_path("py_builtin_inputs.json"), out = tmp_path("py_builtin_out.json");
-  {
-    auto to_json = [](const at::Tensor& t) {
-      json rows = json::array();
-      for (int64_t i = 0; i < t.size(0); ++i) {
-        json row = json::array();
-        for (int64_t j = 0; j < t.size(1); ++j) row.push_back(t[i][j].item<int64_t>());
-        rows.push_back(row);
-      }
-      return rows;
-    };
-    std::ofstream(in) << json{{"input_ids", to_json(b.inputs)},
-                              {"attention_mask", to_json(b.attention_mask)}}
-                             .dump();
-  }
-  ASSERT_EQ(run_python("run_logits.py", {model_path, in, out}), 0);
-  json result = json::parse(std::ifstream(out));
-  at::Tensor logits = logits_of(*m, b);
-  ASSERT_EQ(result["logits"].size(), static_cast<size_t>(b.size()));
-  double max_diff = 0;
-  for (int64_t i = 0; i < b.size(); ++i)
-    for (int64_t c = 0; c < 2; ++c)
-      max_diff = std::max(
-          max_diff, std::abs(result["logits"][i][c].get<double>() - logits[i][c].item<double>()));
-  EXPECT_LT(max_diff, 1e-5);
-  EXPECT_EQ(result["metadata"]["vocab"].get<std::vector<std::string>>(), synthetic_vocab());
-  EXPECT_EQ(result["attentions"].size(), 2u);
+  model_checks::python_round_trip("text_transformer", 2);
 }
 
 TEST(PythonInterop, DenseForwardOnlyModel) {

@@ -6,22 +6,17 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/script.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "attrib/error.h"
 #include "attrib/torchscript_model.h"
+#include "model_checks.h"
 #include "model_fixtures.h"
 #include "registry.h"
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
@@ -32,32 +27,22 @@ constexpr uint64_t kNoAttentionCaps = ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRAD
                                       ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_LAYERS |
                                       ATTRIB_CAP_TRAINABLE;
 
-using model_fixtures::python_has_torch;
+using model_checks::clone_independent;
+using model_checks::error_of;
+using model_checks::expect_text_info;
+using model_checks::layer_names;
+using model_checks::logits_of;
+using model_checks::model;
+using model_checks::python_round_trip;
+using model_checks::same_seed_same_weights;
+using model_checks::save_load_bit_identical;
+using model_checks::trains_on_synthetic_task;
 using model_fixtures::registry;
 using model_fixtures::synthetic_batch;
 using model_fixtures::synthetic_vocab;
 
 std::string tmp_path(const std::string& name) {
   return model_fixtures::tmp_path("text_models", name);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const attrib::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::shared_ptr<attrib::ModelAdapter> model(const std::string& plugin, uint64_t seed = 0,
-                                            const json& extra = json::object()) {
-  json p = {{"vocab", synthetic_vocab()},
-            {"num_classes", 2},
-            {"class_names", {"absent", "present"}},
-            {"seed", seed}};
-  for (auto& [k, v] : extra.items()) p[k] = v;
-  return registry().create_model(plugin, p, "models[0].params");
 }
 
 // A tiny model on a 6-token vocabulary whose weights the test sets by hand.
@@ -90,39 +75,6 @@ at::Tensor ids_of(std::vector<std::vector<int64_t>> rows) {
   return t;
 }
 
-std::vector<at::Tensor> all_params(attrib::ModelAdapter& m) {
-  std::vector<at::Tensor> out;
-  for (const auto& l : m.layers())
-    for (const auto& [name, t] : l.parameters) out.push_back(t);
-  return out;
-}
-
-std::vector<std::string> layer_names(attrib::ModelAdapter& m) {
-  std::vector<std::string> out;
-  for (const auto& l : m.layers()) out.push_back(l.name);
-  return out;
-}
-
-at::Tensor logits_of(attrib::ModelAdapter& m, const attrib::Batch& b) {
-  at::NoGradGuard no_grad;
-  return m.forward(b.inputs, b.attention_mask);
-}
-
-at::Tensor logits_of(attrib::ModelAdapter& m, const at::Tensor& ids, const at::Tensor& mask) {
-  at::NoGradGuard no_grad;
-  return m.forward(ids, mask);
-}
-
-attrib::TrainOptions quick_options(uint64_t seed, int64_t epochs) {
-  attrib::TrainOptions o;
-  o.epochs = epochs;
-  o.batch_size = 32;
-  o.learning_rate = 5e-3;
-  o.patience = 4;
-  o.seed = seed;
-  return o;
-}
-
 // Example i of `b` alone, trimmed to its length, then followed by `extra` padded positions.
 at::Tensor alone_logits(attrib::ModelAdapter& m, const attrib::Batch& b, int64_t i, int64_t extra) {
   const int64_t len = b.attention_mask[i].sum().item<int64_t>();
@@ -133,55 +85,13 @@ at::Tensor alone_logits(attrib::ModelAdapter& m, const attrib::Batch& b, int64_t
   return logits_of(m, ids, mask);
 }
 
-// Trains `plugin` on the planted task and checks held-out accuracy (>= 0.98) and the time.
-void trains_on_synthetic_task(const std::string& plugin) {
-  auto m = model(plugin, /*seed=*/0);
-  attrib::Batch train = synthetic_batch(2000, 1), val = synthetic_batch(300, 2),
-                test = synthetic_batch(500, 3);
-  attrib::TrainOptions o = quick_options(/*seed=*/7, /*epochs=*/40);
-  o.patience = 8;
-  const auto start = std::chrono::steady_clock::now();
-  attrib::TrainReport r = m->train(train, val, o);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double test_acc =
-      logits_of(*m, test).argmax(1).eq(test.labels).to(at::kDouble).mean().item<double>();
-  std::cout << "[ " << plugin << " ] val accuracy " << r.val_accuracy << ", macro-F1 "
-            << r.val_macro_f1 << ", test accuracy " << test_acc << " after " << r.epochs_run
-            << " epochs in " << seconds << " s\n";
-  ::testing::Test::RecordProperty("val_accuracy", std::to_string(r.val_accuracy));
-  ::testing::Test::RecordProperty("test_accuracy", std::to_string(test_acc));
-  ::testing::Test::RecordProperty("train_seconds", std::to_string(seconds));
-  EXPECT_GE(r.val_accuracy, 0.98);
-  EXPECT_GE(test_acc, 0.98);
-  EXPECT_EQ(static_cast<int64_t>(r.history.size()), r.epochs_run);
-  EXPECT_LT(seconds, 40.0);
-  for (const auto& p : all_params(*m)) EXPECT_FALSE(p.requires_grad());
-  // Still conformant after training.
-  at::NoGradGuard no_grad;
-  at::Tensor via_e = m->forward_from_embeddings(m->embed(test.inputs), test.attention_mask);
-  EXPECT_TRUE(at::allclose(via_e, logits_of(*m, test), 1e-5, 1e-5));
-}
-
 // Capabilities (embeddings yes, attention no), metadata and embed's shape.
 void capabilities_and_metadata(const std::string& plugin) {
   auto m = model(plugin);
-  const auto& info = m->info();
-  EXPECT_EQ(info.modality, attrib::Modality::kText);
-  EXPECT_EQ(info.capabilities, kNoAttentionCaps) << info.capability_notes.dump();
+  expect_text_info(*m, plugin, kNoAttentionCaps);
   EXPECT_TRUE(m->has(ATTRIB_CAP_EMBEDDINGS));
   EXPECT_FALSE(m->has(ATTRIB_CAP_ATTENTIONS));
   EXPECT_FALSE(m->has(ATTRIB_CAP_LABEL_ATTENTION));
-  EXPECT_TRUE(info.capability_notes.empty()) << info.capability_notes.dump();
-  EXPECT_EQ(info.num_classes, 2);
-  EXPECT_EQ(info.class_names, (std::vector<std::string>{"absent", "present"}));
-  EXPECT_EQ(info.vocab, synthetic_vocab());
-  EXPECT_EQ(info.pad_id, 0);
-  EXPECT_EQ(info.unk_id, 1);
-  EXPECT_EQ(info.mask_id, 2);
-  EXPECT_EQ(info.metadata.at("model"), plugin);
-  EXPECT_EQ(info.metadata.at("d").get<int64_t>(), 32);
-  EXPECT_EQ(info.metadata.at("tokenizer"), "word");
   attrib::Batch b = synthetic_batch(3, 4);
   // embed is the token embedding table, row for row: exactly the attributed tensor.
   at::Tensor e = m->embed(b.inputs);
@@ -224,108 +134,6 @@ void padding_independent(const std::string& plugin, const json& extra) {
   at::Tensor noisy = b.inputs.clone();
   noisy.masked_fill_(b.attention_mask.eq(0), 5);
   EXPECT_TRUE(at::allclose(logits_of(*m, noisy, b.attention_mask), batch, 1e-5, 1e-6));
-}
-
-void same_seed_same_weights(const std::string& plugin) {
-  auto a = model(plugin, 3), b = model(plugin, 3), c = model(plugin, 4);
-  auto pa = all_params(*a), pb = all_params(*b), pc = all_params(*c);
-  ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
-  bool any_differs = false;
-  for (size_t i = 0; i < pa.size(); ++i) any_differs |= !at::equal(pa[i], pc[i]);
-  EXPECT_TRUE(any_differs) << "seed 4 gave the same weights as seed 3";
-  attrib::Batch train = synthetic_batch(128, 1), val = synthetic_batch(32, 2);
-  a->train(train, val, quick_options(5, 2));
-  b->train(train, val, quick_options(5, 2));
-  pa = all_params(*a);
-  pb = all_params(*b);
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
-  EXPECT_TRUE(at::equal(logits_of(*a, val), logits_of(*b, val)));
-}
-
-void save_load_bit_identical(const std::string& plugin, const json& extra) {
-  auto m = model(plugin, 1, extra);
-  m->train(synthetic_batch(128, 1), synthetic_batch(32, 2), quick_options(1, 2));
-  const std::string path = tmp_path(plugin + ".pt");
-  m->save(path);
-  auto loaded = registry().create_model("torchscript", {{"path", path}}, "models[1].params");
-  EXPECT_EQ(loaded->info().capabilities, kNoAttentionCaps)
-      << loaded->info().capability_notes.dump();
-  EXPECT_EQ(loaded->info().artifact_hash, attrib::file_hash(path));
-  EXPECT_EQ(loaded->info().vocab, synthetic_vocab());
-  EXPECT_EQ(loaded->info().num_classes, 2);
-  EXPECT_EQ(loaded->info().metadata.at("model"), plugin);
-  EXPECT_EQ(loaded->info().metadata.at("tokenizer"), "word");
-  EXPECT_EQ(layer_names(*loaded), layer_names(*m));
-  attrib::Batch probe = synthetic_batch(16, 9);
-  EXPECT_TRUE(at::equal(logits_of(*loaded, probe), logits_of(*m, probe)));
-  at::NoGradGuard no_grad;
-  EXPECT_TRUE(at::equal(loaded->embed(probe.inputs), m->embed(probe.inputs)));
-  // The plugin's checkpoint parameter loads the same archive; another model's is refused.
-  auto again = registry().create_model(plugin, {{"checkpoint", path}}, "p");
-  EXPECT_TRUE(at::equal(logits_of(*again, probe), logits_of(*m, probe)));
-  EXPECT_EQ(again->info().artifact_hash, attrib::file_hash(path));
-  const std::string other = plugin == "text_bow" ? "text_cnn" : "text_bow";
-  EXPECT_THAT(error_of([&] {
-                registry().create_model(other, {{"checkpoint", path}}, "p");
-              }),
-              HasSubstr("expected a model saved by " + other + ", got one saved by " + plugin));
-}
-
-void clone_independent(const std::string& plugin) {
-  auto m = model(plugin, 5);
-  attrib::Batch b = synthetic_batch(8, 5);
-  at::Tensor before = logits_of(*m, b);
-  std::shared_ptr<attrib::ModelAdapter> copy = attrib::clone_model(m);
-  EXPECT_TRUE(at::equal(logits_of(*copy, b), before));
-  EXPECT_EQ(copy->info().capabilities, m->info().capabilities);
-  {
-    at::NoGradGuard no_grad;
-    for (auto& [name, t] : copy->layers().back().parameters) t.normal_();
-  }
-  EXPECT_FALSE(at::equal(logits_of(*copy, b), before));
-  EXPECT_TRUE(at::equal(logits_of(*m, b), before));
-}
-
-// The Python side: torch.jit.load of the saved archive gives the same logits and metadata.
-void python_round_trip(const std::string& plugin) {
-  auto m = model(plugin, 11);
-  m->train(synthetic_batch(128, 1), synthetic_batch(32, 2), quick_options(1, 2));
-  const std::string model_path = tmp_path("py_" + plugin + ".pt");
-  m->save(model_path);
-  attrib::Batch b = synthetic_batch(6, 11);
-  const std::string in = tmp_path("py_" + plugin + "_in.json"),
-                    out = tmp_path("py_" + plugin + "_out.json");
-  auto rows = [](const at::Tensor& t) {
-    json r = json::array();
-    for (int64_t i = 0; i < t.size(0); ++i) {
-      json row = json::array();
-      for (int64_t j = 0; j < t.size(1); ++j) row.push_back(t[i][j].item<int64_t>());
-      r.push_back(row);
-    }
-    return r;
-  };
-  std::ofstream(in)
-      << json{{"input_ids", rows(b.inputs)}, {"attention_mask", rows(b.attention_mask)}}.dump();
-  const fs::path script =
-      fs::path(__FILE__).parent_path().parent_path() / "python" / "run_logits.py";
-  const std::string cmd = std::string(ATTRIB_PYTHON) + " '" + script.string() + "' '" + model_path +
-                          "' '" + in + "' '" + out + "'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  json result = json::parse(std::ifstream(out));
-  at::Tensor logits = logits_of(*m, b);
-  ASSERT_EQ(result["logits"].size(), static_cast<size_t>(b.size()));
-  double max_diff = 0;
-  for (int64_t i = 0; i < b.size(); ++i)
-    for (int64_t c = 0; c < 2; ++c)
-      max_diff = std::max(
-          max_diff, std::abs(result["logits"][i][c].get<double>() - logits[i][c].item<double>()));
-  std::cout << "[ " << plugin << " ] Python torch.jit.load logits: max |diff| " << max_diff << "\n";
-  EXPECT_LT(max_diff, 1e-5);
-  EXPECT_EQ(result["metadata"]["vocab"].get<std::vector<std::string>>(), synthetic_vocab());
-  EXPECT_EQ(result["metadata"]["model"], plugin);
-  EXPECT_EQ(result["metadata"]["tokenizer"], "word");
-  EXPECT_FALSE(result.contains("attentions"));
 }
 
 }  // namespace
@@ -384,13 +192,13 @@ TEST(TextBow, CapabilitiesAndMetadata) {
 TEST(TextBow, PaddingAndBatchIndependence) { padding_independent("text_bow", {{"hidden", 8}}); }
 TEST(TextBow, SameSeedSameWeightsAndLogits) { same_seed_same_weights("text_bow"); }
 TEST(TextBow, SaveLoadThroughTorchscriptPluginBitIdentical) {
-  save_load_bit_identical("text_bow", {{"hidden", 8}});
+  save_load_bit_identical("text_bow", {{"hidden", 8}}, kNoAttentionCaps);
 }
 TEST(TextBow, CloneHasIndependentParameters) { clone_independent("text_bow"); }
 TEST(TextBow, TrainsOnSyntheticTask) { trains_on_synthetic_task("text_bow"); }
 TEST(TextBow, PythonLoadsItWithSameLogits) {
   REQUIRE_PYTHON_TORCH();
-  python_round_trip("text_bow");
+  python_round_trip("text_bow", 0);
 }
 
 // ---- text_cnn -----------------------------------------------------------------------------------
@@ -488,13 +296,13 @@ TEST(TextCnn, PaddingIndependenceWithWideKernels) {
 }
 TEST(TextCnn, SameSeedSameWeightsAndLogits) { same_seed_same_weights("text_cnn"); }
 TEST(TextCnn, SaveLoadThroughTorchscriptPluginBitIdentical) {
-  save_load_bit_identical("text_cnn", {{"kernel_sizes", {1, 3}}});
+  save_load_bit_identical("text_cnn", {{"kernel_sizes", {1, 3}}}, kNoAttentionCaps);
 }
 TEST(TextCnn, CloneHasIndependentParameters) { clone_independent("text_cnn"); }
 TEST(TextCnn, TrainsOnSyntheticTask) { trains_on_synthetic_task("text_cnn"); }
 TEST(TextCnn, PythonLoadsItWithSameLogits) {
   REQUIRE_PYTHON_TORCH();
-  python_round_trip("text_cnn");
+  python_round_trip("text_cnn", 0);
 }
 
 TEST(TextCnn, ParameterErrors) {
