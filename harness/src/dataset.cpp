@@ -71,13 +71,19 @@ Batch collate_text(const std::vector<TextExample>& examples, size_t begin, size_
     for (size_t w = 0; w < e.tokens.size(); ++w) {
       ids.clear();
       spans.clear();
-      vocab.encode(e.tokens[w], ids, &spans);
+      const bool special = w < e.special.size() && e.special[w];
+      if (special) {
+        ids.push_back(vocab.id(e.tokens[w]));  // whole, never split into pieces
+        spans.emplace_back(0, static_cast<int64_t>(e.tokens[w].size()));
+      } else {
+        vocab.encode(e.tokens[w], ids, &spans);
+      }
       const int64_t room = max_len - static_cast<int64_t>(row.ids.size());
       // Whole words only, so that a kept word is never cut (a first word may be, to fit at all).
       if (static_cast<int64_t>(ids.size()) > room && !(w == 0 && room > 0)) break;
       for (size_t k = 0; k < ids.size() && static_cast<int64_t>(k) < room; ++k) {
         row.ids.push_back(ids[k]);
-        row.word.push_back(static_cast<int64_t>(w));
+        row.word.push_back(special ? -1 : static_cast<int64_t>(w));
         row.start.push_back(pos + spans[k].first);
         row.stop.push_back(pos + spans[k].second);
       }
@@ -308,6 +314,7 @@ std::string hash_dataset(const Dataset& d) {
       mix(std::to_string(e.label));
       for (const auto& t : e.tokens) mix(t);
       mix_floats(e.rationale);
+      if (!e.special.empty()) mix(std::string(e.special.begin(), e.special.end()));
     }
   if (d.modality == Modality::kDense) {
     for (int64_t s : d.feature_shape) mix(std::to_string(s));

@@ -18,6 +18,9 @@ struct TextExample {
   std::vector<std::string> tokens;
   int64_t label = -1;
   std::vector<float> rationale;  ///< one 0/1 per token; empty = not annotated
+  /// One flag per token, 1 for a structural token (e.g. the [SEP] between two documents): fed to
+  /// the model as one whole token, but never a feature (word id -1). Empty = none.
+  std::vector<char> special;
 };
 
 /// One dense example: a float row (tabular) or image, flattened in row-major order.

@@ -727,7 +727,8 @@ Dataset read_hatexplain(const std::string& dir, const json& p, json& report) {
 //   2. the document named by its annotation_id (movies, cos_e, HateXplain);
 //   3. the pair "<id>_premise", "<id>_hypothesis" when both exist (e-SNLI without docids);
 //   4. the documents its evidences name, in order of first mention (boolq, fever, multirc).
-// Several documents become one token sequence joined by a "[SEP]" token (rationale 0).
+// Several documents become one token sequence joined by a "[SEP]" token (rationale 0; marked
+// special, so it is fed to the model but never a feature).
 
 const char* kEraserSchema = R"JSON({
   "classes": {"type": "array", "default": [],
@@ -980,7 +981,11 @@ Dataset read_eraser(const std::string& dir, const json& p, json& report) {
     for (const auto& id : names) {
       auto it = docs.find(id);
       if (it == docs.end()) w.fail("document '" + id + "'", "a document in " + docs_source, "none");
-      if (!e.tokens.empty()) e.tokens.push_back(kEraserSeparator);
+      if (!e.tokens.empty()) {
+        e.tokens.push_back(kEraserSeparator);
+        e.special.resize(e.tokens.size(), 0);
+        e.special.back() = 1;
+      }
       placed[id] = {e.tokens.size(), &it->second};
       e.tokens.insert(e.tokens.end(), it->second.tokens.begin(), it->second.tokens.end());
     }
@@ -1033,10 +1038,16 @@ Dataset read_eraser(const std::string& dir, const json& p, json& report) {
         std::vector<std::string> q = whitespace_tokens(r.query);
         q.insert(query_mode == "append" ? q.begin() : q.end(), kEraserSeparator);
         const size_t pos = query_mode == "append" ? e.tokens.size() : 0;
+        e.special.resize(e.tokens.size(), 0);
+        std::vector<char> flags(q.size(), 0);
+        (query_mode == "append" ? flags.front() : flags.back()) = 1;  // the separator
         e.tokens.insert(e.tokens.begin() + pos, q.begin(), q.end());
+        e.special.insert(e.special.begin() + pos, flags.begin(), flags.end());
         if (annotated) e.rationale.insert(e.rationale.begin() + pos, q.size(), 0.0f);
       }
     }
+    if (std::find(e.special.begin(), e.special.end(), 1) == e.special.end()) e.special.clear();
+    e.special.resize(e.special.empty() ? 0 : e.tokens.size(), 0);
     ids.add(e.id, w);
     split_of(d, r.split).push_back(std::move(e));
   }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,10 +26,16 @@ std::vector<size_t> code_points(const std::string& w) {
   return cut;
 }
 
-std::map<std::string, int64_t> word_counts(const std::vector<TextExample>& examples) {
+// Counts of the words (special tokens included when `specials`), and the special tokens seen.
+std::map<std::string, int64_t> word_counts(const std::vector<TextExample>& examples, bool specials,
+                                           std::set<std::string>* seen = nullptr) {
   std::map<std::string, int64_t> counts;
   for (const auto& e : examples)
-    for (const auto& t : e.tokens) ++counts[t];
+    for (size_t k = 0; k < e.tokens.size(); ++k) {
+      const bool special = k < e.special.size() && e.special[k];
+      if (special && seen) seen->insert(e.tokens[k]);
+      if (!special || specials) ++counts[e.tokens[k]];
+    }
   return counts;
 }
 
@@ -154,7 +161,7 @@ Vocab::Vocab(std::vector<std::string> tokens, Kind kind) : tokens_(std::move(tok
 
 Vocab Vocab::build(const std::vector<TextExample>& examples, int64_t min_freq) {
   std::vector<std::pair<std::string, int64_t>> kept;
-  for (const auto& [t, c] : word_counts(examples))
+  for (const auto& [t, c] : word_counts(examples, /*specials=*/true))
     if (c >= min_freq) kept.emplace_back(t, c);
   std::stable_sort(kept.begin(), kept.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -165,10 +172,16 @@ Vocab Vocab::build(const std::vector<TextExample>& examples, int64_t min_freq) {
 
 Vocab Vocab::build_wordpiece(const std::vector<TextExample>& examples, int64_t size,
                              int64_t min_pair_freq) {
+  // Structural tokens (e.g. [SEP]) are whole vocabulary entries, right after <pad> <unk> <mask>.
+  std::set<std::string> structural;
+  const auto counts = word_counts(examples, /*specials=*/false, &structural);
   std::vector<std::string> tokens = kSpecials;
-  for (auto& t : WordPieceTrainer(word_counts(examples)).train(size, min_pair_freq))
-    if (std::find(kSpecials.begin(), kSpecials.end(), t) == kSpecials.end())
-      tokens.push_back(std::move(t));
+  for (const auto& t : structural)
+    if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
+  std::unordered_set<std::string> have(tokens.begin(), tokens.end());
+  const int64_t extra = static_cast<int64_t>(tokens.size() - kSpecials.size());
+  for (auto& t : WordPieceTrainer(counts).train(size - extra, min_pair_freq))
+    if (have.insert(t).second) tokens.push_back(std::move(t));
   return Vocab(std::move(tokens), Kind::kWordPiece);
 }
 

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -305,6 +306,8 @@ TEST(EraserReader, EsnliTwoDocumentsPremiseThenHypothesis) {
   EXPECT_EQ(e.tokens, (Tokens{"A", "man", "rides", "a", "horse", ".", "[SEP]", "A", "person", "is",
                               "outdoors", "."}));
   EXPECT_EQ(e.rationale, bits({0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0}));
+  // The separator is structural: fed to the model, never a feature.
+  EXPECT_EQ(e.special, (std::vector<char>{0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0}));
   const auto& n = example(d.val, "2.jpg#1r1n");
   EXPECT_EQ(n.label, 2);
   EXPECT_EQ(n.tokens,
@@ -321,6 +324,9 @@ TEST(EraserReader, EsnliTwoDocumentsPremiseThenHypothesis) {
   ASSERT_EQ(qe.tokens.size(), 12u + 1 + 9);
   EXPECT_EQ(qe.tokens[12], "[SEP]");
   EXPECT_EQ(qe.tokens[13], "What");
+  ASSERT_EQ(qe.special.size(), qe.tokens.size());
+  for (size_t t = 0; t < qe.tokens.size(); ++t)
+    EXPECT_EQ(qe.special[t], t == 6 || t == 12 ? 1 : 0) << t;
   EXPECT_EQ(qe.rationale, bits({0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
 }
 
@@ -352,6 +358,9 @@ TEST(EraserReader, BoolqQueryAndDocids) {
   Tokens expected{"is", "persian", "and", "farsi", "the", "same", "language", "[SEP]"};
   expected.insert(expected.end(), doc.begin(), doc.end());
   EXPECT_EQ(qt.tokens, expected);
+  ASSERT_EQ(qt.special.size(), qt.tokens.size());
+  EXPECT_EQ(qt.special[7], 1);
+  EXPECT_EQ(std::count(qt.special.begin(), qt.special.end(), 1), 1);
   EXPECT_EQ(qt.rationale, bits({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0}));
 }
 

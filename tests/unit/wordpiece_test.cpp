@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -122,6 +123,30 @@ TEST(WordPiece, CollateKeepsWordsWholeAndAlignsRationales) {
   // The word vocabulary collates one token per word, as before.
   const attrib::Batch w = attrib::collate_text(ex, 0, 1, Vocab::build(ex, 1), 128);
   EXPECT_EQ(values(w.word_ids[0]), (std::vector<double>{0, 1, 2}));
+}
+
+TEST(WordPiece, StructuralTokensAreWholeAndNeverFeatures) {
+  // premise [SEP] hypothesis, as the ERASER reader builds e-SNLI instances.
+  std::vector<TextExample> ex = {{"p", {"hugs", "[SEP]", "pun"}, 0, {1, 0, 1}, {0, 1, 0}}};
+  for (const Vocab& v : {Vocab::build(ex, 1), Vocab::build_wordpiece(ex, 20, 1)}) {
+    SCOPED_TRACE(v.kind_name());
+    ASSERT_GE(v.id("[SEP]"), 3) << "the separator is one vocabulary entry";
+    const attrib::Batch b = attrib::collate_text(ex, 0, 1, v, 64);
+    const std::vector<double> words = values(b.word_ids[0]);
+    const std::vector<double> ids = values(b.inputs[0]);
+    // Exactly one position is the separator: whole, word id -1, and no rationale there.
+    int64_t sep = -1;
+    for (size_t t = 0; t < ids.size(); ++t)
+      if (ids[t] == v.id("[SEP]")) sep = static_cast<int64_t>(t);
+    ASSERT_GE(sep, 0);
+    EXPECT_EQ(words[sep], -1);
+    EXPECT_EQ(std::count(words.begin(), words.end(), -1.0), 1);
+    EXPECT_EQ(words.back(), 2);  // the word after it keeps its index
+    const attrib::Annotations a = attrib::collate_rationales(ex, 0, 1, b);
+    EXPECT_EQ(a.mask[0][sep].item<float>(), 0.0f);
+    // Two features (the words), never the separator.
+    EXPECT_EQ(attrib::perturb::features(b, b.inputs.size(1), 0).size(), 2u);
+  }
 }
 
 TEST(WordPiece, SdkWordHelpers) {
