@@ -79,7 +79,8 @@ class PlausibilityMetric : public Metric {
     json i = p_;
     i["annotations"] =
         "feature-level mask from the dataset (annotators and subword mapping as "
-        "the dataset records them); features are the words (scored at their first token; a word's subword tokens summed)";
+        "the dataset records them); features are the words (scored at their first token; a word's "
+        "subword tokens summed)";
     i["missing_annotation"] = "NaN (present = false: skipped and counted, never 0)";
     i["empty_mask"] = "NaN (undefined)";
     i["averaging"] = "per example (macro over examples)";
