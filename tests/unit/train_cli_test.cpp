@@ -96,7 +96,6 @@ TEST(TrainCli, TrainsCachesAndLoadsBack) {
   EXPECT_EQ(rep2["cache_key"], rep1["cache_key"]);
   EXPECT_EQ(rep2["val_accuracy"], rep1["val_accuracy"]);
   EXPECT_EQ(rep2["test"], rep1["test"]);
-  EXPECT_LT(rep2["seconds"].get<double>(), 0.5 * rep1["seconds"].get<double>());
   EXPECT_NE(r2.err.find("loaded from cache"), std::string::npos) << r2.err;
 
   // The checkpoint loads back through the plugin's checkpoint parameter; its test accuracy,
