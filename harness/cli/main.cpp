@@ -544,9 +544,9 @@ int cmd_explain(Args& args) {
     const at::Tensor starts = attrib::word_starts(batch.word_ids.to(at::kCPU));
     const at::Tensor per_word = attrib::feature_scores(e.attributions, batch, reduction);
     doc["tokens"] = tokens;
-    if (starts.size(0) == 1 && starts.sum().item<int64_t>() == starts.size(1)) {
-      doc["token_scores"] = tensor_to_json(per_token);
-    } else if (starts.size(0) == 1) {
+    doc["token_scores"] = tensor_to_json(per_word);
+    const bool subwords = starts.sum().item<int64_t>() < batch.word_ids.ge(0).sum().item<int64_t>();
+    if (starts.size(0) == 1 && subwords) {
       doc["token_scores"] = tensor_to_json(per_word.masked_select(starts).unsqueeze(0));
       json pieces = json::array();
       const at::Tensor ids = batch.inputs.to(at::kCPU).contiguous();
@@ -558,8 +558,6 @@ int cmd_explain(Args& args) {
       doc["subword_word_ids"] = tensor_to_json(batch.word_ids.to(at::kCPU));
       doc["subword_scores"] = tensor_to_json(per_token);
       doc["subword_aggregation"] = "sum";
-    } else {
-      doc["token_scores"] = tensor_to_json(per_word);
     }
     doc["token_reduction"] = reduction;
   }

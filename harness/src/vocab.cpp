@@ -241,7 +241,11 @@ Vocab model_vocab(const ModelInfo& info, const Vocab& fallback) {
     const auto& t = info.metadata["tokenizer"];
     ATTRIB_CHECK(t.is_string(), "model '", info.name,
                  "': metadata.tokenizer: expected \"word\" or \"wordpiece\", got ", t.dump());
-    kind = Vocab::kind_from_name(t.get<std::string>());
+    try {
+      kind = Vocab::kind_from_name(t.get<std::string>());
+    } catch (const Error& e) {
+      throw Error("model '" + info.name + "': metadata." + e.what());
+    }
   }
   return Vocab(info.vocab, kind);
 }

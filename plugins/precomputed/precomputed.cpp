@@ -109,8 +109,10 @@ class Precomputed : public attrib::AttributionMethod {
                               std::to_string(n_words) + " scores (one per word), got " +
                               std::to_string(e.scores.size()));
         const at::Tensor share = attrib::word_token_share(word_ids.slice(0, i, i + 1))[0];
+        const auto sh = share.accessor<double, 1>();
+        auto o = out.accessor<float, 2>();
         for (int64_t t = 0; t < word_ids.size(1); ++t)
-          if (w[t] >= 0) out[i][t] = e.scores[w[t]] * share[t].item<double>();
+          if (w[t] >= 0) o[i][t] = static_cast<float>(e.scores[w[t]] * sh[t]);
       } else {
         const int64_t n = out[i].numel();
         if (static_cast<int64_t>(e.scores.size()) != n)

@@ -78,10 +78,9 @@ std::string resolve_substrate(const std::string& substrate, bool text, const std
 std::vector<int64_t> features(const Batch& b, int64_t n_scores, int64_t i) {
   std::vector<int64_t> feats;
   if (b.modality == Modality::kText) {
-    const at::Tensor w = b.word_ids[i].to(at::kCPU).contiguous();
-    const int64_t* wp = w.data_ptr<int64_t>();
-    for (int64_t t = 0; t < w.size(0); ++t)
-      if (wp[t] >= 0 && (t == 0 || wp[t] != wp[t - 1])) feats.push_back(t);
+    const at::Tensor starts = word_starts(b.word_ids.slice(0, i, i + 1).to(at::kCPU))[0];
+    const at::Tensor pos = starts.nonzero().view(-1).contiguous();
+    feats.assign(pos.data_ptr<int64_t>(), pos.data_ptr<int64_t>() + pos.numel());
   } else {
     feats.resize(n_scores);
     std::iota(feats.begin(), feats.end(), 0);
