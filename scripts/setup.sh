@@ -11,6 +11,7 @@ packages=(
 )
 if [[ "${ATTRIB_WITH_PYTHON_TESTS:-1}" == 1 ]]; then
   packages+=(python3 python3-torch)        # tests export models from Python to check the contract
+  packages+=(python3-sklearn)              # reference restatements of ERASER/Quantus/OpenXAI metrics
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -134,7 +134,8 @@ citation, then every plugin file that failed to load with its one-line reason (e
 
 const char* kMetricsHelp = R"(usage: attrib metrics [--json]
 
-Lists the metrics with their suite, direction, needs and parameters.
+Lists the metrics with their suite, direction, needs, parameters and reference profiles (the
+parameter sets that reproduce ERASER, ferret, Quantus or OpenXAI numbers: "profile" in a suite).
 )";
 
 class Args {
@@ -284,6 +285,9 @@ int cmd_metrics(Args& args) {
   args.positional();
   json doc = json::array();
   for (const auto& m : attrib::metric_catalogue()) {
+    json profiles = json::array();
+    for (const auto& p : m.profiles)
+      profiles.push_back({{"name", p.name}, {"reference", p.reference}, {"params", p.params}});
     if (as_json) {
       doc.push_back({{"name", m.name},
                      {"suite", m.suite},
@@ -291,11 +295,15 @@ int cmd_metrics(Args& args) {
                      {"citation", m.citation},
                      {"direction", m.direction > 0 ? "higher is better" : "lower is better"},
                      {"needs", m.needs},
-                     {"params", m.params}});
+                     {"params", m.params},
+                     {"profiles", profiles}});
     } else {
       std::cout << m.name << " [" << m.suite << "] " << (m.direction > 0 ? "(higher" : "(lower")
                 << " is better)\n    " << m.description << "\n"
                 << render_params(m.params);
+      for (const auto& p : m.profiles)
+        std::cout << "    profile " << p.name << ": " << p.reference << "\n      sets "
+                  << p.params.dump() << "\n";
     }
   }
   if (as_json) std::cout << doc.dump(2) << "\n";

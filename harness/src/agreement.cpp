@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "attrib/error.h"
+#include "attrib/random.h"
 #include "stats.h"
 
 namespace attrib {
@@ -71,14 +72,19 @@ std::vector<double> dense_ranks(const std::vector<double>& x) {
   return ranks;
 }
 
-// The first k features by decreasing key, ties by lower index.
-std::vector<std::size_t> top_k(const std::vector<double>& key, std::size_t k) {
+// The first k features by decreasing key; ties by the lower tie key (`tie`, e.g. a seeded
+// permutation), then by the lower index.
+std::vector<std::size_t> top_k(const std::vector<double>& key, std::size_t k,
+                               const std::vector<double>* tie) {
   std::vector<std::size_t> order(key.size());
   std::iota(order.begin(), order.end(), 0);
   k = std::min(k, order.size());
-  std::partial_sort(
-      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-      [&](std::size_t a, std::size_t b) { return key[a] > key[b] || (key[a] == key[b] && a < b); });
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      if (key[a] != key[b]) return key[a] > key[b];
+                      if (tie != nullptr && (*tie)[a] != (*tie)[b]) return (*tie)[a] < (*tie)[b];
+                      return a < b;
+                    });
   order.resize(k);
   return order;
 }
@@ -86,16 +92,29 @@ std::vector<std::size_t> top_k(const std::vector<double>& key, std::size_t k) {
 enum class TopK { kFeature, kRank, kSign, kSignedRank };
 
 double top_k_measure(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                     bool abs, TopK which, const char* what) {
+                     bool abs, TopK which, const char* what, const std::vector<double>* tie,
+                     bool dense_rank_match = false) {
   if (!usable(a, b, what)) return kNaN;
+  ATTRIB_CHECK(tie == nullptr || tie->size() == a.size(), what, ": expected ", a.size(),
+               " tie keys, got ", tie->size());
   ATTRIB_CHECK(k >= 1, what, ": expected k >= 1, got 0");
   k = std::min(k, a.size());
-  const std::vector<std::size_t> ta = top_k(key_of(a, abs), k);
-  const std::vector<std::size_t> tb = top_k(key_of(b, abs), k);
+  const std::vector<std::size_t> ta = top_k(key_of(a, abs), k, tie);
+  const std::vector<std::size_t> tb = top_k(key_of(b, abs), k, tie);
   std::size_t hits = 0;
   if (which == TopK::kRank || which == TopK::kSignedRank) {
+    // OpenXAI also requires the feature's dense rank (1 = largest key) to agree.
+    std::vector<double> ra, rb;
+    if (dense_rank_match) {
+      std::vector<double> na = key_of(a, abs), nb = key_of(b, abs);
+      for (double& x : na) x = -x;
+      for (double& x : nb) x = -x;
+      ra = dense_ranks(na);
+      rb = dense_ranks(nb);
+    }
     for (std::size_t j = 0; j < k; ++j)
-      if (ta[j] == tb[j] && (which == TopK::kRank || sign_of(a[ta[j]]) == sign_of(b[ta[j]])))
+      if (ta[j] == tb[j] && (!dense_rank_match || ra[ta[j]] == rb[tb[j]]) &&
+          (which == TopK::kRank || sign_of(a[ta[j]]) == sign_of(b[ta[j]])))
         ++hits;
   } else {
     std::vector<char> in_b(a.size(), 0);
@@ -155,23 +174,25 @@ std::size_t resolve_k(double k, std::size_t n_features) {
 }
 
 double feature_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                         bool abs) {
-  return top_k_measure(a, b, k, abs, TopK::kFeature, "feature_agreement");
+                         bool abs, const std::vector<double>* tie) {
+  return top_k_measure(a, b, k, abs, TopK::kFeature, "feature_agreement", tie);
 }
 
 double rank_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                      bool abs) {
-  return top_k_measure(a, b, k, abs, TopK::kRank, "rank_agreement");
+                      bool abs, const std::vector<double>* tie, bool dense_rank_match) {
+  return top_k_measure(a, b, k, abs, TopK::kRank, "rank_agreement", tie, dense_rank_match);
 }
 
 double sign_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                      bool abs) {
-  return top_k_measure(a, b, k, abs, TopK::kSign, "sign_agreement");
+                      bool abs, const std::vector<double>* tie) {
+  return top_k_measure(a, b, k, abs, TopK::kSign, "sign_agreement", tie);
 }
 
 double signed_rank_agreement(const std::vector<double>& a, const std::vector<double>& b,
-                             std::size_t k, bool abs) {
-  return top_k_measure(a, b, k, abs, TopK::kSignedRank, "signed_rank_agreement");
+                             std::size_t k, bool abs, const std::vector<double>* tie,
+                             bool dense_rank_match) {
+  return top_k_measure(a, b, k, abs, TopK::kSignedRank, "signed_rank_agreement", tie,
+                       dense_rank_match);
 }
 
 double rank_correlation(const std::vector<double>& a, const std::vector<double>& b, bool abs) {
@@ -193,7 +214,7 @@ double pairwise_rank_agreement(const std::vector<double>& a, const std::vector<d
 const std::vector<std::string>& measure_names() { return kMeasures; }
 
 double measure(const std::string& name, const std::vector<double>& a, const std::vector<double>& b,
-               double k, bool abs) {
+               double k, bool abs, const std::vector<double>* tie, bool dense_rank_match) {
   if (name == "spearman") return spearman(a, b, abs);
   if (name == "kendall_tau_b") return kendall_tau_b(a, b, abs);
   if (name == "rank_correlation") return rank_correlation(a, b, abs);
@@ -204,10 +225,10 @@ double measure(const std::string& name, const std::vector<double>& a, const std:
       check_pair(a, b, name.c_str());
       return kNaN;
     }
-    if (name == "feature_agreement") return feature_agreement(a, b, kk, abs);
-    if (name == "rank_agreement") return rank_agreement(a, b, kk, abs);
-    if (name == "sign_agreement") return sign_agreement(a, b, kk, abs);
-    return signed_rank_agreement(a, b, kk, abs);
+    if (name == "feature_agreement") return feature_agreement(a, b, kk, abs, tie);
+    if (name == "rank_agreement") return rank_agreement(a, b, kk, abs, tie, dense_rank_match);
+    if (name == "sign_agreement") return sign_agreement(a, b, kk, abs, tie);
+    return signed_rank_agreement(a, b, kk, abs, tie, dense_rank_match);
   }
   std::string known;
   for (const auto& m : kMeasures) known += (known.empty() ? "" : ", ") + m;
@@ -279,6 +300,21 @@ nlohmann::json agreement_matrices(
     }
   }
   const std::size_t N = values.size();
+  const bool random_ties = options.tie_break == "random";
+  ATTRIB_CHECK(random_ties || options.tie_break == "index",
+               "agreement tie_break: expected \"random\" or \"index\", got \"", options.tie_break,
+               "\"");
+  ATTRIB_CHECK(!random_ties || options.example_ids.size() == N,
+               "agreement: tie_break random needs ", N, " example ids, got ",
+               options.example_ids.size());
+  // The example's seeded tie order over its features: the metrics' stream (attrib/random.h).
+  std::vector<std::vector<double>> ties(random_ties ? N : 0);
+  for (std::size_t e = 0; e < ties.size(); ++e) {
+    const std::size_t nf = values[e].empty() ? 0 : values[e][0].size();
+    at::Generator g = example_generator(options.tie_seed, options.example_ids[e], kTieBreakStream);
+    const at::Tensor r = at::rand({static_cast<int64_t>(nf)}, g, at::kDouble).contiguous();
+    ties[e].assign(r.data_ptr<double>(), r.data_ptr<double>() + nf);
+  }
 
   std::vector<double> n_features;
   for (const auto& ex : values) n_features.push_back(ex.empty() ? 0.0 : ex[0].size());
@@ -296,7 +332,8 @@ nlohmann::json agreement_matrices(
         std::vector<double> per_example(N);
         for (std::size_t e = 0; e < N; ++e)
           per_example[e] =
-              agreement::measure(name, values[e][i], values[e][j], options.k, options.abs);
+              agreement::measure(name, values[e][i], values[e][j], options.k, options.abs,
+                                 random_ties ? &ties[e] : nullptr, options.dense_rank_match);
         stats::MeanCI c;
         if (bootstrap) {
           c = stats::bootstrap_mean_ci(per_example, indices, options.confidence);
@@ -343,7 +380,15 @@ nlohmann::json agreement_matrices(
       {"k_rule",
        "k in (0,1): ceil(k * n_features) of each example; integer k >= 1: a count; clamped to "
        "[1, n_features]"},
-      {"top_k_tie_break", "decreasing key, ties by lower feature index (stable)"},
+      {"tie_break", options.tie_break},
+      {"rank_match", options.dense_rank_match
+                         ? "RA/SRA: same feature at position j and the same dense rank (OpenXAI)"
+                         : "RA/SRA: same feature at position j (Krishna et al. 2022)"},
+      {"top_k_tie_break",
+       random_ties ? "decreasing key; ties in the example's seeded order (the metrics' tie stream, "
+                     "seed " +
+                         std::to_string(options.tie_seed) + "), the same for both methods"
+                   : "decreasing key, ties by lower feature index (stable)"},
       {"sign", "sign(0) = 0; zero agrees only with zero; signs from the signed scores"},
       {"spearman_ranks", "average (fractional)"},
       {"rank_correlation_ranks", "dense, Pearson correlation"},

@@ -8,8 +8,9 @@
 //  - Ranking key: |a| when `abs` is true (METRICS.md §4: "unless stated otherwise, rankings use
 //    |·|"), else the signed a. Signs (SA, SRA) always come from the signed values, with
 //    sign(0) = 0, so a zero agrees only with a zero (numpy.sign, as OpenXAI).
-//  - Top-k order: decreasing key, ties broken by the lower feature index (a stable sort), so the
-//    result is deterministic and symmetric in the two explanations.
+//  - Top-k order: decreasing key; ties broken by an optional per-example tie key (the seeded
+//    order the metrics use) and then by the lower feature index, the same for both explanations,
+//    so the result is deterministic and symmetric in the two.
 //  - Undefined: a vector holding a non-finite value, or an empty feature set, gives NaN; so do the
 //    correlations when fewer than 2 features remain or either key vector is constant.
 #include <ATen/ATen.h>
@@ -38,16 +39,20 @@ std::size_t resolve_k(double k, std::size_t n_features);
 /// feature at position j of the two top-k orders; each divides by k (k >= 1, clamped to n).
 /// FA = |T ∩ T'| / k.
 double feature_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                         bool abs = true);
-/// RA = (1/k) sum_{j <= k} 1[pi(j) = pi'(j)].
+                         bool abs = true, const std::vector<double>* tie = nullptr);
+/// RA = (1/k) sum_{j <= k} 1[pi(j) = pi'(j)] (with `dense_rank_match`, OpenXAI's rule: also the
+/// dense rank of that feature, 1 = largest key, must agree).
 double rank_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                      bool abs = true);
+                      bool abs = true, const std::vector<double>* tie = nullptr,
+                      bool dense_rank_match = false);
 /// SA = |{i in T ∩ T' : sign a_i = sign b_i}| / k.
 double sign_agreement(const std::vector<double>& a, const std::vector<double>& b, std::size_t k,
-                      bool abs = true);
+                      bool abs = true, const std::vector<double>* tie = nullptr);
 /// SRA = (1/k) sum_{j <= k} 1[pi(j) = pi'(j) and sign a_pi(j) = sign b_pi(j)].
 double signed_rank_agreement(const std::vector<double>& a, const std::vector<double>& b,
-                             std::size_t k, bool abs = true);
+                             std::size_t k, bool abs = true,
+                             const std::vector<double>* tie = nullptr,
+                             bool dense_rank_match = false);
 
 /// Rank correlation RC (§4.4, OpenXAI): the Pearson correlation of the *dense* ranks of the keys
 /// over all the given features (equals Spearman when there are no ties).
@@ -69,7 +74,8 @@ const std::vector<std::string>& measure_names();
 /// One measure by name (see measure_names()); `k` as for resolve_k() (ignored by non-top-k
 /// measures). Throws attrib::Error for an unknown name.
 double measure(const std::string& name, const std::vector<double>& a, const std::vector<double>& b,
-               double k, bool abs = true);
+               double k, bool abs = true, const std::vector<double>* tie = nullptr,
+               bool dense_rank_match = false);
 
 }  // namespace agreement
 
@@ -87,6 +93,13 @@ struct AgreementOptions {
   int bootstrap_resamples = 2000;
   double confidence = 0.95;
   std::uint64_t seed = 0;  ///< bootstrap seed
+  /// Ties in the top-k orders: "random" (default in suites: the example's seeded order from the
+  /// metrics' tie stream, so agreement and metrics break one example's ties alike) or "index".
+  std::string tie_break = "index";
+  std::uint64_t tie_seed = 0;            ///< run seed of the tie stream
+  std::vector<std::string> example_ids;  ///< one per example, in batch order (for "random")
+  /// RA/SRA also require the feature's dense rank to agree (OpenXAI's string keys 'feat..rank..').
+  bool dense_rank_match = false;
 };
 
 /// Mean pairwise agreement between methods over examples (METRICS.md §4).

@@ -127,6 +127,9 @@ class Reader {
         fail_text(path + ".direction", "expected 1 or -1, got " + dir.dump());
       row.method_info = member(j, "method_info");
       row.metric_info = member(j, "metric_info");
+      // Results written before the leaderboard recorded its aggregation all took the mean.
+      if (row.metric_info.is_object() && !row.metric_info.contains("aggregation"))
+        row.metric_info["aggregation"] = "mean";
       const json& error = member(j, "error");
       if (!error.is_null() && !error.is_string()) fail(path + ".error", "string or null", error);
       row.failed = error.is_string();

@@ -53,7 +53,13 @@ const char* kAgreementSchema = R"JSON({
   "measures": {"type": "array", "default": [], "description": "empty: all of spearman, kendall_tau_b, feature_agreement, rank_agreement, sign_agreement, signed_rank_agreement, rank_correlation, pairwise_rank_agreement"},
   "k": {"type": "number", "default": 0.25, "minimum": 0,
         "description": "top-k: a fraction in (0, 1) of each example's features (rounded up) or an integer count"},
-  "abs": {"type": "boolean", "default": true, "description": "rank by |a| (signs still count for SA/SRA)"}
+  "abs": {"type": "boolean", "default": true, "description": "rank by |a| (signs still count for SA/SRA)"},
+  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
+                "description": "ties in the top-k orders: the example's seeded order (the metrics' default tie rule, same stream) or by feature index"},
+  "rank_match": {"type": "string", "default": "position", "enum": ["position", "position_and_dense_rank"],
+                 "description": "RA/SRA: the same feature at position j (Krishna et al. 2022), or also the same dense rank of |a| (OpenXAI metrics.py)"},
+  "profile": {"type": "string", "enum": ["openxai"],
+              "description": "openxai: OpenXAI metrics.py (AI4LIFE-GROUP/OpenXAI @a182886): k 0.25 (ceil), ranks of |a|, ties by index (numpy argsort: lower index first for n <= 16; unreproducible above), RA/SRA need equal dense ranks; explicit keys override"}
 })JSON";
 
 const char* kDatasetSchema = R"JSON({
@@ -103,6 +109,7 @@ const char* kMethodSchema = R"JSON({
 const char* kMetricSchema = R"JSON({
   "name": {"type": "string"},
   "metric": {"type": "string", "required": true},
+  "profile": {"type": "string"},
   "params": {"type": "object", "default": {}}
 })JSON";
 
@@ -177,7 +184,16 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
     resolved["throughput"] = c.throughput;
   }
   if (top.contains("agreement")) {
-    c.agreement = resolve_params(json::parse(kAgreementSchema), top["agreement"], "agreement");
+    json given = top["agreement"];
+    if (given.is_object() && given.value("profile", json()) == "openxai") {
+      const json openxai = {{"k", 0.25},
+                            {"abs", true},
+                            {"tie_break", "index"},
+                            {"rank_match", "position_and_dense_rank"}};
+      for (const auto& [key, v] : openxai.items())
+        if (!given.contains(key)) given[key] = v;
+    }
+    c.agreement = resolve_params(json::parse(kAgreementSchema), given, "agreement");
     const json& ms = c.agreement["measures"];
     const auto& known = agreement::measure_names();
     for (size_t i = 0; i < ms.size(); ++i)
@@ -276,7 +292,18 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
     } catch (const Error& e) {
       throw Error(path + ".metric: " + e.what());
     }
-    mc.params = resolve_params(spec->params, m["params"], path + ".params");
+    // A profile supplies a reference implementation's settings; explicit params override it.
+    json given = json::object();
+    if (m.contains("profile")) {
+      mc.profile = m["profile"];
+      try {
+        given = find_profile(*spec, mc.profile).params;
+      } catch (const Error& e) {
+        throw Error(path + ".profile: " + e.what());
+      }
+    }
+    for (const auto& [k, v] : m["params"].items()) given[k] = v;
+    mc.params = resolve_params(spec->params, given, path + ".params");
     m["name"] = mc.name;
     m["params"] = mc.params;
     resolved["metrics"].push_back(m);

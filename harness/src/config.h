@@ -37,7 +37,8 @@ struct MethodConfig {
 
 struct MetricConfig {
   std::string name, metric;
-  nlohmann::json params;  ///< resolved against the metric's schema
+  std::string profile;    ///< reference profile ("eraser", "quantus", ...) or empty
+  nlohmann::json params;  ///< resolved: schema defaults <- profile <- the suite's params
 };
 
 struct SuiteConfig {

@@ -27,6 +27,16 @@ const MetricSpec& find_metric(const std::string& name) {
   throw Error("unknown metric '" + name + "' (available: " + known + ")");
 }
 
+const MetricProfile& find_profile(const MetricSpec& spec, const std::string& name) {
+  std::string known;
+  for (const auto& p : spec.profiles) {
+    if (p.name == name) return p;
+    known += (known.empty() ? "\"" : ", \"") + p.name + "\"";
+  }
+  throw Error("expected one of the profiles of metric '" + spec.name + "' (" +
+              (known.empty() ? std::string("it has none") : known) + "), got \"" + name + "\"");
+}
+
 at::Tensor output_score(const at::Tensor& logits, const at::Tensor& cls, const std::string& space) {
   at::Tensor values;
   if (space == "logit") {

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,6 +30,15 @@ struct MetricInput {
   int64_t max_rows = 256;          ///< batch cap for model forwards
 };
 
+/// How the leaderboard summarises a metric's per-example values into its headline number.
+/// "mean": the mean of the defined per-example scores (the default).
+/// "f1_of_means": ERASER's macro aggregation (DeYoung et al. 2020, rationale_benchmark/metrics.py):
+///   the harmonic mean of the mean per-example "precision" (over the examples where it is defined)
+///   and the mean per-example "recall"; the metric supplies both as components. Bootstrap CIs
+///   resample examples and recompute the same aggregate.
+constexpr const char* kAggregateMean = "mean";
+constexpr const char* kAggregateF1OfMeans = "f1_of_means";
+
 class Metric {
  public:
   virtual ~Metric() = default;
@@ -36,6 +46,19 @@ class Metric {
   virtual std::vector<double> score(const MetricInput& input) = 0;
   /// Every choice behind the numbers, resolved (recorded with each result row).
   virtual nlohmann::json info() const = 0;
+  /// The leaderboard aggregate (kAggregateMean or kAggregateF1OfMeans).
+  virtual std::string aggregation() const { return kAggregateMean; }
+  /// Per-example components of the examples of the last score() call that aggregation() needs,
+  /// by name (NaN where undefined); empty for the mean.
+  virtual std::map<std::string, std::vector<double>> components() const { return {}; }
+};
+
+/// A named parameter set that reproduces a reference implementation's numbers (e.g. "eraser":
+/// the ERASER benchmark code). Suites select it with "profile"; explicit params override it.
+struct MetricProfile {
+  std::string name;
+  std::string reference;  ///< the code whose numbers it reproduces (file, function, version)
+  nlohmann::json params;  ///< parameter overrides of the schema defaults
 };
 
 /// A metric the harness offers.
@@ -44,11 +67,15 @@ struct MetricSpec {
   std::string suite;  ///< e.g. "faithfulness"
   std::string description;
   std::string citation;
-  int direction = +1;              ///< +1: higher is better; -1: lower is better
-  std::vector<std::string> needs;  ///< "model", "annotations", ...
-  nlohmann::json params;           ///< parameter schema (see attrib/params.h)
+  int direction = +1;                   ///< +1: higher is better; -1: lower is better
+  std::vector<std::string> needs;       ///< "model", "annotations", ...
+  nlohmann::json params;                ///< parameter schema (see attrib/params.h)
+  std::vector<MetricProfile> profiles;  ///< reference profiles (may be empty)
   std::function<std::unique_ptr<Metric>(const nlohmann::json& resolved)> create;
 };
+
+/// The profile `name` of `spec`; throws attrib::Error listing the known ones.
+const MetricProfile& find_profile(const MetricSpec& spec, const std::string& name);
 
 /// Every metric, in a stable order.
 const std::vector<MetricSpec>& metric_catalogue();

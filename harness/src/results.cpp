@@ -42,6 +42,7 @@ double get_num(const json& j, const char* key) {
 struct Group {
   std::string metric;
   int direction = 0;                          // of the first valid row
+  std::string aggregation;                    // of the first valid row
   std::vector<std::size_t> rows;              // every row of the group, in input order
   std::map<std::size_t, std::string> errors;  // row -> why it is excluded
 };
@@ -84,7 +85,7 @@ std::vector<Board> group_rows(const std::vector<ScoreRow>& rows) {
     auto git = gindex.find(row.metric);
     if (git == gindex.end()) {
       git = gindex.emplace(row.metric, board.groups.size()).first;
-      board.groups.push_back(Group{row.metric, 0, {}, {}});
+      board.groups.push_back(Group{row.metric, 0, {}, {}, {}});
     }
     Group& group = board.groups[git->second];
     group.rows.push_back(r);
@@ -98,6 +99,18 @@ std::vector<Board> group_rows(const std::vector<ScoreRow>& rows) {
     if (error.empty() && group.direction != 0 && row.direction != group.direction)
       error = detail::cat("direction ", row.direction, " disagrees with the metric's direction ",
                           group.direction, " in the other rows");
+    if (error.empty() && row.aggregation != "mean" && row.aggregation != "f1_of_means")
+      error = "aggregation must be \"mean\" or \"f1_of_means\", got \"" + row.aggregation + "\"";
+    if (error.empty() && !group.aggregation.empty() && row.aggregation != group.aggregation)
+      error = "aggregation \"" + row.aggregation + "\" disagrees with the metric's \"" +
+              group.aggregation + "\" in the other rows";
+    if (error.empty() && row.aggregation == "f1_of_means") {
+      for (const char* part : {"precision", "recall"}) {
+        const auto it = row.components.find(part);
+        if (it == row.components.end() || it->second.size() != row.scores.size())
+          error = detail::cat("aggregation f1_of_means needs one '", part, "' per score");
+      }
+    }
     if (error.empty()) {
       for (std::size_t other : group.rows)
         if (other != r && !group.errors.count(other) && rows[other].method == row.method)
@@ -108,6 +121,7 @@ std::vector<Board> group_rows(const std::vector<ScoreRow>& rows) {
       continue;
     }
     if (group.direction == 0) group.direction = row.direction;
+    if (group.aggregation.empty()) group.aggregation = row.aggregation;
     for (const std::string& key : row_keys(row)) {
       if (board.key_index.emplace(key, board.keys.size()).second) board.keys.push_back(key);
     }
@@ -121,6 +135,8 @@ std::vector<Board> group_rows(const std::vector<ScoreRow>& rows) {
 struct Entry {
   std::size_t row = 0;
   std::vector<double> scores;  // aligned to the board's example keys, NaN where missing
+  // f1_of_means: the per-example precision and recall, aligned like scores.
+  std::vector<double> precision, recall;
   stats::MeanCI ci;
   double median = kNaN;
   std::size_t n_undefined = 0;  // undefined values in the row itself
@@ -135,6 +151,40 @@ std::vector<double> rank_keys(const std::vector<double>& values, int direction) 
   for (std::size_t i = 0; i < values.size(); ++i)
     keys[i] = stats::is_defined(values[i]) ? -direction * values[i] : kWorstKey;
   return keys;
+}
+
+double f1_of(double p, double r) {
+  if (!stats::is_defined(p) || !stats::is_defined(r)) return kNaN;
+  return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+}
+
+// The row's aggregate over the full data and over every bootstrap replicate (metric.h): the mean
+// of the scores, or ERASER's F1 of the mean precision and the mean recall.
+void aggregate(Entry& e, const std::string& aggregation, const stats::BootstrapIndices& indices) {
+  if (aggregation != "f1_of_means") {
+    e.reps = stats::bootstrap_means(e.scores, indices);
+    e.ci.mean = stats::mean(e.scores);
+    return;
+  }
+  e.ci.mean = f1_of(stats::mean(e.precision), stats::mean(e.recall));
+  e.reps.resize(indices.resamples());
+  for (std::size_t b = 0; b < indices.resamples(); ++b)
+    e.reps[b] = f1_of(stats::replicate_mean(e.precision, indices, b),
+                      stats::replicate_mean(e.recall, indices, b));
+}
+
+// Difference of two entries' aggregates with the percentile interval of the replicate
+// differences (the same resampled examples for both: paired).
+stats::MeanCI aggregate_difference(const Entry& e, const Entry& best, double confidence) {
+  stats::MeanCI d;
+  d.mean = e.ci.mean - best.ci.mean;
+  std::vector<double> diffs(e.reps.size());
+  for (std::size_t b = 0; b < diffs.size(); ++b) diffs[b] = e.reps[b] - best.reps[b];
+  d.ci = stats::percentile_interval(diffs, confidence);
+  for (std::size_t i = 0; i < e.scores.size(); ++i)
+    d.n += stats::is_defined(e.scores[i]) && stats::is_defined(best.scores[i]);
+  d.undefined_replicates = stats::count_undefined(diffs);
+  return d;
 }
 
 struct MetricStats {
@@ -157,16 +207,24 @@ json metric_board(const RunResults& results, const Board& board, const Group& gr
     Entry e;
     e.row = r;
     e.scores.assign(n, kNaN);
+    const bool f1 = group.aggregation == "f1_of_means";
+    if (f1) {
+      e.precision.assign(n, kNaN);
+      e.recall.assign(n, kNaN);
+    }
     const std::vector<std::string> keys = row_keys(rows[r]);
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const std::size_t k = board.key_index.at(keys[i]);
       covered.insert(k);
       const double v = rows[r].scores[i];
       if (stats::is_defined(v)) e.scores[k] = v;
+      if (f1) {
+        e.precision[k] = rows[r].components.at("precision")[i];
+        e.recall[k] = rows[r].components.at("recall")[i];
+      }
     }
     e.n_undefined = stats::count_undefined(rows[r].scores);
-    e.reps = stats::bootstrap_means(e.scores, indices);
-    e.ci.mean = stats::mean(e.scores);
+    aggregate(e, group.aggregation, indices);
     e.ci.ci = stats::percentile_interval(e.reps, options.confidence);
     e.ci.n = e.scores.size() - stats::count_undefined(e.scores);
     e.ci.n_undefined = e.n_undefined;
@@ -224,7 +282,9 @@ json metric_board(const RunResults& results, const Board& board, const Group& gr
     j["undefined_replicates"] = e.ci.undefined_replicates;
     if (is_ranked && &e != best && best != nullptr) {
       const stats::MeanCI d =
-          stats::paired_difference_ci(e.scores, best->scores, indices, options.confidence);
+          group.aggregation == "f1_of_means"
+              ? aggregate_difference(e, *best, options.confidence)
+              : stats::paired_difference_ci(e.scores, best->scores, indices, options.confidence);
       j["diff_to_best"] = {{"mean", num(d.mean)},
                            {"ci_low", num(d.ci.low)},
                            {"ci_high", num(d.ci.high)},
@@ -301,6 +361,13 @@ json metric_board(const RunResults& results, const Board& board, const Group& gr
 
   return {{"metric", group.metric},
           {"direction", group.direction != 0 ? group.direction : rows[group.rows[0]].direction},
+          {"aggregation", group.aggregation},
+          {"aggregation_definition", group.aggregation == "f1_of_means"
+                                         ? "F1 of the mean per-example precision (examples with a "
+                                           "prediction) and the mean per-example recall (ERASER "
+                                           "macro); CIs bootstrap that aggregate; median and "
+                                           "Wilcoxon use the per-example F1"
+                                         : "mean of the defined per-example scores"},
           {"metric_info", metric_info},
           {"metric_info_differs", info_differs},
           {"n_examples", covered.size()},
@@ -635,6 +702,12 @@ nlohmann::json results_document(const RunResults& results, const nlohmann::json&
   for (const ScoreRow& row : results.rows) {
     json scores = json::array();
     for (double v : row.scores) scores.push_back(num(v));
+    json components = json::object();
+    for (const auto& [name, part] : row.components) {
+      json values = json::array();
+      for (double v : part) values.push_back(num(v));
+      components[name] = std::move(values);
+    }
     rows.push_back({{"dataset", row.dataset},
                     {"model", row.model},
                     {"method", row.method},
@@ -646,6 +719,8 @@ nlohmann::json results_document(const RunResults& results, const nlohmann::json&
                     {"n_undefined", stats::count_undefined(row.scores)},
                     {"example_ids", row.example_ids},
                     {"scores", std::move(scores)},
+                    {"aggregation", row.aggregation},
+                    {"components", std::move(components)},
                     {"error", row.error.empty() ? json(nullptr) : json(row.error)}});
   }
   json errors = results.errors.is_array() ? results.errors : json::array();
@@ -775,8 +850,12 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
       md << "Choices: " << (choices.empty() ? "—" : choices) << "\n";
       if (metric.value("metric_info_differs", false))
         md << "(the methods' rows record different metric choices; see results.json)\n";
-      md << "\n| rank | method | mean | " << pct << " CI | Δ vs best [" << pct
-         << " CI] | ≈ | p | P(rank 1) | n |\n";
+      const bool f1_of_means = at_or_null(metric, "aggregation") == "f1_of_means";
+      if (f1_of_means)
+        md << "Aggregation: F1 of the mean precision and the mean recall over examples (ERASER "
+              "macro); the CI and Δ bootstrap that aggregate; p is from the per-example F1.\n";
+      md << "\n| rank | method | " << (f1_of_means ? "F1 of means" : "mean") << " | " << pct
+         << " CI | Δ vs best [" << pct << " CI] | ≈ | p | P(rank 1) | n |\n";
       md << "|---:|---|---:|---|---|:-:|---:|---:|---:|\n";
       std::vector<const json*> errors;
       for (const json& e : at_or_null(metric, "entries")) {

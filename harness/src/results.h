@@ -2,6 +2,7 @@
 // Scores of a run and their reporting: leaderboards (JSON, Markdown, CSV) with confidence
 // intervals, ranks and paired tests. Data flows one way: the runner fills a RunResults, then
 // write_results() computes the statistics and writes the files.
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct ScoreRow {
   nlohmann::json metric_info;  ///< metric params and every choice behind the number
   std::vector<std::string> example_ids;
   std::vector<double> scores;
+  /// The leaderboard aggregate of the scores (metric.h: "mean" or "f1_of_means") and the
+  /// per-example components it needs (aligned with `scores`, NaN where undefined).
+  std::string aggregation = "mean";
+  std::map<std::string, std::vector<double>> components;
   std::string error;  ///< non-empty: the row failed; scores are empty
 };
 

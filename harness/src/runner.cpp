@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "agreement.h"
@@ -479,6 +480,10 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
       continue;
     }
     const Vocab dataset_vocab = fit_vocab(ds.train, dc.tokenizer, dc.vocab_min_freq, dc.vocab_size);
+    // vocab_size is filled in below from the vocabularies the models use (the train split may be
+    // empty, e.g. HateXplain trained on val).
+    const size_t dataset_entry = res.datasets.size();
+    json model_vocab_sizes = json::object();
     res.datasets.push_back({{"name", ds.name},
                             {"spec", ds.spec},
                             {"params", ds.params},
@@ -489,7 +494,7 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
                               {"val", ds.split_size("val")},
                               {"test", ds.split_size("test")}}},
                             {"tokenizer", dc.tokenizer},
-                            {"vocab_size", dataset_vocab.size()},
+                            {"vocab_size", nullptr},
                             {"vocab_min_freq", dc.vocab_min_freq}});
 
     for (const auto& mc : suite.models) {
@@ -518,6 +523,10 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
         }
         lm.record["accuracy"] = {
             {"split", dc.split}, {"value", double(correct) / total}, {"n", total}};
+        if (ds.modality == Modality::kText) {
+          lm.record["vocab_size"] = vocab.size();
+          model_vocab_sizes[mc.name] = vocab.size();
+        }
         res.models.push_back(lm.record);
       } catch (const std::exception& e) {
         fail("models[" + mc.name + "] on " + ds.name, error_text(e));
@@ -535,6 +544,13 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
                       used_vocab};
       fn(p);
     }
+    // The dataset's vocabulary size is that of its models' vocabulary when they share one;
+    // otherwise null, with each model's size under vocab_sizes (and in models[].vocab_size).
+    json& entry = res.datasets[dataset_entry];
+    std::set<int64_t> sizes;
+    for (const auto& [name, size] : model_vocab_sizes.items()) sizes.insert(size.get<int64_t>());
+    if (sizes.size() == 1) entry["vocab_size"] = *sizes.begin();
+    if (sizes.size() > 1) entry["vocab_sizes"] = model_vocab_sizes;
   }
 }
 
@@ -666,6 +682,7 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         row.direction = spec.direction;
         row.method_info = method_info_of(*ex.config, *plugin, ex.info, suite);
         row.metric_info = {{"metric", spec.name}, {"seed", suite.seed}, {"choices", mt.params}};
+        if (!mt.profile.empty()) row.metric_info["profile"] = mt.profile;
         if (!ex.error.empty()) {
           row.error = "explanation failed: " + ex.error;
           res.rows.push_back(std::move(row));
@@ -679,12 +696,23 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
                            suite.batch_cap};
             auto s = metric->score(in);
             row.scores.insert(row.scores.end(), s.begin(), s.end());
+            for (auto& [name, part] : metric->components()) {
+              std::vector<double>& all = row.components[name];
+              all.insert(all.end(), part.begin(), part.end());
+            }
             progress.advance();
           }
           row.example_ids = data.ids;
+          row.aggregation = metric->aggregation();
+          for (const auto& [name, part] : row.components)
+            ATTRIB_CHECK(part.size() == row.scores.size(), "metric ", mt.name, ": component '",
+                         name, "' has ", part.size(), " values for ", row.scores.size(),
+                         " examples");
           row.metric_info["choices"] = metric->info();
+          row.metric_info["aggregation"] = row.aggregation;
         } catch (const std::exception& e) {
           row.scores.clear();
+          row.components.clear();
           row.error = error_text(e);
           fail("metrics[" + mt.name + "] for " + ex.config->name, row.error);
         }
@@ -714,6 +742,10 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         ao.bootstrap_resamples = suite.stats.bootstrap_resamples;
         ao.confidence = suite.stats.confidence;
         ao.seed = suite.seed;
+        ao.tie_break = suite.agreement["tie_break"];
+        ao.tie_seed = suite.seed;
+        ao.example_ids = data.ids;
+        ao.dense_rank_match = suite.agreement["rank_match"] == "position_and_dense_rank";
         try {
           json m = agreement_matrices(names, scores, valid, ao);
           m["dataset"] = ds.name;

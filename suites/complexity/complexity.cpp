@@ -16,8 +16,17 @@ using nlohmann::json;
 
 const char* kGiniSchema = R"JSON({
   "delta": {"type": "number", "default": 1e-7, "minimum": 0, "maximum": 1,
-            "description": "added to |a| before the Gini index (Quantus default 1e-7)"}
+            "description": "added to |a| before the Gini index (Quantus default 1e-7)"},
+  "normalise": {"type": "string", "default": "none", "enum": ["none", "max_abs"],
+                "description": "divide each example's map by its max |a| before adding delta (Quantus normalise_by_max, but per example: Quantus takes one max over the whole batch, which makes a score depend on its batch)"}
 })JSON";
+
+const char* kEffectiveSchema = R"JSON({
+  "eps": {"type": "number", "default": 1e-5, "minimum": 0, "maximum": 1,
+          "description": "a feature counts when |a| / max |a| > eps (Quantus EffectiveComplexity eps 1e-5)"}
+})JSON";
+
+enum class Kind { kSparseness, kComplexity, kEffective };
 
 const char* kEntropySchema = R"JSON({
   "delta": {"type": "number", "default": 1e-12, "minimum": 0, "maximum": 1,
@@ -26,17 +35,22 @@ const char* kEntropySchema = R"JSON({
 
 class ComplexityMetric : public Metric {
  public:
-  ComplexityMetric(bool gini, json params) : gini_(gini), p_(std::move(params)) {}
+  ComplexityMetric(Kind kind, json params) : kind_(kind), p_(std::move(params)) {}
 
   json info() const override {
     json i = p_;
     i["sign"] = "abs";
-    i["normalisation"] = "none (both scores are scale-invariant up to delta)";
     i["features"] = "words for text (scored at their first token); every element for dense";
-    if (gini_) {
+    if (kind_ == Kind::kSparseness) {
       i["definition"] = "v = sort_ascending(|a| + delta); G = sum_i (2i - n - 1) v_i / (n sum v)";
       i["maximum"] = "(n - 1) / n";
+      i["normalisation_scope"] = "per example";
+    } else if (kind_ == Kind::kEffective) {
+      i["definition"] = "number of features with |a| / max |a| > eps";
+      i["normalisation"] = "max |a| per example (Quantus: over the whole batch)";
+      i["all_zero_map"] = "0";
     } else {
+      i["normalisation"] = "none (p is scale-invariant)";
       i["definition"] = "p = |a| / sum |a|; H = -sum p_i ln(p_i + delta)";
       i["log_base"] = "e (nats)";
       i["all_zero_map"] = "NaN";
@@ -48,7 +62,6 @@ class ComplexityMetric : public Metric {
   std::vector<double> score(const MetricInput& in) override {
     const int64_t B = in.batch.size();
     const at::Tensor scores = in.scores.to(at::kCPU, at::kDouble).contiguous();
-    const double delta = p_["delta"];
     std::vector<double> out(B, std::nan(""));
     for (int64_t i = 0; i < B; ++i) {
       const std::vector<int64_t> feats = perturb::features(in.batch, scores.size(1), i);
@@ -56,7 +69,23 @@ class ComplexityMetric : public Metric {
       const double* sp = scores[i].data_ptr<double>();
       std::vector<double> v;
       for (int64_t f : feats) v.push_back(std::fabs(sp[f]));
-      out[i] = gini_ ? gini(v, delta) : entropy(v, delta);
+      switch (kind_) {
+        case Kind::kSparseness: {
+          if (p_["normalise"] == "max_abs") {
+            const double top = *std::max_element(v.begin(), v.end());
+            if (top > 0)  // an all-zero map stays as it is (Quantus)
+              for (double& x : v) x /= top;
+          }
+          out[i] = gini(v, p_["delta"]);
+          break;
+        }
+        case Kind::kComplexity:
+          out[i] = entropy(v, p_["delta"]);
+          break;
+        case Kind::kEffective:
+          out[i] = effective(v, p_["eps"]);
+          break;
+      }
     }
     return out;
   }
@@ -74,6 +103,14 @@ class ComplexityMetric : public Metric {
     return num / (n * sum);
   }
 
+  static double effective(const std::vector<double>& v, double eps) {
+    const double top = *std::max_element(v.begin(), v.end());
+    if (!(top > 0)) return 0.0;
+    double count = 0;
+    for (double x : v) count += x / top > eps;
+    return count;
+  }
+
   static double entropy(const std::vector<double>& v, double delta) {
     double sum = 0;
     for (double x : v) sum += x;
@@ -87,29 +124,64 @@ class ComplexityMetric : public Metric {
   }
 
  private:
-  bool gini_;
+  Kind kind_;
   json p_;
 };
 
-MetricSpec spec(bool gini) {
+MetricSpec spec(Kind kind) {
   MetricSpec s;
-  s.name = gini ? "sparseness" : "complexity";
   s.suite = "complexity";
-  s.description = gini ? "Gini index of |a|: higher means a sparser map (higher is better)"
-                       : "Entropy of |a| / sum |a| in nats (lower is better; maximum ln n)";
-  s.citation = gini ? "Chalasani et al. 2020, Concise Explanations of Neural Networks using "
-                      "Adversarial Training"
-                    : "Bhatt, Weller & Moura 2020, Evaluating and Aggregating Feature-based "
-                      "Model Explanations";
-  s.direction = gini ? +1 : -1;
+  constexpr const char* kQuantus = "Quantus 0.6.0 quantus/metrics/complexity/";
+  switch (kind) {
+    case Kind::kSparseness:
+      s.name = "sparseness";
+      s.description = "Gini index of |a|: higher means a sparser map (higher is better)";
+      s.citation =
+          "Chalasani et al. 2020, Concise Explanations of Neural Networks using Adversarial "
+          "Training";
+      s.direction = +1;
+      s.params = json::parse(kGiniSchema);
+      s.profiles = {{"quantus",
+                     std::string(kQuantus) +
+                         "sparseness.py (normalise_by_max, abs, + 1e-7, Gini); attrib "
+                         "normalises per example, Quantus over the batch it is handed",
+                     {{"delta", 1e-7}, {"normalise", "max_abs"}}}};
+      break;
+    case Kind::kComplexity:
+      s.name = "complexity";
+      s.description = "Entropy of |a| / sum |a| in nats (lower is better; maximum ln n)";
+      s.citation =
+          "Bhatt, Weller & Moura 2020, Evaluating and Aggregating Feature-based Model "
+          "Explanations";
+      s.direction = -1;
+      s.params = json::parse(kEntropySchema);
+      s.profiles = {{"quantus",
+                     std::string(kQuantus) + "complexity.py (-sum p ln(p + 1e-12), p = |a|/sum|a|)",
+                     {{"delta", 1e-12}}}};
+      break;
+    case Kind::kEffective:
+      s.name = "effective_complexity";
+      s.description =
+          "Number of features whose |a| exceeds eps times the largest (lower is better)";
+      s.citation = "Nguyen & Martínez 2020, On Quantitative Aspects of Model Interpretability";
+      s.direction = -1;
+      s.params = json::parse(kEffectiveSchema);
+      s.profiles = {{"quantus",
+                     std::string(kQuantus) +
+                         "effective_complexity.py (eps 1e-5 after normalise_by_max; attrib "
+                         "normalises per example, Quantus over the batch)",
+                     {{"eps", 1e-5}}}};
+      break;
+  }
   s.needs = {};
-  s.params = json::parse(gini ? kGiniSchema : kEntropySchema);
-  s.create = [gini](const json& p) { return std::make_unique<ComplexityMetric>(gini, p); };
+  s.create = [kind](const json& p) { return std::make_unique<ComplexityMetric>(kind, p); };
   return s;
 }
 
 }  // namespace
 
-std::vector<MetricSpec> complexity_metrics() { return {spec(true), spec(false)}; }
+std::vector<MetricSpec> complexity_metrics() {
+  return {spec(Kind::kSparseness), spec(Kind::kComplexity), spec(Kind::kEffective)};
+}
 
 }  // namespace attrib

@@ -21,6 +21,8 @@ const char* kEraserSchema = R"JSON({
            "description": "fractions of the n features forming the rationales r_k (top k of the ranking); the score is the mean over bins (AOPC)"},
   "rounding": {"type": "string", "default": "ceil", "enum": ["ceil", "floor", "round"],
                "description": "k = rounding(fraction * n), clamped to n; ceil keeps every bin non-empty so the mean runs over exactly |B| bins (ERASER); a bin with k = 0 (floor/round) is skipped, as in ferret"},
+  "zero_bins": {"type": "string", "default": "skip", "enum": ["skip", "keep"],
+                "description": "a bin whose k is 0 (floor/round on short inputs): skip it (ferret), or keep it in the mean over |B| bins (ERASER's metrics.py averages every bin; an empty rationale removes nothing, so comprehensiveness adds exactly 0 and sufficiency keeps no feature)"},
   "skip_duplicates": {"type": "boolean", "default": false,
                       "description": "skip a bin whose k equals the previous bin's (ferret); false averages over every bin (ERASER)"}
 })JSON";
@@ -40,7 +42,8 @@ class EraserMetric : public Metric {
     i["definition"] = suff_ ? "mean over bins of f(x) - f(x keeping only the top-k features)"
                             : "mean over bins of f(x) - f(x with the top-k features removed)";
     i["k"] = "k = " + p_["rounding"].get<std::string>() +
-             "(fraction * n), clamped to n; bins with k = 0 are skipped";
+             "(fraction * n), clamped to n; bins with " + "k = 0 are " +
+             (p_["zero_bins"] == "keep" ? "kept" : "skipped");
     i["order"] = "most relevant first";
     i["kept_order"] = "kept features stay in their original order";
     i["empty_rationale_term"] = "none";
@@ -61,7 +64,8 @@ class EraserMetric : public Metric {
 
     std::vector<at::Tensor> rows, masks;
     std::vector<int64_t> owner;
-    std::vector<size_t> n_bins(B, 0);
+    std::vector<size_t> n_bins(B, 0), n_zero(B, 0);
+    const bool keep_zero = p_["zero_bins"] == "keep";
     for (int64_t i = 0; i < B; ++i) {
       const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
       const std::vector<int64_t> order =
@@ -71,7 +75,11 @@ class EraserMetric : public Metric {
       int64_t prev = -1;
       for (const auto& f : p_["bins"]) {
         const int64_t k = bin_size(f.get<double>(), n, rounding);
-        if (k == 0) continue;
+        if (k == 0 && !keep_zero) continue;
+        if (k == 0 && !suff_) {
+          ++n_zero[i];  // nothing removed: f(x) - f(x) = 0 exactly, no forward
+          continue;
+        }
         if (p_["skip_duplicates"].get<bool>() && k == prev) continue;
         prev = k;
         // Comprehensiveness removes r_k; sufficiency keeps only r_k (removes the rest).
@@ -97,10 +105,10 @@ class EraserMetric : public Metric {
     std::vector<double> out(B, std::nan(""));
     size_t pos = 0;
     for (int64_t i = 0; i < B; ++i) {
-      if (n_bins[i] == 0) continue;
+      if (n_bins[i] + n_zero[i] == 0) continue;
       double s = 0;
       for (size_t j = 0; j < n_bins[i]; ++j) s += bp[i] - values[pos + j];
-      out[i] = s / static_cast<double>(n_bins[i]);
+      out[i] = s / static_cast<double>(n_bins[i] + n_zero[i]);
       pos += n_bins[i];
     }
     return out;
@@ -137,6 +145,18 @@ MetricSpec eraser_spec(bool sufficiency) {
   s.direction = sufficiency ? -1 : +1;
   s.needs = {"model"};
   s.params = perturb::params_schema(kEraserSchema);
+  // ERASER's metrics.py takes the model's probabilities for its predicted class at every bin of
+  // (0.01, 0.05, 0.1, 0.2, 0.5) and averages the flat instance x bin matrix; its only code that
+  // selects top-k% tokens (models/encode_attend.py) takes int(fraction * n) tokens.
+  s.profiles = {{"eraser",
+                 "ERASER rationale_benchmark/metrics.py _instances_aopc (jayded/eraserbenchmark "
+                 "@36467f1); k = int(fraction * n) as models/encode_attend.py",
+                 {{"bins", {0.01, 0.05, 0.1, 0.2, 0.5}},
+                  {"rounding", "floor"},
+                  {"zero_bins", "keep"},
+                  {"skip_duplicates", false},
+                  {"target", "predicted"},
+                  {"output", "probability"}}}};
   s.create = [sufficiency](const json& p) {
     return std::make_unique<EraserMetric>(sufficiency, p);
   };

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "attrib/random.h"
 #include "metric.h"
 
 namespace attrib {
@@ -22,7 +23,7 @@ nlohmann::json params_schema(const char* extra, bool ranking = true);
 
 /// Per-example stream ids of the metrics' draws, distinct from each other and from explainer
 /// streams (ASCII tags).
-constexpr uint64_t kTieStream = 0x7469652d627265ULL;          ///< "tie-bre": tie-break order
+constexpr uint64_t kTieStream = kTieBreakStream;              ///< "tie-bre": tie-break order
 constexpr uint64_t kSubsetStream = 0x6661697468636f72ULL;     ///< "faithcor": random subsets
 constexpr uint64_t kMonotonicStream = 0x6d6f6e6f746f6e65ULL;  ///< "monotone": random substrate
 constexpr uint64_t kInfidelityStream = 0x696e666964656cULL;   ///< "infidel": perturbations

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "attrib/error.h"
+#include "attrib/random.h"
 #include "faithfulness/perturb.h"
 #include "plausibility/plausibility.h"
 
@@ -46,6 +47,8 @@ const char* kTieParam = R"JSON({
 })JSON";
 
 const char* kPointingParams = R"JSON({
+  "ties": {"type": "string", "default": "fractional", "enum": ["fractional", "random", "any"],
+           "description": "several maximal features: fractional = the share of them that hit (the expected hit of one maximum drawn uniformly); random = one maximum drawn from the example's seeded stream; any = a hit if any of them hits (Quantus; a constant map then always hits)"},
   "tolerance": {"type": "number", "default": 0, "minimum": 0, "maximum": 1000000,
                 "description": "hit radius r: a maximum counts when a masked feature lies within Euclidean distance <= r of it (TorchRay: 15 pixels). Distance over the last two input dimensions for dense inputs with >= 2 dimensions (channels ignored), over the element index for 1-D dense inputs, over the feature index for text"}
 })JSON";
@@ -54,7 +57,9 @@ const char* kLocalisationParams = R"JSON({
   "weighted": {"type": "boolean", "default": false,
                "description": "multiply by n / |s| (Kohlbrenner et al.'s size weighting)"},
   "max_size": {"type": "number", "default": 1.0, "minimum": 0, "maximum": 1,
-               "description": "examples whose mask covers more than max_size of the features get NaN (Quantus max_size)"}
+               "description": "examples whose mask covers more than max_size of the features get NaN (Quantus max_size)"},
+  "zero_total": {"type": "string", "default": "undefined", "enum": ["undefined", "zero"],
+                 "description": "a map with no mass at all (sum 0 after sign): undefined (NaN, skipped and counted), or 0 as Quantus's sum / (sum + 1e-9)"}
 })JSON";
 
 const char* kTopKParams = R"JSON({
@@ -83,7 +88,16 @@ class LocalisationMetric : public Metric {
       case Kind::kPointing:
         i["definition"] =
             "1 if a maximal feature (after sign) is within tolerance of the mask, else 0";
-        i["ties"] = "a hit if any maximal feature hits (Quantus)";
+        i["ties"] =
+            p_["ties"] == "fractional"
+                ? "fractional: with m maximal features of which h hit, the score is h / m -- the "
+                  "expected hit of one maximum drawn uniformly (Zhang et al. 2018 score the single "
+                  "maximum point; ties make it ill-defined), deterministic, so a constant map "
+                  "scores "
+                  "its chance level |s| / n"
+            : p_["ties"] == "random"
+                ? "random: one maximal feature drawn uniformly from the example's seeded tie stream"
+                : "any: a hit if any maximal feature hits (Quantus); rewards ties";
         i["nan_scores"] = "ignored; NaN if every score is NaN";
         i["chance_level"] = "about |s| / n for a uniform random map (tolerance 0)";
         break;
@@ -115,20 +129,19 @@ class LocalisationMetric : public Metric {
 
   std::vector<double> score(const MetricInput& in) override {
     const Batch& b = in.batch;
-    return score_annotated(in, kind_name(kind_), p_["sign"],
-                           [&](int64_t i, const AnnotatedExample& x) {
-                             switch (kind_) {
-                               case Kind::kPointing:
-                                 return pointing(in, x.feats, x.a, x.s);
-                               case Kind::kLocalisation:
-                               case Kind::kMass:
-                                 return mass(x.a, x.s, x.positives);
-                               case Kind::kRank:
-                               case Kind::kTopK:
-                                 return intersection(x.a, x.s, x.positives, b.ids[i], in.seed);
-                             }
-                             return std::nan("");
-                           });
+    return score_annotated(in, kind_name(kind_), p_, [&](int64_t i, const AnnotatedExample& x) {
+      switch (kind_) {
+        case Kind::kPointing:
+          return pointing(in, x.feats, x.a, x.s, b.ids[i]);
+        case Kind::kLocalisation:
+        case Kind::kMass:
+          return mass(x.a, x.s, x.positives);
+        case Kind::kRank:
+        case Kind::kTopK:
+          return intersection(x.a, x.s, x.positives, b.ids[i], in.seed);
+      }
+      return std::nan("");
+    });
   }
 
  private:
@@ -143,7 +156,8 @@ class LocalisationMetric : public Metric {
   }
 
   double pointing(const MetricInput& in, const std::vector<int64_t>& feats,
-                  const std::vector<double>& a, const std::vector<char>& s) const {
+                  const std::vector<double>& a, const std::vector<char>& s,
+                  const std::string& id) const {
     double top = -INFINITY;
     bool any = false;
     for (double v : a)
@@ -160,22 +174,38 @@ class LocalisationMetric : public Metric {
                    "), got ", feats.size());
     }
     const double r = p_["tolerance"];
-    std::vector<size_t> inside;
+    std::vector<size_t> inside, maxima;
     for (size_t j = 0; j < s.size(); ++j)
       if (s[j]) inside.push_back(j);
-    for (size_t j = 0; j < a.size(); ++j) {
-      if (a[j] != top) continue;
-      if (s[j]) return 1.0;
-      if (r <= 0) continue;
+    for (size_t j = 0; j < a.size(); ++j)
+      if (a[j] == top) maxima.push_back(j);
+    auto hits = [&](size_t j) {
+      if (s[j]) return true;
+      if (r <= 0) return false;
       const std::vector<double> c = coords(in, feats, j);
       for (size_t t : inside) {
         const std::vector<double> d = coords(in, feats, t);
         double dist2 = 0;
         for (size_t q = 0; q < c.size(); ++q) dist2 += (c[q] - d[q]) * (c[q] - d[q]);
-        if (dist2 <= r * r) return 1.0;
+        if (dist2 <= r * r) return true;
       }
+      return false;
+    };
+    const std::string ties = p_["ties"];
+    if (ties == "random") {
+      // One uniform draw from the example's tie stream (the stream the rankings use).
+      at::Generator g = example_generator(in.seed, id, perturb::kTieStream);
+      const double u = at::rand({1}, g, at::kDouble).item<double>();
+      const auto pick = std::min(maxima.size() - 1, static_cast<size_t>(u * maxima.size()));
+      return hits(maxima[pick]) ? 1.0 : 0.0;
     }
-    return 0.0;
+    size_t hit = 0;
+    for (size_t j : maxima) {
+      if (!hits(j)) continue;
+      if (ties == "any") return 1.0;
+      ++hit;
+    }
+    return static_cast<double>(hit) / static_cast<double>(maxima.size());
   }
 
   double mass(const std::vector<double>& a, const std::vector<char>& s, int64_t pos) const {
@@ -187,7 +217,8 @@ class LocalisationMetric : public Metric {
       total += a[j];
       if (s[j]) inside += a[j];
     }
-    if (total == 0) return std::nan("");
+    if (total == 0)
+      return kind_ == Kind::kLocalisation && p_["zero_total"] == "zero" ? 0.0 : std::nan("");
     double mu = inside / total;
     if (kind_ == Kind::kLocalisation && p_["weighted"].get<bool>())
       mu *= n / static_cast<double>(pos);
@@ -218,6 +249,41 @@ class LocalisationMetric : public Metric {
   Kind kind_;
   json p_;
 };
+
+// Quantus 0.6.0 defaults (quantus/metrics/localisation/*.py, evaluate_batch). Quantus normalises
+// by the batch-global max|a| first; every score here is invariant to that positive rescaling (up
+// to AttributionLocalisation's +1e-9 in the denominator). Quantus scores a mask covering the
+// whole input, so the profile does too; its pointing game counts a tie as a hit. Quantus's
+// argsort (numpy quicksort) has no reproducible tie order; the profile breaks ties by index.
+MetricProfile quantus_profile(Kind kind) {
+  MetricProfile q{"quantus", "", {{"all_positive", "score"}}};
+  switch (kind) {
+    case Kind::kPointing:
+      q.reference = "Quantus 0.6.0 PointingGame (abs=False; a tie is a hit if any maximum hits)";
+      q.params.update({{"sign", "signed"}, {"ties", "any"}, {"tolerance", 0}});
+      break;
+    case Kind::kLocalisation:
+      q.reference =
+          "Quantus 0.6.0 AttributionLocalisation (abs=True, weighted=False, max_size=1.0)";
+      q.params.update(
+          {{"sign", "abs"}, {"weighted", false}, {"max_size", 1.0}, {"zero_total", "zero"}});
+      break;
+    case Kind::kMass:
+      q.reference = "Quantus 0.6.0 RelevanceMassAccuracy (abs=False: the signed map)";
+      q.params.update({{"sign", "signed"}});
+      break;
+    case Kind::kRank:
+      q.reference = "Quantus 0.6.0 RelevanceRankAccuracy (abs=False, k = |s|)";
+      q.params.update({{"sign", "signed"}, {"tie_break", "index"}});
+      break;
+    case Kind::kTopK:
+      q.reference = "Quantus 0.6.0 TopKIntersection (k=1000, concept_influence=False, abs=False)";
+      q.params.update(
+          {{"sign", "signed"}, {"tie_break", "index"}, {"k", 1000}, {"concept_influence", false}});
+      break;
+  }
+  return q;
+}
 
 MetricSpec spec(Kind kind) {
   MetricSpec s;
@@ -268,7 +334,9 @@ MetricSpec spec(Kind kind) {
       s.citation = "Theiner, Müller-Budack & Ewerth 2021, Interpretable Semantic Photo Geolocation";
       break;
   }
+  params.update(single_class_schema());
   s.params = params;
+  s.profiles = {quantus_profile(kind)};
   s.create = [kind](const json& p) { return std::make_unique<LocalisationMetric>(kind, p); };
   return s;
 }

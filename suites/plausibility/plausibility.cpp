@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "attrib/error.h"
@@ -17,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-enum class Kind { kTokenF1, kIouF1, kAuprc, kRocAuc };
+enum class Kind { kTokenF1, kIouF1, kAuprc, kAveragePrecision, kRocAuc };
 
 const char* kSignParam = R"JSON({
   "sign": {"type": "string", "default": "signed", "enum": ["signed", "abs", "positive"],
@@ -36,6 +37,8 @@ const char* kTopkParams = R"JSON({
 })JSON";
 
 const char* kIouParams = R"JSON({
+  "aggregation": {"type": "string", "default": "f1_of_means", "enum": ["f1_of_means", "mean"],
+                  "description": "leaderboard number: f1_of_means = F1 of the mean precision (examples with a predicted span) and the mean recall (ERASER's macro IOU-F1, rationale_benchmark/metrics.py partial_match_score); mean = mean of the per-example F1"},
   "threshold": {"type": "number", "default": 0.5, "minimum": 0, "maximum": 1,
                 "description": "a predicted span is a true positive when its best IOU with a gold span is >= threshold (inclusive, as ERASER's code)"}
 })JSON";
@@ -48,6 +51,8 @@ std::string kind_name(Kind k) {
       return "iou_f1";
     case Kind::kAuprc:
       return "auprc";
+    case Kind::kAveragePrecision:
+      return "average_precision";
     default:
       return "roc_auc";
   }
@@ -100,9 +105,15 @@ class PlausibilityMetric : public Metric {
         break;
       case Kind::kAuprc:
         i["definition"] =
+            "trapezoidal area under the precision-recall curve (ERASER's reported AUPRC: sklearn "
+            "precision_recall_curve + auc): points (R_t, P_t) at every distinct score threshold t "
+            "(tied scores enter together) and (0, 1); linear interpolation, so >= average "
+            "precision";
+        break;
+      case Kind::kAveragePrecision:
+        i["definition"] =
             "average precision AP = sum_n (R_n - R_{n-1}) P_n over distinct score thresholds "
-            "(sklearn average_precision_score; tied scores enter together), not trapezoidal";
-        i["single_class"] = "no positive: NaN; all positive: 1 (as sklearn)";
+            "(sklearn average_precision_score; tied scores enter together), a step function";
         break;
       case Kind::kRocAuc:
         i["definition"] = "Mann-Whitney AUC = P(a_i > a_j) + 0.5 P(a_i = a_j), i in s, j not in s";
@@ -113,30 +124,46 @@ class PlausibilityMetric : public Metric {
     return i;
   }
 
-  std::vector<double> score(const MetricInput& in) override {
-    const Batch& b = in.batch;
-    return score_annotated(in, kind_name(kind_), p_["sign"],
-                           [&](int64_t i, const AnnotatedExample& x) {
-                             switch (kind_) {
-                               case Kind::kTokenF1:
-                               case Kind::kIouF1:
-                                 return topk_score(x.a, x.s, x.positives, b.ids[i], in.seed);
-                               case Kind::kAuprc:
-                                 return average_precision(x.a, x.s);
-                               case Kind::kRocAuc:
-                                 return roc_auc(x.a, x.s, x.positives);
-                             }
-                             return std::nan("");
-                           });
+  std::string aggregation() const override {
+    return kind_ == Kind::kIouF1 ? p_["aggregation"].get<std::string>() : kAggregateMean;
   }
 
-  static double average_precision(const std::vector<double>& a, const std::vector<char>& s) {
+  std::map<std::string, std::vector<double>> components() const override {
+    if (kind_ != Kind::kIouF1 || aggregation() != kAggregateF1OfMeans) return {};
+    return {{"precision", precision_}, {"recall", recall_}};
+  }
+
+  std::vector<double> score(const MetricInput& in) override {
+    const Batch& b = in.batch;
+    precision_.assign(b.size(), std::nan(""));
+    recall_.assign(b.size(), std::nan(""));
+    return score_annotated(in, kind_name(kind_), p_, [&](int64_t i, const AnnotatedExample& x) {
+      switch (kind_) {
+        case Kind::kTokenF1:
+        case Kind::kIouF1:
+          return topk_score(i, x.a, x.s, x.positives, b.ids[i], in.seed);
+        case Kind::kAuprc:
+          return trapezoid_auprc(x.a, x.s);
+        case Kind::kAveragePrecision:
+          return average_precision(x.a, x.s);
+        case Kind::kRocAuc:
+          return roc_auc(x.a, x.s, x.positives);
+      }
+      return std::nan("");
+    });
+  }
+
+  // The precision-recall points (R_t, P_t) at every distinct threshold, highest score first, as
+  // sklearn's precision_recall_curve (tied scores enter together).
+  static std::vector<std::pair<double, double>> pr_points(const std::vector<double>& a,
+                                                          const std::vector<char>& s) {
     const size_t n = a.size();
     std::vector<size_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
     std::stable_sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return a[x] > a[y]; });
     const double P = std::accumulate(s.begin(), s.end(), 0.0);
-    double tp = 0, seen = 0, prev_recall = 0, ap = 0;
+    std::vector<std::pair<double, double>> out;
+    double tp = 0, seen = 0;
     for (size_t j = 0; j < n;) {
       size_t e = j;
       while (e < n && a[idx[e]] == a[idx[j]]) {
@@ -144,10 +171,27 @@ class PlausibilityMetric : public Metric {
         seen += 1;
         ++e;
       }
-      const double recall = tp / P, precision = tp / seen;
+      out.emplace_back(tp / P, tp / seen);
+      j = e;
+    }
+    return out;
+  }
+
+  static double trapezoid_auprc(const std::vector<double>& a, const std::vector<char>& s) {
+    double area = 0, prev_r = 0, prev_p = 1;  // sklearn appends the point (recall 0, precision 1)
+    for (const auto& [r, p] : pr_points(a, s)) {
+      area += (r - prev_r) * (p + prev_p) / 2;
+      prev_r = r;
+      prev_p = p;
+    }
+    return area;
+  }
+
+  static double average_precision(const std::vector<double>& a, const std::vector<char>& s) {
+    double ap = 0, prev_recall = 0;
+    for (const auto& [recall, precision] : pr_points(a, s)) {
       ap += (recall - prev_recall) * precision;
       prev_recall = recall;
-      j = e;
     }
     return ap;
   }
@@ -172,8 +216,8 @@ class PlausibilityMetric : public Metric {
   }
 
  private:
-  double topk_score(const std::vector<double>& a, const std::vector<char>& s, int64_t pos,
-                    const std::string& id, uint64_t seed) const {
+  double topk_score(int64_t i, const std::vector<double>& a, const std::vector<char>& s,
+                    int64_t pos, const std::string& id, uint64_t seed) {
     const int64_t n = static_cast<int64_t>(a.size());
     const int64_t k = p_["k_mode"] == "fixed" ? std::min<int64_t>(n, p_["k"].get<int64_t>()) : pos;
     // Rank positions 0..n-1 of the feature list by the (signed-after-`sign`) score.
@@ -197,6 +241,8 @@ class PlausibilityMetric : public Metric {
       return 2 * P * R / (P + R);
     }
     const auto pred = spans(sel), gold = spans(s);
+    // ERASER's macro: precision only where something is predicted, recall where gold exists.
+    recall_[i] = 0.0;
     if (pred.empty()) return 0.0;
     const double theta = p_["threshold"];
     double tp = 0;
@@ -210,15 +256,78 @@ class PlausibilityMetric : public Metric {
       }
       if (best >= theta) tp += 1;
     }
-    if (tp == 0) return 0.0;
     const double P = tp / static_cast<double>(pred.size());
     const double R = tp / static_cast<double>(gold.size());
+    precision_[i] = P;
+    recall_[i] = R;
+    if (tp == 0) return 0.0;
     return 2 * P * R / (P + R);
   }
 
   Kind kind_;
   json p_;
+  std::vector<double> precision_, recall_;  // iou_f1: per example of the last batch
 };
+
+constexpr const char* kEraserCode =
+    "ERASER rationale_benchmark/metrics.py (jayded/eraserbenchmark @36467f1, sklearn 0.20.3)";
+constexpr const char* kFerretCode =
+    "ferret ferret/evaluators/plausibility_measures.py (g8a9/ferret @22935f8)";
+
+// Reference profiles. ERASER and ferret keep an example whose rationale covers every token (and
+// then score it 1 for any map, or P = 1 at k = n); the profiles do too, to reproduce their
+// numbers. Both drop nothing else that attrib keeps: an example without a rationale stays NaN.
+std::vector<MetricProfile> profiles(Kind kind) {
+  const json keep = {{"all_positive", "score"}};
+  switch (kind) {
+    case Kind::kTokenF1:
+      return {{"eraser",
+               std::string(kEraserCode) +
+                   ": score_hard_rationale_predictions, token_prf.instance_macro.f1 (mean of "
+                   "per-instance F1; the hard rationale is the top-k of the map)",
+               keep},
+              {"ferret",
+               std::string(kFerretCode) +
+                   ": Tokenf1_PlausibilityEvaluation (top_k_rationale 5, only_pos, macro mean); "
+                   "numpy's argsort has no reproducible tie order, ties here go by index",
+               {{"all_positive", "score"},
+                {"k_mode", "fixed"},
+                {"k", 5},
+                {"only_pos", true},
+                {"sign", "signed"},
+                {"tie_break", "index"}}}};
+    case Kind::kIouF1:
+      return {{"eraser",
+               std::string(kEraserCode) +
+                   ": partial_match_score, iou_scores[threshold 0.5].macro.f1 (F1 of the mean "
+                   "precision over instances with predictions and the mean recall)",
+               {{"all_positive", "score"}, {"threshold", 0.5}, {"aggregation", "f1_of_means"}}}};
+    case Kind::kAuprc:
+      return {{"eraser",
+               std::string(kEraserCode) +
+                   ": score_soft_tokens auprc (precision_recall_curve + auc per instance, "
+                   "averaged over every instance)",
+               keep},
+              {"ferret",
+               std::string(kFerretCode) +
+                   ": AUPRC_PlausibilityEvaluation (scores clipped to >= 0, only_pos)",
+               {{"all_positive", "score"}, {"sign", "positive"}}}};
+    case Kind::kAveragePrecision:
+      return {{"eraser",
+               std::string(kEraserCode) +
+                   ": score_soft_tokens average_precision (single-class instances skipped)",
+               {{"all_positive", "undefined"}}}};
+    case Kind::kRocAuc:
+      return {{"eraser",
+               std::string(kEraserCode) +
+                   ": score_soft_tokens roc_auc_score (single-class instances skipped)",
+               {{"all_positive", "undefined"}}},
+              {"quantus",
+               "Quantus 0.6.0 AUC (sklearn roc_curve + auc on the signed map; NaN for a full mask)",
+               {{"all_positive", "undefined"}, {"sign", "signed"}}}};
+  }
+  return {};
+}
 
 MetricSpec spec(Kind kind) {
   MetricSpec s;
@@ -227,6 +336,7 @@ MetricSpec spec(Kind kind) {
   s.direction = +1;
   s.needs = {"annotations"};
   json params = json::parse(kSignParam);
+  params.update(single_class_schema());
   if (kind == Kind::kTokenF1 || kind == Kind::kIouF1) params.update(json::parse(kTopkParams));
   if (kind == Kind::kIouF1) params.update(json::parse(kIouParams));
   s.params = params;
@@ -241,6 +351,12 @@ MetricSpec spec(Kind kind) {
       s.citation = "DeYoung et al. 2020, ERASER: A Benchmark to Evaluate Rationalized NLP Models";
       break;
     case Kind::kAuprc:
+      s.description =
+          "AUPRC: trapezoidal area under the precision-recall curve of the attribution scores "
+          "against the human rationale (ERASER's reported AUPRC)";
+      s.citation = "DeYoung et al. 2020 (ERASER); Attanasio et al. 2023 (ferret)";
+      break;
+    case Kind::kAveragePrecision:
       s.description = "Average precision of the attribution scores against the human rationale";
       s.citation = "DeYoung et al. 2020 (ERASER); Attanasio et al. 2023 (ferret)";
       break;
@@ -249,15 +365,25 @@ MetricSpec spec(Kind kind) {
       s.citation = "DeYoung et al. 2020 (ERASER); Hedström et al. 2023 (Quantus)";
       break;
   }
+  s.profiles = profiles(kind);
   s.create = [kind](const json& p) { return std::make_unique<PlausibilityMetric>(kind, p); };
   return s;
 }
 
 }  // namespace
 
+json single_class_schema() {
+  return json::parse(R"JSON({
+  "all_positive": {"type": "string", "default": "undefined", "enum": ["undefined", "score"],
+                   "description": "an example whose annotation marks every feature: undefined (NaN, skipped and counted; any map would score the same) or scored as the reference code does"}
+})JSON");
+}
+
 std::vector<double> score_annotated(
-    const MetricInput& in, const std::string& metric, const std::string& sign,
+    const MetricInput& in, const std::string& metric, const json& params,
     const std::function<double(int64_t, const AnnotatedExample&)>& fn) {
+  const std::string sign = params.at("sign");
+  const bool keep_all_positive = params.value("all_positive", "undefined") == "score";
   const Batch& b = in.batch;
   const int64_t B = b.size();
   std::vector<double> out(B, std::nan(""));
@@ -285,6 +411,7 @@ std::vector<double> score_annotated(
       x.positives += x.s.back();
     }
     if (x.positives == 0) continue;  // empty mask: undefined
+    if (x.positives == static_cast<int64_t>(x.a.size()) && !keep_all_positive) continue;
     out[i] = fn(i, x);
   }
   return out;
@@ -292,7 +419,7 @@ std::vector<double> score_annotated(
 
 std::vector<MetricSpec> plausibility_metrics() {
   std::vector<MetricSpec> all = {spec(Kind::kTokenF1), spec(Kind::kIouF1), spec(Kind::kAuprc),
-                                 spec(Kind::kRocAuc)};
+                                 spec(Kind::kAveragePrecision), spec(Kind::kRocAuc)};
   for (auto& m : localisation_metrics()) all.push_back(std::move(m));
   return all;
 }

@@ -17,11 +17,17 @@ struct AnnotatedExample {
   int64_t positives = 0;
 };
 
-/// Scores every example of `in` that has an annotation with at least one marked feature by
-/// fn(example index, example); the others stay NaN (skipped and counted, never 0). Checks that
-/// the mask matches the scores (errors name `metric`).
+/// Schema entry "all_positive" shared by the annotated metrics (merge into a metric's schema).
+nlohmann::json single_class_schema();
+
+/// Scores every annotated example of `in` by fn(example index, example). The same rule for every
+/// annotated metric: an example without an annotation, with no marked feature, or with every
+/// feature marked stays NaN (skipped and counted, never 0) -- a rationale covering the whole input
+/// cannot tell one map from another -- unless params.all_positive is "score" (reference profiles
+/// whose code keeps such examples). `params` gives "sign" ("signed", "abs", "positive") and
+/// "all_positive". Checks that the mask matches the scores (errors name `metric`).
 std::vector<double> score_annotated(
-    const MetricInput& in, const std::string& metric, const std::string& sign,
+    const MetricInput& in, const std::string& metric, const nlohmann::json& params,
     const std::function<double(int64_t, const AnnotatedExample&)>& fn);
 
 /// The plausibility suite's metrics: token_f1, iou_f1, auprc, roc_auc, then the localisation

@@ -212,3 +212,53 @@ TEST(Agreement, MatricesSymmetricOnesOnDiagonalAndMatchPerExampleMeans) {
   scores[1][0] = at::randn({2, 3});
   EXPECT_THROW(attrib::agreement_matrices(methods, scores, masks, options), attrib::Error);
 }
+
+TEST(Agreement, OpenXaiRankAgreementNeedsEqualDenseRanks) {
+  // OpenXAI metrics.py: e = [3, 3, 1, 0], g = [3, 2, 1, .5], K = 2. Both top-2 orders are
+  // (0, 1), so FA = 1 and the position rule gives RA = 1; but feature 1 has dense rank 1 in e
+  // (tied with feature 0) and 2 in g, so OpenXAI's RA = 1/2 (and SRA likewise).
+  const std::vector<double> e = {3, 3, 1, 0}, g = {3, 2, 1, 0.5};
+  EXPECT_DOUBLE_EQ(ag::feature_agreement(e, g, 2), 1.0);
+  EXPECT_DOUBLE_EQ(ag::rank_agreement(e, g, 2), 1.0);
+  EXPECT_DOUBLE_EQ(ag::rank_agreement(e, g, 2, true, nullptr, true), 0.5);
+  EXPECT_DOUBLE_EQ(ag::signed_rank_agreement(e, g, 2, true, nullptr, true), 0.5);
+  // Without ties both rules agree.
+  const std::vector<double> a = {4, 3, 1, 0};
+  EXPECT_DOUBLE_EQ(ag::rank_agreement(a, g, 3, true, nullptr, true), ag::rank_agreement(a, g, 3));
+}
+
+TEST(Agreement, TieBreakFollowsTheTieKeys) {
+  // Four tied features: by index the top 2 is {0, 1}; a tie key ranks 3 and 2 first.
+  const std::vector<double> flat = {1, 1, 1, 1}, other = {0, 0, 5, 4};
+  const std::vector<double> tie = {0.9, 0.8, 0.2, 0.1};
+  EXPECT_DOUBLE_EQ(ag::feature_agreement(flat, other, 2), 0.0);
+  EXPECT_DOUBLE_EQ(ag::feature_agreement(flat, other, 2, true, &tie), 1.0);
+  // ... and the same tie keys apply to both vectors: RA for the order (3, 2) vs (2, 3) is 0.
+  EXPECT_DOUBLE_EQ(ag::rank_agreement(flat, other, 2, true, &tie), 0.0);
+
+  // In the matrices, "random" ties use the example's seeded stream: a constant map's top-k is a
+  // seeded random set, so FA against a fixed map is near k/n on average, not the index-order
+  // value; and the same seed gives the same numbers.
+  const int64_t B = 300, n = 20;
+  std::vector<std::vector<at::Tensor>> scores(2);
+  scores[0].push_back(at::ones({B, n}));
+  at::Tensor ramp = at::arange(n, 0, -1, at::kFloat).repeat({B, 1});  // index order = rank order
+  scores[1].push_back(ramp);
+  attrib::AgreementOptions options;
+  options.bootstrap_resamples = 0;
+  options.measures = {"feature_agreement"};
+  const std::vector<at::Tensor> masks = {at::Tensor()};
+  const json by_index = attrib::agreement_matrices({"constant", "ramp"}, scores, masks, options);
+  EXPECT_DOUBLE_EQ(by_index["measures"][0]["mean"][0][1].get<double>(), 1.0);
+  options.tie_break = "random";
+  options.tie_seed = 5;
+  for (int64_t i = 0; i < B; ++i) options.example_ids.push_back("ex" + std::to_string(i));
+  const json random = attrib::agreement_matrices({"constant", "ramp"}, scores, masks, options);
+  const double fa = random["measures"][0]["mean"][0][1].get<double>();
+  EXPECT_NEAR(fa, 5.0 / 20, 0.05);  // k = ceil(0.25 * 20) = 5 of 20
+  EXPECT_EQ(random["settings"]["tie_break"], "random");
+  EXPECT_EQ(attrib::agreement_matrices({"constant", "ramp"}, scores, masks, options), random);
+  options.example_ids.pop_back();
+  EXPECT_THROW(attrib::agreement_matrices({"constant", "ramp"}, scores, masks, options),
+               attrib::Error);
+}

@@ -70,6 +70,26 @@ TEST(Complexity, SmallExamplesByHand) {
   EXPECT_NEAR(two[1], std::log(3.0), 1e-12);
 }
 
+TEST(Complexity, QuantusNormalisationAndEffectiveComplexity) {
+  // Quantus's sparseness divides by max |a| before adding delta = 1e-7: |a| = (4, 0, 2) becomes
+  // (1, 0, 0.5), + delta, sorted (d, 0.5 + d, 1 + d), sum 1.5 + 3d:
+  // G = (-2 d + 0 + 2 (1 + d)) / (3 (1.5 + 3 d)) = 2 / (4.5 + 9 d).
+  const double d = 1e-7;
+  EXPECT_NEAR(run("sparseness", {{"normalise", "max_abs"}}, row({4, 0, -2}))[0], 2 / (4.5 + 9 * d),
+              1e-15);
+  // Without normalisation the delta weighs 4x less: 2 * 4 / (3 * (6 + 3d)) with |a| sum 6.
+  EXPECT_NEAR(run("sparseness", json::object(), row({4, 0, -2}))[0],
+              (-2 * d + 2 * (4 + d)) / (3 * (6 + 3 * d)), 1e-15);
+  // Effective complexity: |a| / max > 1e-5: (1, 0, 0.5, 1e-6) -> 2 features.
+  EXPECT_EQ(run("effective_complexity", json::object(), row({-4, 0, 2, 4e-6f}))[0], 2.0);
+  EXPECT_EQ(run("effective_complexity", json::object(), row({0, 0, 0}))[0], 0.0);
+  EXPECT_EQ(attrib::find_metric("effective_complexity").direction, -1);
+  // The profile is Quantus's settings.
+  const auto& q = attrib::find_profile(attrib::find_metric("sparseness"), "quantus");
+  EXPECT_EQ(q.params["normalise"], "max_abs");
+  EXPECT_EQ(q.params["delta"], 1e-7);
+}
+
 TEST(Complexity, TextCountsOnlyFeatures) {
   attrib::Batch b;
   b.modality = attrib::Modality::kText;

@@ -47,6 +47,40 @@ TEST_F(Config, DefaultSuiteIsValidAndResolved) {
   EXPECT_EQ(s.metrics[0].params["rank_by"], "signed");
 }
 
+TEST_F(Config, MetricProfilesAndAgreementProfile) {
+  json d = base();
+  ASSERT_EQ(d["metrics"][3]["metric"], "auprc");
+  d["metrics"][3]["profile"] = "ferret";
+  d["metrics"][3]["params"] = {{"all_positive", "undefined"}};  // explicit params win
+  attrib::SuiteConfig s = attrib::parse_suite(d, *registry_);
+  EXPECT_EQ(s.metrics[3].profile, "ferret");
+  EXPECT_EQ(s.metrics[3].params["sign"], "positive");  // from the profile
+  EXPECT_EQ(s.metrics[3].params["all_positive"], "undefined");
+  EXPECT_EQ(s.resolved["metrics"][3]["profile"], "ferret");
+  EXPECT_TRUE(s.metrics[0].profile.empty());
+
+  d["metrics"][3]["profile"] = "nope";
+  EXPECT_EQ(error_of(d),
+            "metrics[3].profile: expected one of the profiles of metric 'auprc' (\"eraser\", "
+            "\"ferret\"), got \"nope\"");
+  d = base();
+  d["metrics"][0]["profile"] = "eraser";  // deletion has no profile
+  EXPECT_NE(error_of(d).find("it has none"), std::string::npos) << error_of(d);
+
+  // Agreement: the suite's tie rule by default; OpenXAI's settings under its profile.
+  d = base();
+  s = attrib::parse_suite(d, *registry_);
+  EXPECT_EQ(s.agreement["tie_break"], "random");
+  EXPECT_EQ(s.agreement["rank_match"], "position");
+  d["agreement"] = {{"profile", "openxai"}, {"k", 0.5}};
+  s = attrib::parse_suite(d, *registry_);
+  EXPECT_EQ(s.agreement["tie_break"], "index");
+  EXPECT_EQ(s.agreement["rank_match"], "position_and_dense_rank");
+  EXPECT_EQ(s.agreement["k"], 0.5);
+  d["agreement"] = {{"profile", "quantus"}};
+  EXPECT_EQ(error_of(d).rfind("agreement.profile: expected one of", 0), 0u) << error_of(d);
+}
+
 TEST_F(Config, ErrorsNamePathExpectedAndFound) {
   json d = base();
   d["methods"][2]["params"]["n_steps"] = "fifty";

@@ -144,6 +144,26 @@ TEST(Eraser, RoundingDefaultBinsAndDuplicates) {
   EXPECT_NEAR(run("comprehensiveness", q, m4, b4, a4)[0], 5.5, 1e-12);
 }
 
+TEST(Eraser, EraserProfileKeepsEmptyBinsInTheMean) {
+  // ERASER's profile: bins {1, 5, 10, 20, 50}%, k = floor(fraction * n); with n = 4 that is
+  // k = 0, 0, 0, 0, 2. metrics.py averages all 5 bins: comprehensiveness adds 0 for each empty
+  // rationale; sufficiency keeps nothing (f = 0) for them.
+  EraserLinear m4({4, 3, 2, 1});
+  auto b4 = dense(at::ones({1, 4}));
+  at::Tensor a4 = at::tensor({4.0f, 3.0f, 2.0f, 1.0f}).view({1, -1});
+  const auto& spec = attrib::find_metric("comprehensiveness");
+  json q = attrib::find_profile(spec, "eraser").params;
+  q["output"] = "logit";  // the arithmetic is exact on logits: f(x) = 10
+  q["substrate"] = "zero";
+  // comp: k = 2 removes {0, 1} -> 3: (0 + 0 + 0 + 0 + 7) / 5.
+  EXPECT_NEAR(run("comprehensiveness", q, m4, b4, a4)[0], 7.0 / 5, 1e-12);
+  // suff: k = 0 keeps nothing -> 0 (x4), k = 2 keeps {0, 1} -> 7: (4 * 10 + 3) / 5.
+  EXPECT_NEAR(run("sufficiency", q, m4, b4, a4)[0], 43.0 / 5, 1e-12);
+  // The default skips empty bins instead: with floor only k = 2 is left.
+  q["zero_bins"] = "skip";
+  EXPECT_NEAR(run("comprehensiveness", q, m4, b4, a4)[0], 7.0, 1e-12);
+}
+
 TEST(Eraser, ProbabilityOfPredictedClassByDefault) {
   EraserLinear model({1, 1});
   at::Tensor a = at::tensor({2.0f, 1.0f}).view({1, -1});

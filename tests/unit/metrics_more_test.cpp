@@ -10,6 +10,7 @@
 #include "analytic_models.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
+#include "attrib/random.h"
 #include "metric.h"
 
 namespace {
@@ -173,6 +174,26 @@ TEST(MetricsMoreCatalogue, RegisteredWithValidSchemas) {
   EXPECT_EQ(dflt("pgi", "k_fraction"), 0.25);
   EXPECT_EQ(dflt("pgu", "n_samples"), 100);
   EXPECT_EQ(dflt("attribution_localisation", "sign"), "positive");
+  // Every reference profile of every metric names its code and resolves against the schema.
+  std::set<std::string> with_profiles;
+  for (const auto& spec : attrib::metric_catalogue()) {
+    std::set<std::string> seen;
+    for (const auto& profile : spec.profiles) {
+      SCOPED_TRACE(spec.name + " profile " + profile.name);
+      EXPECT_TRUE(seen.insert(profile.name).second);
+      EXPECT_FALSE(profile.reference.empty());
+      json resolved;
+      EXPECT_NO_THROW(resolved = attrib::resolve_params(spec.params, profile.params, "params"));
+      EXPECT_NO_THROW(spec.create(resolved));
+      with_profiles.insert(spec.name);
+    }
+  }
+  for (const char* m :
+       {"token_f1", "iou_f1", "auprc", "average_precision", "roc_auc", "comprehensiveness",
+        "sufficiency", "pointing_game", "attribution_localisation", "relevance_mass_accuracy",
+        "relevance_rank_accuracy", "top_k_intersection", "sparseness", "complexity",
+        "effective_complexity"})
+    EXPECT_TRUE(with_profiles.count(m)) << m;
   // Metrics without ranking take no ranking parameters.
   EXPECT_FALSE(attrib::find_metric("infidelity").params.contains("tie_break"));
   EXPECT_FALSE(attrib::find_metric("faithfulness_correlation").params.contains("rank_by"));
@@ -529,9 +550,59 @@ TEST(MetricsMoreLocalisation, PointingGame) {
   // Signed maximum 0.9 at feature 0 (inside); |a| maximum 2 at feature 1 (outside).
   EXPECT_EQ(loc("pointing_game", json::object(), kA, kS), 1.0);
   EXPECT_EQ(loc("pointing_game", kAbs, kA, kS), 0.0);
-  // Tied maxima: a hit if any maximal feature is inside.
-  EXPECT_EQ(loc("pointing_game", json::object(), {1, 1, 0}, {0, 1, 0}), 1.0);
   EXPECT_EQ(loc("pointing_game", json::object(), {1, 0, 2}, {1, 1, 0}), 0.0);
+  // Tied maxima {0, 1, 3} with 1 inside: fractional credit 1/3 (the default); Quantus's "any"
+  // gives 1, which a constant map would win on every example.
+  const std::vector<float> tied = {1, 1, 0, 1}, mask = {0, 1, 0, 0};
+  EXPECT_NEAR(loc("pointing_game", json::object(), tied, mask), 1.0 / 3, 1e-12);
+  EXPECT_EQ(loc("pointing_game", {{"ties", "any"}}, tied, mask), 1.0);
+  // random: one of the three maxima from the example's seeded stream -- 0 or 1, the same on
+  // every call.
+  const double r = loc("pointing_game", {{"ties", "random"}}, tied, mask);
+  EXPECT_TRUE(r == 0.0 || r == 1.0);
+  EXPECT_EQ(loc("pointing_game", {{"ties", "random"}}, tied, mask), r);
+}
+
+// The constant and random controls score at chance level |s| / n: 400 masks of 5..40 of 64
+// features. The constant map ties every feature: pointing game (fractional) gives exactly |s| / n
+// per example; relevance rank accuracy with seeded random ties has expectation |s| / n, and so
+// have both for a uniformly random map. Tolerance: 4 standard errors of the mean.
+TEST(MetricsMoreLocalisation, ControlsScoreAtChance) {
+  const int64_t B = 400, n = 64;
+  at::Generator g = attrib::example_generator(7, "chance", 1);
+  at::Tensor area = at::randint(5, 41, {B, 1}, g, at::kLong);
+  at::Tensor perm = at::rand({B, n}, g).argsort(int64_t{1}, false);
+  at::Tensor mask = (perm < area).to(at::kFloat);
+  const double chance = (area.to(at::kDouble) / n).mean().item<double>();
+  attrib::Annotations ann{mask, at::ones({B}, at::kBool)};
+  attrib_test::NoModel model;
+  const attrib::Batch b = dense(at::zeros({B, n}));
+  const at::Tensor constant = at::ones({B, n});
+  const at::Tensor random = at::rand({B, n}, g);
+  auto mean_and_se = [](const std::vector<double>& v) {
+    double m = 0, q = 0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    for (double x : v) q += (x - m) * (x - m);
+    return std::make_pair(
+        m, std::sqrt(q / static_cast<double>(v.size() - 1) / static_cast<double>(v.size())));
+  };
+  const auto exact = run("pointing_game", json::object(), model, b, constant, &ann).scores;
+  EXPECT_NEAR(mean_and_se(exact).first, chance, 1e-12);
+  const auto any = run("pointing_game", {{"ties", "any"}}, model, b, constant, &ann).scores;
+  EXPECT_EQ(mean_and_se(any).first, 1.0);  // why "any" is not the default
+  for (const auto& [metric, map] :
+       std::vector<std::pair<std::string, at::Tensor>>{{"relevance_rank_accuracy", constant},
+                                                       {"relevance_rank_accuracy", random},
+                                                       {"pointing_game", random},
+                                                       {"top_k_intersection", constant}}) {
+    const auto [m, se] = mean_and_se(run(metric, json::object(), model, b, map, &ann).scores);
+    EXPECT_NEAR(m, chance, 4 * std::max(se, 0.005)) << metric;
+  }
+  // By index, a constant map turns rank accuracy into a raster scan: a mask placed first wins.
+  const auto raster =
+      run("relevance_rank_accuracy", {{"tie_break", "index"}}, model, b, constant, &ann).scores;
+  EXPECT_FALSE(std::isnan(raster[0]));
 }
 
 TEST(MetricsMoreLocalisation, PointingGameToleranceOnImages) {

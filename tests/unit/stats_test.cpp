@@ -463,6 +463,48 @@ TEST(Leaderboard, EqualMeansShareTheRank) {
   EXPECT_EQ(lb["boards"][0]["overall"]["not_ranked"][0]["method"], "m4");
 }
 
+TEST(Leaderboard, F1OfMeansAggregatesErasersWay) {
+  // Per-example precision (NaN: nothing predicted) and recall; the leaderboard number is
+  // F1(mean P over defined, mean R), not the mean per-example F1.
+  attrib::RunResults r;
+  const std::vector<std::string> ids = {"a", "b", "c", "d"};
+  auto row = [&](const std::string& method, std::vector<double> p, std::vector<double> rec) {
+    std::vector<double> f1;
+    for (std::size_t i = 0; i < p.size(); ++i)
+      f1.push_back(std::isnan(p[i]) || p[i] + rec[i] == 0 ? 0.0
+                                                          : 2 * p[i] * rec[i] / (p[i] + rec[i]));
+    attrib::ScoreRow x = make_row(method, "iou_f1", +1, f1, ids);
+    x.aggregation = "f1_of_means";
+    x.components = {{"precision", p}, {"recall", rec}};
+    return x;
+  };
+  r.rows.push_back(row("m1", {1.0, 0.5, kNaN, 0.0}, {1.0, 1.0, 0.0, 0.0}));
+  r.rows.push_back(row("m2", {1.0, 1.0, 1.0, 1.0}, {0.5, 0.5, 0.5, 0.5}));
+  const json lb = attrib::compute_leaderboards(r, options());
+  const json& m = lb["boards"][0]["metrics"][0];
+  EXPECT_EQ(m["aggregation"], "f1_of_means");
+  // m1: mean P = 1.5 / 3 = 0.5, mean R = 0.5 -> 0.5 (the mean per-example F1 would be 0.4167).
+  EXPECT_NEAR(entry(m, "m1")["mean"].get<double>(), 0.5, 1e-12);
+  // m2: P 1, R 0.5 -> 2/3.
+  EXPECT_NEAR(entry(m, "m2")["mean"].get<double>(), 2.0 / 3, 1e-12);
+  EXPECT_EQ(entry(m, "m2")["rank"], 1);
+  EXPECT_NEAR(entry(m, "m1")["diff_to_best"]["mean"].get<double>(), 0.5 - 2.0 / 3, 1e-12);
+  // The interval brackets the point estimate of the same aggregate.
+  EXPECT_LE(entry(m, "m2")["ci_low"].get<double>(), 2.0 / 3 + 1e-12);
+  EXPECT_GE(entry(m, "m2")["ci_high"].get<double>(), 2.0 / 3 - 1e-12);
+  // A row without components is an error row, not a crash.
+  attrib::ScoreRow bad = make_row("m3", "iou_f1", +1, {0, 0, 0, 0}, ids);
+  bad.aggregation = "f1_of_means";
+  r.rows.push_back(bad);
+  const json lb2 = attrib::compute_leaderboards(r, options());
+  EXPECT_TRUE(entry(lb2["boards"][0]["metrics"][0], "m3")["error"].is_string());
+  // The document keeps the components; the Markdown names the aggregation.
+  const json doc = attrib::results_document(r, lb);
+  EXPECT_EQ(doc["rows"][0]["aggregation"], "f1_of_means");
+  EXPECT_TRUE(doc["rows"][0]["components"]["precision"][2].is_null());
+  EXPECT_NE(attrib::leaderboard_markdown(doc).find("F1 of means"), std::string::npos);
+}
+
 TEST(Leaderboard, PairsByExampleIdAndFlagsBadRows) {
   attrib::RunResults r;
   // Same examples in a different order: the difference per example is exactly 2.
