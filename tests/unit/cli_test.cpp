@@ -301,3 +301,41 @@ TEST(Cli, AnalysesCompareAndBench) {
 }
 
 }  // namespace
+
+namespace {
+
+// suites/horses on the Weizmann horses: the controls score the chance level |s| / n (the mean
+// mask share, which is what attribution localisation gives a constant map) on the pointing game
+// and relevance rank accuracy; Quantus's tie rule hands the constant map 1.0, and ranking ties by
+// index turns rank accuracy into a raster scan.
+TEST(Cli, HorsesSuiteScoresControlsAtChance) {
+  fs::path data = ATTRIB_SHARED_DATA_DEFAULT;
+  if (const char* env = std::getenv("ATTRIB_SHARED_DATA")) data = env;
+  data /= "image/weizmann_horse";
+  if (!fs::exists(data / "gray"))
+    GTEST_SKIP() << "Weizmann horses not found at " << data << " (set ATTRIB_SHARED_DATA)";
+  json suite = json::parse(slurp(fs::path(ATTRIB_SOURCE_DIR) / "suites/horses/suite.json"));
+  suite["datasets"][0]["spec"] = "images:" + data.string();
+  suite["statistics"]["bootstrap_resamples"] = 200;
+  const fs::path out = fs::path(ATTRIB_TEST_TMP) / "cli" / "horses_out";
+  fs::remove_all(out);
+  const Result r = attrib(
+      "run '" + write_suite("horses.json", suite).string() + "' --out '" + out.string() + "'",
+      "horses");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json doc = json::parse(slurp(out / "results.json"));
+  std::map<std::string, std::map<std::string, double>> mean;
+  for (const json& m : doc["leaderboards"]["boards"][0]["metrics"])
+    for (const json& e : m["entries"]) mean[m["metric"]][e["method"]] = e["mean"].get<double>();
+  const double chance = mean["attribution_localisation"]["constant"];  // mean |s| / n
+  EXPECT_GT(chance, 0.15);
+  EXPECT_LT(chance, 0.4);
+  EXPECT_NEAR(mean["pointing_game"]["constant"], chance, 1e-12);
+  EXPECT_EQ(mean["pointing_game_quantus"]["constant"], 1.0);
+  EXPECT_NEAR(mean["relevance_rank_accuracy"]["constant"], chance, 0.02);
+  EXPECT_NEAR(mean["relevance_rank_accuracy"]["random"], chance, 0.02);
+  EXPECT_NEAR(mean["pointing_game"]["random"], chance, 0.1);  // one hit per image: noisier
+  EXPECT_LT(mean["relevance_rank_accuracy_by_index"]["constant"], chance - 0.05);
+}
+
+}  // namespace
