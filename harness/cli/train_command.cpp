@@ -352,7 +352,10 @@ int attrib_train_command(const std::vector<std::string>& args,
     if (report_path == pt) report_path += ".json";
     try {
       if (pt.has_parent_path()) fs::create_directories(pt.parent_path());
-      fs::copy_file(t.checkpoint, pt, fs::copy_options::overwrite_existing);
+      if (t.checkpoint.empty())  // the cache could not be written: save the model itself
+        attrib::write_file_atomically(pt.string(), attrib::checkpoint_bytes(*t.model));
+      else
+        fs::copy_file(t.checkpoint, pt, fs::copy_options::overwrite_existing);
     } catch (const fs::filesystem_error& e) {
       throw attrib::Error("--out: cannot write '" + out + "': " + e.code().message());
     }

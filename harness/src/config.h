@@ -59,6 +59,8 @@ struct SuiteConfig {
   /// checks), "agreement" (inter-method matrices), "throughput" (timed workloads). Resolved.
   nlohmann::json randomisation, agreement, throughput;
   nlohmann::json resolved;  ///< the whole configuration with defaults filled (recorded)
+  /// `attrib run --force`: run methods whose estimated cost exceeds kMaxEstimatedRows (cost.h).
+  bool force = false;
 };
 
 /// Validates a suite document. `registry` resolves plugin names and parameter schemas.

@@ -37,6 +37,16 @@ const MetricProfile& find_profile(const MetricSpec& spec, const std::string& nam
               (known.empty() ? std::string("it has none") : known) + "), got \"" + name + "\"");
 }
 
+const at::Tensor& checked_logits(const at::Tensor& logits, const ModelAdapter& model) {
+  ATTRIB_CHECK(logits.defined() && logits.dim() == 2, "model '", model.info().name,
+               "': expected logits [rows, classes], got ",
+               logits.defined() ? logits.sizes() : at::IntArrayRef{});
+  const int64_t bad = logits.isfinite().logical_not().sum().item<int64_t>();
+  ATTRIB_CHECK(bad == 0, "model '", model.info().name, "' returned ", bad,
+               " non-finite logits (NaN or Inf) for a batch of ", logits.size(0), " rows");
+  return logits;
+}
+
 at::Tensor output_score(const at::Tensor& logits, const at::Tensor& cls, const std::string& space) {
   at::Tensor values;
   if (space == "logit") {

@@ -82,6 +82,11 @@ const std::vector<MetricSpec>& metric_catalogue();
 /// The metric `name`; throws attrib::Error listing the known names.
 const MetricSpec& find_metric(const std::string& name);
 
+/// `logits` that `model` returned, checked to be finite: a model whose logits go NaN or Inf (e.g.
+/// only for some batch sizes) makes the metric row or the model fail with an error naming it,
+/// instead of a score that silently turns undefined.
+const at::Tensor& checked_logits(const at::Tensor& logits, const ModelAdapter& model);
+
 /// Output space helper shared by metrics: "probability" | "logit" | "log_probability" of class
 /// `cls` ([N]) from logits [N, C].
 at::Tensor output_score(const at::Tensor& logits, const at::Tensor& cls, const std::string& space);

@@ -1,17 +1,21 @@
 #include "runner.h"
 
 #include <ATen/Parallel.h>
+#include <sys/mman.h>
 #include <torch/version.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "agreement.h"
@@ -19,6 +23,7 @@
 #include "attrib/input_space.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
+#include "cost.h"
 #include "metric.h"
 #include "randomisation/randomisation.h"
 #include "stats.h"
@@ -35,6 +40,15 @@ std::string hex64(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+// The whole content of a file (a model checkpoint: a few MB); throws attrib::Error if unreadable.
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  ATTRIB_CHECK(in.good(), "cannot read ", path.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 uint64_t fnv1a(const std::string& s) {
@@ -66,6 +80,18 @@ std::string error_text(const std::exception& e) {
   std::string s = e.what();
   const auto nl = s.find('\n');
   return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+// The message of the exception in flight, of any type: a plugin may throw something that is not
+// a std::exception (`throw 42`), which must become an error row, not end the run.
+std::string in_flight_error() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return error_text(e);
+  } catch (...) {
+    return "unknown exception (a type not derived from std::exception)";
+  }
 }
 
 /// The examples of one (dataset, split), collated once and shared by all methods and metrics.
@@ -155,7 +181,8 @@ at::Tensor logits_of(ModelAdapter& model, const Batch& b, int64_t max_rows) {
   for (int64_t s = 0; s < b.size(); s += max_rows) {
     const int64_t e = std::min(b.size(), s + max_rows);
     at::Tensor mask = b.attention_mask.defined() ? b.attention_mask.slice(0, s, e) : at::Tensor();
-    parts.push_back(model.forward(b.inputs.slice(0, s, e), mask).to(at::kCPU));
+    parts.push_back(
+        checked_logits(model.forward(b.inputs.slice(0, s, e), mask), model).to(at::kCPU));
   }
   return at::cat(parts);
 }
@@ -287,14 +314,34 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
   const fs::path report = dir / (mc.plugin + "-" + key + ".json");
   out.checkpoint = pt.string();
   if (use_cache && fs::exists(pt) && fs::exists(report) && schema.contains("checkpoint")) {
-    json p = out.params;
-    p["checkpoint"] = pt.string();
-    out.model = registry.create_model(mc.plugin, p, where);
-    std::ifstream in(report);
-    out.report = json::parse(in, nullptr, false);
-    out.report["cached"] = true;
-    progress.note("model " + mc.name + " on " + ds.name + ": loaded from cache " + pt.string());
-    return out;
+    // An entry is used only when its checkpoint has the size and hash its report recorded and
+    // loads; a truncated or damaged one (a full disk, a copy cut short) is trained again.
+    std::string why;
+    try {
+      std::ifstream in(report);
+      json r = json::parse(in, nullptr, false);
+      const std::string bytes = file_bytes(pt);
+      if (!r.is_object()) {
+        why = "its report is not valid JSON";
+      } else if (r.contains("checkpoint_bytes") &&
+                 (r["checkpoint_bytes"] != bytes.size() ||
+                  r.value("checkpoint_fnv1a", std::string()) != hex64(fnv1a(bytes)))) {
+        why = "the checkpoint has " + std::to_string(bytes.size()) +
+              " bytes or a hash other than the " + r["checkpoint_bytes"].dump() + " bytes recorded";
+      } else {
+        json p = out.params;
+        p["checkpoint"] = pt.string();
+        out.model = registry.create_model(mc.plugin, p, where);
+        out.report = std::move(r);
+        out.report["cached"] = true;
+        progress.note("model " + mc.name + " on " + ds.name + ": loaded from cache " + pt.string());
+        return out;
+      }
+    } catch (...) {
+      why = in_flight_error();
+    }
+    progress.note("warning: model cache entry " + pt.string() + " is damaged (" + why +
+                  "); training again");
   }
   out.model = registry.create_model(mc.plugin, out.params, where);
   ATTRIB_CHECK(out.model->has(ATTRIB_CAP_TRAINABLE), "models[", mc.name, "]: plugin '", mc.plugin,
@@ -320,16 +367,65 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
                 {"n_val", val.size()},
                 {"train_seconds", secs},
                 {"cache_key", key}};
-  fs::create_directories(dir);
   // Written under temporary names and renamed, so that concurrent runs sharing the cache never
-  // read a half-written entry (the report, renamed last, marks the entry complete).
-  const std::string tmp = "." + std::to_string(::getpid()) + ".tmp";
-  out.model->save(pt.string() + tmp);
-  std::ofstream(report.string() + tmp) << out.report.dump(2);
-  fs::rename(pt.string() + tmp, pt);
-  fs::rename(report.string() + tmp, report);
+  // read a half-written entry (the report, renamed last, marks the entry complete). A cache that
+  // cannot be written (full disk, read-only folder) costs only the caching: the trained model is
+  // used as it is, with a warning.
+  try {
+    fs::create_directories(dir);
+    const std::string bytes = checkpoint_bytes(*out.model);
+    json entry = out.report;
+    entry["checkpoint_bytes"] = bytes.size();
+    entry["checkpoint_fnv1a"] = hex64(fnv1a(bytes));
+    write_file_atomically(pt.string(), bytes);
+    write_file_atomically(report.string(), entry.dump(2));
+    out.report = std::move(entry);
+  } catch (...) {
+    progress.note("warning: could not write the model cache entry " + pt.string() + " (" +
+                  in_flight_error() + "); the trained model is used without caching");
+    std::error_code ec;
+    fs::remove(report, ec);  // a checkpoint without its report is never used
+    out.checkpoint.clear();
+  }
   out.report["cached"] = false;
   return out;
+}
+
+std::string checkpoint_bytes(ModelAdapter& model) {
+  const int fd = ::memfd_create("attrib-checkpoint", 0);
+  ATTRIB_CHECK(fd >= 0,
+               "cannot create an in-memory file for the checkpoint: ", std::strerror(errno));
+  std::string bytes;
+  try {
+    model.save("/proc/self/fd/" + std::to_string(fd));
+    bytes = file_bytes("/proc/self/fd/" + std::to_string(fd));
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  ATTRIB_CHECK(!bytes.empty(), "model '", model.info().name, "' saved an empty checkpoint");
+  return bytes;
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + "." + std::to_string(::getpid()) + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out.good()) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw Error("cannot write " + path + " (" + std::strerror(errno) + ")");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error("cannot write " + path + " (" + ec.message() + ")");
+  }
 }
 
 std::string cache_dir() {
@@ -355,10 +451,41 @@ int configure_threads(int64_t threads) {
   return n;
 }
 
+// A method's output, checked before anything is scored: a tensor of floating point, one map per
+// example of the batch, dense maps with one value per input element, and finite values (a NaN or
+// Inf map is an error row for the method, never a map that metrics rank).
+void check_attributions(const at::Tensor& a, const Batch& batch) {
+  ATTRIB_CHECK(a.defined(), "attributions: the method returned an undefined tensor");
+  ATTRIB_CHECK(at::isFloatingType(a.scalar_type()),
+               "attributions: expected a floating-point tensor, got ", a.scalar_type());
+  ATTRIB_CHECK(a.dim() >= 1 && a.size(0) == batch.size(), "attributions: expected ", batch.size(),
+               " maps (one per example), got shape ", a.sizes());
+  if (batch.modality != Modality::kText) {
+    const int64_t per_example = batch.inputs.numel() / std::max<int64_t>(1, batch.size());
+    ATTRIB_CHECK(a.numel() == batch.size() * per_example, "attributions: expected ", per_example,
+                 " values per example (the input's shape), got shape ", a.sizes());
+  }
+}
+
+void check_finite(const at::Tensor& scores, const Batch& batch) {
+  const at::Tensor bad = scores.isfinite().logical_not().reshape({scores.size(0), -1}).any(1);
+  if (!bad.any().item<bool>()) return;
+  const int64_t i = bad.to(at::kLong).argmax().item<int64_t>();
+  throw Error("attributions: non-finite values (NaN or Inf) in the map of example '" +
+              batch.ids.at(static_cast<size_t>(i)) + "' (" +
+              std::to_string(bad.sum().item<int64_t>()) + " of " + std::to_string(batch.size()) +
+              " examples in the batch)");
+}
+
 at::Tensor token_scores(const at::Tensor& attributions, const Batch& batch,
                         const std::string& reduction) {
+  check_attributions(attributions, batch);
   at::Tensor a = attributions.to(at::kCPU, at::kFloat);
-  if (batch.modality != Modality::kText) return a.reshape({a.size(0), -1});
+  if (batch.modality != Modality::kText) {
+    a = a.reshape({a.size(0), -1});
+    check_finite(a, batch);
+    return a;
+  }
   if (a.dim() == 3) {
     if (reduction == "sum") {
       a = a.sum(2);
@@ -378,7 +505,9 @@ at::Tensor token_scores(const at::Tensor& attributions, const Batch& batch,
   ATTRIB_CHECK(a.dim() == 2 && a.size(0) == batch.size() && a.size(1) == batch.inputs.size(1),
                "attributions: expected [B, T] or [B, T, d] with B = ", batch.size(),
                ", T = ", batch.inputs.size(1), ", got ", a.sizes());
-  return a.masked_fill(batch.word_ids.to(at::kCPU) < 0, 0.0f);
+  a = a.masked_fill(batch.word_ids.to(at::kCPU) < 0, 0.0f);
+  check_finite(a, batch);  // after masking: padding and special positions do not count
+  return a;
 }
 
 at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
@@ -475,8 +604,8 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
       progress.done(std::to_string(ds.split_size("train")) + " train / " +
                     std::to_string(ds.split_size("val")) + " val / " +
                     std::to_string(ds.split_size("test")) + " test examples");
-    } catch (const std::exception& e) {
-      fail("datasets[" + dc.name + "]", error_text(e));
+    } catch (...) {
+      fail("datasets[" + dc.name + "]", in_flight_error());
       continue;
     }
     const Vocab dataset_vocab = fit_vocab(ds.train, dc.tokenizer, dc.vocab_min_freq, dc.vocab_size);
@@ -528,8 +657,8 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
           model_vocab_sizes[mc.name] = vocab.size();
         }
         res.models.push_back(lm.record);
-      } catch (const std::exception& e) {
-        fail("models[" + mc.name + "] on " + ds.name, error_text(e));
+      } catch (...) {
+        fail("models[" + mc.name + "] on " + ds.name, in_flight_error());
         continue;
       }
       PreparedModel p{&ds,
@@ -591,6 +720,17 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
       return out;
     };
     std::vector<Explained> explained;
+    // Features per explained example (words for text), for the methods' cost estimates.
+    std::vector<int64_t> features_per_example;
+    for (const Batch& b : data.batches) {
+      if (b.modality == Modality::kText) {
+        const at::Tensor words = word_starts(b.word_ids.to(at::kCPU)).sum(1).to(at::kLong);
+        for (int64_t i = 0; i < b.size(); ++i)
+          features_per_example.push_back(words[i].item<int64_t>());
+      } else {
+        for (int64_t i = 0; i < b.size(); ++i) features_per_example.push_back(b.inputs[i].numel());
+      }
+    }
     for (const auto& m : suite.methods) {
       Explained ex{&m, json::object(), {}, "", nullptr};
       const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
@@ -607,6 +747,7 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
           throw Error("method '" + m.name + "' needs model capabilities [" + names +
                       "] that model '" + mc.name + "' lacks");
         }
+        if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features_per_example);
         auto method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
         ex.method = method;
         ExplainContext ctx{suite.seed, suite.batch_cap};
@@ -649,8 +790,8 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
         summary["extras"] = ej;
         summary["status"] = "ok";
         progress.done(std::to_string(data.ids.size()) + " explanations");
-      } catch (const std::exception& e) {
-        ex.error = error_text(e);
+      } catch (...) {
+        ex.error = in_flight_error();
         summary["status"] = "error";
         summary["error"] = ex.error;
         fail("methods[" + m.name + "] on " + mc.name + "/" + ds.name, ex.error);
@@ -669,8 +810,8 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
       std::string create_error;
       try {
         metric = spec.create(mt.params);
-      } catch (const std::exception& e) {
-        create_error = error_text(e);
+      } catch (...) {
+        create_error = in_flight_error();
       }
       for (const auto& ex : explained) {
         const PluginInfo* plugin = registry.find(ex.config->plugin, ATTRIB_KIND_METHOD);
@@ -710,10 +851,10 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
                          " examples");
           row.metric_info["choices"] = metric->info();
           row.metric_info["aggregation"] = row.aggregation;
-        } catch (const std::exception& e) {
+        } catch (...) {
           row.scores.clear();
           row.components.clear();
-          row.error = error_text(e);
+          row.error = in_flight_error();
           fail("metrics[" + mt.name + "] for " + ex.config->name, row.error);
         }
         res.rows.push_back(std::move(row));
@@ -751,8 +892,8 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
           m["dataset"] = ds.name;
           m["model"] = mc.name;
           res.agreement.push_back(std::move(m));
-        } catch (const std::exception& e) {
-          fail("agreement on " + mc.name + "/" + ds.name, error_text(e));
+        } catch (...) {
+          fail("agreement on " + mc.name + "/" + ds.name, in_flight_error());
         }
       }
     }
@@ -782,8 +923,8 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
           permuted = train_on_permuted_labels(mc, ds, *data.dataset_config, data.vocab, registry,
                                               progress, suite.seed, suite.batch_cap);
           if (suite.device == "cuda") permuted.model->to(device);
-        } catch (const std::exception& e) {
-          permuted_error = error_text(e);
+        } catch (...) {
+          permuted_error = in_flight_error();
         }
       }
       progress.stage("randomisation (" + mc.name + ", " + ds.name + ")",
@@ -852,9 +993,9 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
             Workload w(model, reference ? nullptr : explained[k].method.get(), data.batches,
                        targets, to.examples, bs, ctx);
             entry.update(time_workload(w, to.warmup, to.repetitions));
-          } catch (const std::exception& e) {
-            entry["error"] = error_text(e);
-            fail("throughput[" + entry["method"].get<std::string>() + "]", error_text(e));
+          } catch (...) {
+            entry["error"] = in_flight_error();
+            fail("throughput[" + entry["method"].get<std::string>() + "]", in_flight_error());
           }
           res.throughput.push_back(std::move(entry));
           progress.advance();

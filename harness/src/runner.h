@@ -82,6 +82,15 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
 /// $XDG_CACHE_HOME/attrib, else ~/.cache/attrib.
 std::string cache_dir();
 
+/// The checkpoint `model.save()` writes, as bytes. It is written to an in-memory file first
+/// (memfd), so that a full disk can never abort the process: LibTorch's writer throws from a
+/// destructor on a failed write, which terminates. Throws attrib::Error if saving fails.
+std::string checkpoint_bytes(ModelAdapter& model);
+
+/// Writes `bytes` to `path` through a temporary name in the same folder and a rename; throws
+/// attrib::Error naming the path on any I/O error (full disk, read-only folder), leaving nothing.
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
 /// Reduces text attributions [B, T, d] to token scores [B, T] ("sum", "mean", "l2", "l1",
 /// "max_abs": the signed value of largest magnitude); [B, T] passes through; special tokens and
 /// padding (word_ids < 0) are set to 0. Dense [B, ...] is flattened to [B, n].

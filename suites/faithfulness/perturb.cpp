@@ -202,7 +202,7 @@ at::Tensor forward_rows(const MetricInput& in, const at::Tensor& inputs, const a
     const int64_t e = std::min(end, s + in.max_rows);
     at::Tensor x = inputs.slice(0, s, e).to(in.model.device());
     at::Tensor m = mask.defined() ? mask.slice(0, s, e).to(in.model.device()) : at::Tensor();
-    parts.push_back(in.model.forward(x, m).to(at::kCPU));
+    parts.push_back(checked_logits(in.model.forward(x, m), in.model).to(at::kCPU));
   }
   return at::cat(parts);
 }
@@ -234,7 +234,8 @@ std::vector<double> evaluate(const MetricInput& in, const std::vector<at::Tensor
         in.model.forward(x.to(in.model.device()), text ? mask.to(in.model.device()) : at::Tensor());
     std::vector<int64_t> who(owner.begin() + start, owner.begin() + end);
     at::Tensor c = cls.index_select(0, at::tensor(who, at::kLong));
-    at::Tensor v = output_score(logits.to(at::kCPU), c, output).contiguous();
+    at::Tensor v =
+        output_score(checked_logits(logits, in.model).to(at::kCPU), c, output).contiguous();
     std::copy(v.data_ptr<double>(), v.data_ptr<double>() + v.numel(), values.begin() + start);
   }
   return values;

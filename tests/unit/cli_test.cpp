@@ -339,3 +339,66 @@ TEST(Cli, HorsesSuiteScoresControlsAtChance) {
 }
 
 }  // namespace
+
+namespace {
+
+// A method that fails in any way (NaN or Inf maps, an integer or undefined tensor, a map per
+// example missing, a non-standard exception from explain or from its constructor) is an error
+// row naming the method; the run scores the others, writes the leaderboard and exits 5. The
+// suite is the two-method, two-metric shape that once crashed writing the leaderboard.
+TEST(Cli, FaultyMethodsBecomeErrorRowsAndTheRunGoesOn) {
+  const fs::path plugins = fs::path(ATTRIB_TEST_TMP) / "cli" / "faulty_plugins";
+  fs::remove_all(plugins);
+  fs::create_directories(plugins);
+  fs::copy_file(fs::path(ATTRIB_FIXTURE_PLUGIN_DIR) / "attrib_fixture_faulty.so",
+                plugins / "attrib_fixture_faulty.so");
+  json suite = small_suite();
+  suite["statistics"]["bootstrap_resamples"] = 100;
+  suite["datasets"][0]["max_examples"] = 16;
+  suite["methods"] = {{{"plugin", "random"}}, {{"plugin", "saliency"}}};
+  const std::vector<std::pair<std::string, std::string>> faults = {
+      {"nan", "non-finite values"},
+      {"inf", "non-finite values"},
+      {"int", "expected a floating-point tensor"},
+      {"undefined", "undefined tensor"},
+      {"batch", "maps (one per example)"},
+      {"throw_int", "unknown exception"},
+      {"throw", "failed on purpose"},
+      {"throw_on_create", "unknown exception"}};
+  for (const auto& [fault, message] : faults)
+    suite["methods"].push_back({{"plugin", "fixture_faulty"},
+                                {"name", "faulty_" + fault},
+                                {"params", {{"fault", fault}}}});
+  // An absurd setting is refused from the plugin's cost formula before any work.
+  suite["methods"].push_back({{"plugin", "integrated_gradients"},
+                              {"name", "ig_absurd"},
+                              {"params", {{"n_steps", 1000000000}}}});
+  suite["metrics"] = {{{"metric", "deletion"}}, {{"metric", "token_f1"}}};
+  const fs::path out = fs::path(ATTRIB_TEST_TMP) / "cli" / "faulty_out";
+  fs::remove_all(out);
+  const Result r =
+      attrib("run '" + write_suite("faulty.json", suite).string() + "' --plugin-dir '" +
+                 plugins.string() + "' --out '" + out.string() + "'",
+             "faulty");
+  EXPECT_EQ(r.code, 5) << r.err;
+  ASSERT_TRUE(fs::exists(out / "leaderboard.md")) << r.err;
+  const json doc = json::parse(slurp(out / "results.json"));
+  std::map<std::string, std::string> errors;
+  for (const json& row : doc["rows"])
+    if (row["error"].is_string() && row["metric"] == "deletion")
+      errors[row["method"]] = row["error"];
+  for (const auto& [fault, message] : faults)
+    EXPECT_NE(errors["faulty_" + fault].find(message), std::string::npos)
+        << fault << ": " << errors["faulty_" + fault];
+  EXPECT_NE(errors["ig_absurd"].find("n_steps = 1000000000"), std::string::npos)
+      << errors["ig_absurd"];
+  EXPECT_NE(errors["ig_absurd"].find("--force"), std::string::npos) << errors["ig_absurd"];
+  // The healthy methods are ranked on both metrics.
+  for (const json& m : doc["leaderboards"]["boards"][0]["metrics"]) {
+    int ranked = 0;
+    for (const json& e : m["entries"]) ranked += e["rank"].is_number();
+    EXPECT_EQ(ranked, 2) << m["metric"];
+  }
+}
+
+}  // namespace

@@ -171,7 +171,8 @@ TEST_F(RegistryFixtures, HealthyFixturesLoad) {
   EXPECT_EQ(model->capabilities,
             uint64_t{ATTRIB_CAP_FORWARD | ATTRIB_CAP_INPUT_GRADIENT | ATTRIB_CAP_LAYERS});
   EXPECT_EQ(registry.find("fixture_model", ATTRIB_KIND_METHOD), nullptr);
-  EXPECT_EQ(registry.plugins().size(), 5u);
+  EXPECT_NE(registry.find("fixture_faulty", ATTRIB_KIND_METHOD), nullptr);
+  EXPECT_EQ(registry.plugins().size(), 6u);
 }
 
 TEST_F(RegistryFixtures, LoadFileReportsAndSkipsRepeats) {
@@ -333,7 +334,7 @@ TEST(Registry, BuiltinPluginsLoadNextToBrokenOnes) {
     EXPECT_TRUE(loaded) << path << " did not load";
     for (const auto& e : r.errors()) EXPECT_NE(e.path, path) << e.message;
   }
-  EXPECT_EQ(r.plugins().size(), 5u + builtin);
+  EXPECT_EQ(r.plugins().size(), 6u + builtin);
 }
 
 // A folder reached twice (directly and through a symbolic link) loads each file once.

@@ -190,3 +190,54 @@ TEST(TrainCli, ExitCodes) {
 }
 
 }  // namespace
+
+namespace {
+
+// A damaged cache entry (a checkpoint cut short) is detected by the size and hash its report
+// records and trained again; a cache that cannot be written (a full disk: a 16 KiB tmpfs) costs
+// only the caching, with a warning and no temporary file left behind.
+TEST(TrainCli, DamagedOrUnwritableCacheEntries) {
+  // --out lies outside the cache: when the cache cannot be written, the model is saved there.
+  const fs::path copy = dir() / "cache_out" / "model.pt";
+  const std::string cmd = std::string("train ") + kModel + " " + kData + " " + kTrain +
+                          " --json --out '" + copy.string() + "'";
+  fs::remove_all(dir() / "cache");
+  Result first = attrib(cmd, "cache_first");
+  ASSERT_EQ(first.code, 0) << first.err;
+  fs::path pt;
+  for (const auto& e : fs::directory_iterator(dir() / "cache" / "models"))
+    if (e.path().extension() == ".pt") pt = e.path();
+  ASSERT_FALSE(pt.empty());
+  fs::path entry = pt;
+  const json rep = json::parse(slurp(entry.replace_extension(".json")));
+  EXPECT_EQ(rep["checkpoint_bytes"], fs::file_size(pt));
+  EXPECT_EQ(rep["checkpoint_fnv1a"].get<std::string>().size(), 16u);
+  fs::resize_file(pt, fs::file_size(pt) / 2);
+  Result again = attrib(cmd, "cache_damaged");
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("is damaged"), std::string::npos) << again.err;
+  EXPECT_FALSE(json::parse(again.out)["cached"].get<bool>());
+  EXPECT_EQ(fs::file_size(pt), rep["checkpoint_bytes"].get<uintmax_t>());  // rewritten whole
+  EXPECT_TRUE(json::parse(attrib(cmd, "cache_reused").out)["cached"].get<bool>());
+
+  const fs::path tiny = dir() / "tiny";
+  fs::create_directories(tiny);
+  if (std::system(
+          ("mount -t tmpfs -o size=16k tmpfs '" + tiny.string() + "' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs (needs root) to fill a disk";
+  const fs::path err = dir() / "cache_full.err";
+  const int status = std::system(("ATTRIB_CACHE_DIR='" + tiny.string() + "' '" ATTRIB_BIN "' " +
+                                  cmd + " >/dev/null 2>'" + err.string() + "'")
+                                     .c_str());
+  std::vector<std::string> left;
+  if (fs::exists(tiny / "models"))
+    for (const auto& e : fs::directory_iterator(tiny / "models")) left.push_back(e.path().string());
+  std::system(("umount '" + tiny.string() + "'").c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(err);
+  EXPECT_NE(slurp(err).find("could not write the model cache entry"), std::string::npos)
+      << slurp(err);
+  EXPECT_TRUE(left.empty()) << left.front();
+  EXPECT_GT(fs::file_size(copy), 1000u);
+}
+
+}  // namespace
