@@ -302,15 +302,28 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
   const Column& lc = t.columns[label_col];
   const std::string& lname = lc.name;
   std::vector<std::string> classes = string_list(p, "classes");
+  ATTRIB_CHECK(classes.size() <= kMaxClasses, "params.classes: expected at most ", kMaxClasses,
+               " class names, found ", classes.size());
   const bool fixed = !classes.empty();
   std::vector<int64_t> labels(n, -1);
-  for (size_t r = 0; r < n; ++r)
-    if (t.rows[r].cells[label_col].missing)
+  for (size_t r = 0; r < n; ++r) {
+    const Cell& cell = t.rows[r].cells[label_col];
+    if (cell.missing)
       throw Error(at(t.file, t.rows[r].line) + "column '" + lname +
                   "': expected a label, found a missing value");
+    // Limits of dataset_readers.h, checked before the label set is built.
+    if (cell.text.size() > kMaxLabelBytes)
+      throw Error(at(t.file, t.rows[r].line) + "column '" + lname +
+                  "': expected a label of at most " + std::to_string(kMaxLabelBytes) +
+                  " bytes, found " + std::to_string(cell.text.size()) + " bytes ('" +
+                  cell.text.substr(0, 40) + "...')");
+  }
+  std::unordered_map<std::string, int64_t> class_of;  // a hash lookup: label sets may be large
   auto lookup = [&](size_t r, const std::string& v) -> int64_t {
-    auto it = std::find(classes.begin(), classes.end(), v);
-    if (it != classes.end()) return it - classes.begin();
+    if (class_of.empty())  // built at the first lookup, once `classes` is final
+      for (size_t c = 0; c < classes.size(); ++c) class_of.emplace(classes[c], c);
+    auto it = class_of.find(v);
+    if (it != class_of.end()) return it->second;
     int64_t k;
     if (!fixed || !parse_index(v, k) || k >= static_cast<int64_t>(classes.size()))
       throw Error(at(t.file, t.rows[r].line) + "column '" + lname +
@@ -322,13 +335,19 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
   if (!fixed && classes.empty()) {
     bool integers = true;
     int64_t top = -1, k;
+    size_t top_line = 0;
     for (const auto& row : t.rows) {
       if (!parse_index(row.cells[label_col].text, k)) {
         integers = false;
         break;
       }
-      top = std::max(top, k);
+      if (k > top) top = k, top_line = row.line;
     }
+    // Integer labels make the label set 0..top: bound top before that set is built.
+    if (integers && t.label_names.empty() && top >= static_cast<int64_t>(kMaxClasses))
+      throw Error(at(t.file, top_line) + "column '" + lname + "': expected a class index < " +
+                  std::to_string(kMaxClasses) + " (at most " + std::to_string(kMaxClasses) +
+                  " classes), found " + std::to_string(top));
     if (integers && !t.label_names.empty()) {
       ATTRIB_CHECK(top < static_cast<int64_t>(t.label_names.size()), at(t.file, t.header_line),
                    "header: expected a class name for every label index up to ", top, ", found ",
@@ -340,7 +359,11 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
       for (size_t r = 0; r < n; ++r) parse_index(t.rows[r].cells[label_col].text, labels[r]);
     } else {
       std::set<std::string> found;
-      for (const auto& row : t.rows) found.insert(trim(row.cells[label_col].text));
+      for (const auto& row : t.rows)
+        if (found.insert(trim(row.cells[label_col].text)).second && found.size() > kMaxClasses)
+          throw Error(at(t.file, row.line) + "column '" + lname + "': expected at most " +
+                      std::to_string(kMaxClasses) + " distinct labels, found one more, '" +
+                      trim(row.cells[label_col].text) + "'");
       classes.assign(found.begin(), found.end());
     }
   }

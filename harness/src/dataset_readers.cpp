@@ -455,19 +455,49 @@ std::vector<std::string> classes_param(const json& p) {
                  short_json(p["classes"]));
     out.push_back(c.get<std::string>());
   }
+  ATTRIB_CHECK(out.size() <= kMaxClasses, "params.classes: expected at most ", kMaxClasses,
+               " class names, found ", out.size());
+  for (size_t k = 0; k < out.size(); ++k)
+    ATTRIB_CHECK(out[k].size() <= kMaxLabelBytes, "params.classes[", k, "]: expected at most ",
+                 kMaxLabelBytes, " bytes, found ", out[k].size());
   std::set<std::string> uniq(out.begin(), out.end());
   ATTRIB_CHECK(uniq.size() == out.size(), "params.classes: expected distinct class names, found ",
                short_json(p["classes"]));
   return out;
 }
 
-int64_t class_index(const std::vector<std::string>& classes, const std::string& label,
-                    const Where& w, const char* what) {
-  auto it = std::find(classes.begin(), classes.end(), label);
-  if (it == classes.end())
-    w.fail(what, "a label in the label set " + json(classes).dump(), "\"" + label + "\"");
-  return it - classes.begin();
+/// Refuses a label text longer than kMaxLabelBytes (see dataset_readers.h).
+void check_label_text(const std::string& label, const Where& w, const std::string& what) {
+  if (label.size() > kMaxLabelBytes)
+    w.fail(what, "a label of at most " + std::to_string(kMaxLabelBytes) + " bytes",
+           std::to_string(label.size()) + " bytes (" + short_json(label) + ")");
 }
+
+/// Adds a label to the sorted label set, refusing more than kMaxClasses distinct ones.
+void add_label(std::set<std::string>& labels, const std::string& label, const Where& w,
+               const std::string& what) {
+  if (labels.insert(label).second && labels.size() > kMaxClasses)
+    w.fail(what, "at most " + std::to_string(kMaxClasses) + " distinct labels",
+           "one more, " + short_json(label));
+}
+
+/// Class index of a label by hash lookup (label sets may have up to kMaxClasses entries).
+class ClassIndex {
+ public:
+  explicit ClassIndex(const std::vector<std::string>& classes) : classes_(classes) {
+    for (size_t c = 0; c < classes.size(); ++c) index_.emplace(classes[c], c);
+  }
+  int64_t operator()(const std::string& label, const Where& w, const char* what) const {
+    const auto it = index_.find(label);
+    if (it == index_.end())
+      w.fail(what, "a label in the label set " + json(classes_).dump(), "\"" + label + "\"");
+    return it->second;
+  }
+
+ private:
+  const std::vector<std::string>& classes_;
+  std::unordered_map<std::string, int64_t> index_;
+};
 
 std::string path_in(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
@@ -838,6 +868,7 @@ EraserRow eraser_row(const std::string& text, const std::string& split, const Wh
   const json& label = field(j, "classification", w, "a label string");
   if (!eraser_string(label, r.label, true))
     w.fail("classification", "a label string", short_json(label));
+  check_label_text(r.label, w, "classification");
   if (j.contains("docids") && !j["docids"].is_null()) {
     const json& ds = j["docids"];
     if (!ds.is_array()) w.fail("docids", "an array of document ids", short_json(ds));
@@ -963,11 +994,12 @@ Dataset read_eraser(const std::string& dir, const json& p, json& report) {
   const bool fixed = !classes.empty();
   if (!fixed) {
     std::set<std::string> labels;
-    for (const auto& r : rows) labels.insert(r.label);
+    for (const auto& r : rows) add_label(labels, r.label, r.where, "classification");
     classes.assign(labels.begin(), labels.end());
   }
   Dataset d;
   d.class_names = classes;
+  const ClassIndex class_index(classes);
   const std::string query_mode = p["query"];
   IdSet ids;
   json& notes = report["notes"];
@@ -975,7 +1007,7 @@ Dataset read_eraser(const std::string& dir, const json& p, json& report) {
     const Where& w = r.where;
     TextExample e;
     e.id = r.id;
-    e.label = class_index(classes, r.label, w, "classification");
+    e.label = class_index(r.label, w, "classification");
     const std::vector<std::string> names = eraser_documents(r, docs, notes);
     std::map<std::string, std::pair<size_t, const EraserDoc*>> placed;  // doc -> (offset, doc)
     for (const auto& id : names) {
@@ -1137,6 +1169,13 @@ Dataset read_jsonl(const std::string& file, const json& p, json& report) {
     r.label = field(j, "label", w, "a string or a class index");
     if (!r.label.is_string() && !(r.label.is_number_integer() && r.label.get<int64_t>() >= 0))
       w.fail("label", "a string or a class index >= 0", short_json(r.label));
+    // Integer labels make the label set 0..max: bound max before that set is built.
+    if (r.label.is_number_integer() && r.label.get<int64_t>() >= int64_t{kMaxClasses})
+      w.fail("label",
+             "a class index < " + std::to_string(kMaxClasses) + " (at most " +
+                 std::to_string(kMaxClasses) + " classes)",
+             short_json(r.label));
+    if (r.label.is_string()) check_label_text(r.label.get<std::string>(), w, "label");
     const bool has_r = j.contains("rationale") && !j["rationale"].is_null();
     const bool has_s = j.contains("rationale_spans") && !j["rationale_spans"].is_null();
     if (has_r && has_s) w.fail("rationale", "either \"rationale\" or \"rationale_spans\"", "both");
@@ -1192,7 +1231,7 @@ Dataset read_jsonl(const std::string& file, const json& p, json& report) {
   if (!fixed) {
     if (strings) {
       std::set<std::string> labels;
-      for (const auto& r : rows) labels.insert(r.label.get<std::string>());
+      for (const auto& r : rows) add_label(labels, r.label.get<std::string>(), r.where, "label");
       classes.assign(labels.begin(), labels.end());
     } else {
       int64_t top = -1;
@@ -1202,10 +1241,11 @@ Dataset read_jsonl(const std::string& file, const json& p, json& report) {
   }
   Dataset d;
   d.class_names = classes;
+  const ClassIndex class_index(classes);
   IdSet ids;
   for (auto& r : rows) {
     if (strings) {
-      r.e.label = class_index(classes, r.label.get<std::string>(), r.where, "label");
+      r.e.label = class_index(r.label.get<std::string>(), r.where, "label");
     } else {
       r.e.label = r.label.get<int64_t>();
       if (r.e.label >= static_cast<int64_t>(classes.size()))

@@ -601,6 +601,31 @@ TEST(Jsonl, BadInputNamesFileAndLine) {
               HasSubstr("missing.jsonl: expected a JSON-lines file, found none"));
 }
 
+TEST(Jsonl, HugeLabelSetsAreRefusedBeforeTheyAreBuilt) {
+  const fs::path dir = temp_dir("jsonl_labels");
+  const std::string file = (dir / "a.jsonl").string();
+  // An integer label makes the label set 0..max: 10^8 classes once took gigabytes.
+  write(file, "{\"text\": \"a\", \"label\": 0}\n{\"text\": \"b\", \"label\": 100000000}\n");
+  EXPECT_THAT(error_of([&] { load("jsonl:" + file); }),
+              HasSubstr(file + ":2: label: expected a class index < 100000 (at most 100000 "
+                               "classes), found 100000000"));
+  write(file, "{\"text\": \"a\", \"label\": \"" + std::string(10 << 20, 'x') + "\"}\n");
+  EXPECT_THAT(error_of([&] { load("jsonl:" + file); }),
+              HasSubstr(file + ":1: label: expected a label of at most 1000 bytes, found 10485760 "
+                               "bytes"));
+  std::string lines;
+  for (int k = 0; k <= 100000; ++k)
+    lines += "{\"text\": \"a\", \"label\": \"c" + std::to_string(k) + "\"}\n";
+  write(file, lines);
+  EXPECT_THAT(error_of([&] { load("jsonl:" + file); }),
+              HasSubstr(file + ":100001: label: expected at most 100000 distinct labels, found "
+                               "one more, \"c100000\""));
+  EXPECT_THAT(error_of([&] {
+                load("jsonl:" + file, {{"classes", std::vector<std::string>(100001, "c")}});
+              }),
+              HasSubstr("params.classes: expected at most 100000 class names, found 100001"));
+}
+
 TEST(DatasetSummary, PlantedGeneratorHasNoDrops) {
   json report;
   const attrib::Dataset d = attrib::load_dataset_reported(

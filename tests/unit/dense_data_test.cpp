@@ -183,6 +183,31 @@ TEST(DenseDataCsv, ImputationUsesTrainMeanAndMode) {
   EXPECT_EQ(d.encoding["columns"][1]["impute"], "u");
 }
 
+TEST(DenseDataCsv, HugeLabelSetsAreRefusedBeforeTheyAreBuilt) {
+  const fs::path f = temp_dir("csv_labels") / "l.csv";
+  // An integer label makes the label set 0..max: 10^8 classes once took gigabytes.
+  write(f, "x,label\n1,0\n2,100000000\n3,1\n");
+  EXPECT_THAT(
+      error_of([&] { load("csv:" + f.string()); }),
+      HasSubstr(f.string() + ":3: column 'label': expected a class index < 100000 (at most 100000 "
+                             "classes), found 100000000"));
+  write(f, "x,label\n1,a\n2," + std::string(1001, 'b') + "\n");
+  EXPECT_THAT(error_of([&] { load("csv:" + f.string()); }),
+              HasSubstr(f.string() +
+                        ":3: column 'label': expected a label of at most 1000 bytes, found 1001 "
+                        "bytes"));
+  std::string rows = "x,label\n";
+  for (int k = 0; k <= 100000; ++k) rows += "1,c" + std::to_string(k) + "\n";
+  write(f, rows);
+  EXPECT_THAT(error_of([&] { load("csv:" + f.string()); }),
+              HasSubstr(f.string() +
+                        ":100002: column 'label': expected at most 100000 distinct labels, found "
+                        "one more, 'c100000'"));
+  // 100,000 classes is still fine.
+  write(f, "x,label\n1,0\n2,99999\n");
+  EXPECT_EQ(load("csv:" + f.string()).class_names.size(), 100000u);
+}
+
 TEST(DenseDataCsv, SklearnHeaderPlainRowsAndSeededFractions) {
   const fs::path dir = temp_dir("csv_sklearn");
   // scikit-learn layout: N_SAMPLES,N_FEATURES,CLASS_NAMES then features and a class index.
