@@ -787,12 +787,43 @@ std::string find_idx(const std::string& dir, const std::string& base) {
               (dir == kFashionMnistDir ? " (apt-get install dataset-fashion-mnist)" : ""));
 }
 
+/// Most elements of one IDX item (the product of the dimensions after the first): an 8192 x 8192
+/// image. Items become float vectors, so a header that is wrong cannot ask for more than 256 MiB
+/// per item even when it claims zero items (and so zero data bytes).
+constexpr uint64_t kMaxIdxItem = uint64_t{1} << 26;
+
+/// The header and data of an IDX file, gzip or not. The data size the header claims is checked
+/// against the file before anything that size is allocated: a plain file's size is known, and
+/// gzip data are read incrementally, so a header claiming more than the file holds is an error,
+/// not an allocation of what it claims.
 Idx read_idx(const std::string& path, int ndims) {
-  std::string data = read_maybe_gz(path);
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
-  if (data.size() < 4)
+  ATTRIB_CHECK(fs::is_regular_file(path), path, ": expected a readable file, found none");
+  gzFile gz = gzopen(path.c_str(), "rb");
+  ATTRIB_CHECK(gz, path, ": expected a readable file, found none (", std::strerror(errno), ")");
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
+  // Up to `len` bytes; fewer only at the end of the data.
+  auto read = [&](char* buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+      const int r =
+          gzread(gz, buf + got, static_cast<unsigned>(std::min<size_t>(len - got, 1 << 20)));
+      if (r < 0) {
+        int err = 0;
+        throw Error(path + ": expected gzip or plain data, found an error (" + gzerror(gz, &err) +
+                    ")");
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    return got;
+  };
+  const size_t header = 4 + 4 * static_cast<size_t>(ndims);
+  std::string head(header, '\0');
+  const size_t got_magic = read(head.data(), 4);
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(head[i]); };
+  if (got_magic < 4)
     throw Error(path + ": byte 0: expected a 4-byte IDX magic number, found " +
-                std::to_string(data.size()) + " bytes");
+                std::to_string(got_magic) + " bytes");
   char buf[96];
   if (byte(0) != 0 || byte(1) != 0 || byte(2) != 0x08 || byte(3) != ndims) {
     std::snprintf(buf, sizeof buf,
@@ -800,24 +831,47 @@ Idx read_idx(const std::string& path, int ndims) {
                   ndims, byte(0), byte(1), byte(2), byte(3));
     throw Error(path + ": byte 0: expected IDX magic " + buf);
   }
-  const size_t header = 4 + 4 * static_cast<size_t>(ndims);
-  if (data.size() < header)
+  if (read(head.data() + 4, header - 4) < header - 4)
     throw Error(path + ": byte 4: expected " + std::to_string(ndims) +
                 " dimension sizes, found end of file");
   Idx out;
-  size_t total = 1;
+  uint64_t total = 1, item = 1;  // overflow-checked: the dimensions are 32-bit each
+  bool overflow = false;
   for (int k = 0; k < ndims; ++k) {
     const size_t o = 4 + 4 * k;
     const int64_t d =
         (int64_t(byte(o)) << 24) | (byte(o + 1) << 16) | (byte(o + 2) << 8) | byte(o + 3);
     out.dims.push_back(d);
-    total *= static_cast<size_t>(d);
+    overflow |= __builtin_mul_overflow(total, static_cast<uint64_t>(d), &total);
+    if (k > 0) overflow |= __builtin_mul_overflow(item, static_cast<uint64_t>(d), &item);
   }
-  if (data.size() - header != total)
-    throw Error(path + ": byte " + std::to_string(header) + ": expected " + std::to_string(total) +
-                " data bytes (dimensions " + json(out.dims).dump() + "), found " +
-                std::to_string(data.size() - header));
-  out.bytes = data.substr(header);
+  if (overflow || item > kMaxIdxItem || (ndims > 1 && item == 0))
+    throw Error(path + ": byte 4: expected dimensions of 1 to " + std::to_string(kMaxIdxItem) +
+                " elements per item, found " + json(out.dims).dump());
+  auto size_error = [&](uint64_t found) {
+    return Error(path + ": byte " + std::to_string(header) + ": expected " + std::to_string(total) +
+                 " data bytes (dimensions " + json(out.dims).dump() + "), found " +
+                 std::to_string(found));
+  };
+  if (gzdirect(gz)) {  // plain file: its size says how much data follows the header
+    const uint64_t size = fs::file_size(path);
+    const uint64_t available = size > header ? size - header : 0;
+    if (available != total) throw size_error(available);
+    out.bytes.resize(total);
+    const size_t got = read(out.bytes.data(), total);
+    if (got != total) throw size_error(got);
+    return out;
+  }
+  // gzip: the size is unknown until the end, so the data grow as they arrive.
+  out.bytes.reserve(std::min<uint64_t>(total, 1 << 24));
+  char chunk[1 << 16];
+  uint64_t got = 0;
+  for (size_t r; got < total && (r = read(chunk, std::min<uint64_t>(total - got, sizeof chunk)));
+       got += r)
+    out.bytes.append(chunk, r);
+  if (got < total) throw size_error(got);
+  for (size_t r; (r = read(chunk, sizeof chunk));) got += r;  // bytes after the data
+  if (got != total) throw size_error(got);
   return out;
 }
 

@@ -405,6 +405,46 @@ TEST(DenseDataIdx, BadFilesAreErrorsNamingTheFileAndByte) {
                         "neither"));
 }
 
+TEST(DenseDataIdx, HeadersClaimingMoreThanTheFileHoldsAreErrorsNotAllocations) {
+  const fs::path dir = temp_dir("idx_claims");
+  write_idx_set(dir, "train", 3, 2, 3, false, fill51);
+  write_idx_set(dir, "t10k", 2, 2, 3, false, fill51);
+  const std::string spec = "idx:" + dir.string();
+  const fs::path images = dir / "t10k-images-idx3-ubyte";
+  // 16 items of 3*2^30 x 3*2^30: the product wraps to 0 in 64 bits, which matched the empty data
+  // and then asked for a negative item size (vector::_M_default_append).
+  const int64_t big = int64_t{3} << 30;
+  write(images, idx_bytes(3, {16, big, big}, ""));
+  write(dir / "t10k-labels-idx1-ubyte", idx_bytes(1, {16}, std::string(16, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(images.string() +
+                        ": byte 4: expected dimensions of 1 to 67108864 elements per item, found "
+                        "[16,3221225472,3221225472]"));
+  write(images, idx_bytes(3, {2, 0, 3}, ""));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(images.string() + ": byte 4: expected dimensions of 1 to"));
+  // A Fashion-MNIST header over 2 items: refused from the file size, plain or gzip.
+  write(dir / "t10k-labels-idx1-ubyte", idx_bytes(1, {2}, std::string(2, '\0')));
+  write(images, idx_bytes(3, {60000, 28, 28}, std::string(2 * 28 * 28, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(images.string() +
+                        ": byte 16: expected 47040000 data bytes (dimensions [60000,28,28]), "
+                        "found 1568"));
+  fs::remove(images);
+  write_gz(dir / "t10k-images-idx3-ubyte.gz",
+           idx_bytes(3, {60000, 28, 28}, std::string(2 * 28 * 28, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr("t10k-images-idx3-ubyte.gz: byte 16: expected 47040000 data bytes "
+                        "(dimensions [60000,28,28]), found 1568"));
+  // gzip data longer than the header says, and a header cut short.
+  write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_bytes(3, {2, 2, 3}, std::string(13, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(": byte 16: expected 12 data bytes (dimensions [2,2,3]), found 13"));
+  write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_bytes(3, {2, 2, 3}, "").substr(0, 10));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(": byte 4: expected 3 dimension sizes, found end of file"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // images:, image_io
 
