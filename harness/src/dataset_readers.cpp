@@ -353,6 +353,11 @@ class PyLiteralParser {
 // ---------------------------------------------------------------------------------------------
 // tar
 
+/// Largest archive entry read into memory. The biggest ERASER document (evidence_inference's
+/// full papers) is under 1 MiB; 256 MiB leaves ample room while refusing a corrupt or hostile
+/// header (an 8 GiB claim) before it costs memory. Skipped entries are streamed, not bounded.
+constexpr uint64_t kMaxTarEntry = uint64_t{256} << 20;
+
 uint64_t tar_number(const char* p, size_t n) {
   if (static_cast<unsigned char>(p[0]) & 0x80) {  // GNU base-256
     uint64_t v = static_cast<unsigned char>(p[0]) & 0x7F;
@@ -1389,23 +1394,23 @@ std::map<std::string, std::string> read_tar_gz(
     while (name.compare(0, 2, "./") == 0) name = name.substr(2);
     const bool regular = type == '0' || type == '\0' || type == '7';
     const bool keep = type == 'L' || type == 'x' || (regular && (!want || want(name)));
+    // A header is not trusted with memory: a kept entry is bounded and read in chunks as it
+    // arrives, so neither a huge claim nor a truncated archive allocates what the header says.
+    if (size > kMaxTarEntry && (keep || size > (uint64_t{1} << 62)))
+      throw Error(path + ": entry '" + name + "': expected at most " +
+                  std::to_string(kMaxTarEntry) + " bytes (256 MiB), found a header claiming " +
+                  std::to_string(size));
     const uint64_t padded = (size + 511) / 512 * 512;
     std::string data;
-    if (keep) {
-      data.resize(padded);
-      if (read(data.data(), padded) != padded)
+    char chunk[1 << 16];
+    for (uint64_t done = 0; done < padded;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(padded - done, sizeof chunk));
+      if (read(chunk, n) != n)
         throw Error(path + ": entry '" + name + "': expected " + std::to_string(size) +
                     " bytes, found end of archive (truncated)");
-      data.resize(size);
-    } else {
-      char skip[4096];
-      for (uint64_t left = padded; left > 0;) {
-        const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, sizeof skip));
-        if (read(skip, chunk) != chunk)
-          throw Error(path + ": entry '" + name + "': expected " + std::to_string(size) +
-                      " bytes, found end of archive (truncated)");
-        left -= chunk;
-      }
+      if (keep && done < size)
+        data.append(chunk, static_cast<size_t>(std::min<uint64_t>(n, size - done)));
+      done += n;
     }
     offset += padded;
     if (type == 'L') {

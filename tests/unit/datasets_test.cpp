@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -486,6 +488,54 @@ TEST(Eraser, TarReaderHandlesLongNamesAndRejectsGarbage) {
   gzclose(gz);
   EXPECT_THAT(error_of([&] { attrib::read_tar_gz((dir / "bad.tar.gz").string()); }),
               HasSubstr("bad.tar.gz: tar header at byte 0: expected checksum"));
+}
+
+/// A gzip-compressed tar holding one regular entry `name` whose header claims `claimed` bytes
+/// (GNU base-256 size field), followed by `data` and nothing else.
+void write_claiming_tar(const fs::path& path, const std::string& name, uint64_t claimed,
+                        const std::string& data) {
+  std::array<char, 512> h{};
+  std::copy(name.begin(), name.end(), h.begin());
+  std::copy_n("0000644", 7, h.begin() + 100);
+  h[124] = static_cast<char>(0x80);  // base-256: the size in the last 8 bytes, big-endian
+  for (int k = 0; k < 8; ++k) h[135 - k] = static_cast<char>((claimed >> (8 * k)) & 0xFF);
+  h[156] = '0';
+  std::fill(h.begin() + 148, h.begin() + 156, ' ');
+  unsigned sum = 0;
+  for (char c : h) sum += static_cast<unsigned char>(c);
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  gzFile gz = gzopen(path.string().c_str(), "wb");
+  gzwrite(gz, h.data(), 512);
+  gzwrite(gz, data.data(), static_cast<unsigned>(data.size()));
+  gzclose(gz);
+}
+
+TEST(Eraser, TarEntriesAreBoundedAndTruncationIsDetected) {
+  const fs::path dir = temp_dir("tar_claims");
+  const fs::path tar = dir / "docs.tar.gz";
+  // An 8 GiB claim is refused before anything is allocated (was std::bad_alloc).
+  write_claiming_tar(tar, "docs/d1", uint64_t{8} << 30, "a b c");
+  EXPECT_THAT(error_of([&] { attrib::read_tar_gz(tar.string()); }),
+              HasSubstr(tar.string() +
+                        ": entry 'docs/d1': expected at most 268435456 bytes (256 MiB), found a "
+                        "header claiming 8589934592"));
+  // The same through the eraser: reader, for a document it needs.
+  write(dir / "test.jsonl", "{\"annotation_id\": \"d1\", \"classification\": \"toxic\"}\n");
+  EXPECT_THAT(error_of([&] { load("eraser:" + dir.string()); }),
+              HasSubstr("docs.tar.gz: entry 'docs/d1': expected at most 268435456 bytes"));
+  // An entry that is not wanted is skipped, and the skip still finds the archive cut short.
+  EXPECT_THAT(error_of([&] {
+                attrib::read_tar_gz(tar.string(), [](const std::string&) { return false; });
+              }),
+              HasSubstr("entry 'docs/d1': expected 8589934592 bytes, found end of archive "
+                        "(truncated)"));
+  write_claiming_tar(tar, "docs/d1", 1000, std::string(100, 'x'));
+  EXPECT_THAT(
+      error_of([&] { attrib::read_tar_gz(tar.string()); }),
+      HasSubstr(tar.string() + ": entry 'docs/d1': expected 1000 bytes, found end of archive "
+                               "(truncated)"));
+  write_claiming_tar(tar, "docs/d1", 5, "a b c" + std::string(507, '\0') + std::string(1024, '\0'));
+  EXPECT_EQ(attrib::read_tar_gz(tar.string()).at("docs/d1"), "a b c");
 }
 
 TEST(Eraser, BadInputNamesFileAndLine) {
