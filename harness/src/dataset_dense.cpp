@@ -82,6 +82,16 @@ bool parse_number(const std::string& s, double& v) {
   return end == t.c_str() + t.size() && std::isfinite(v) && errno != ERANGE;
 }
 
+/// A number that is not finite: nan, inf, -Infinity, or one out of range such as 1e999. In a
+/// numeric column such a cell is a missing value, not a category.
+bool non_finite_number(const std::string& s) {
+  const std::string t = trim(s);
+  if (t.empty()) return false;
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  return end == t.c_str() + t.size() && !std::isfinite(v);
+}
+
 bool parse_index(const std::string& s, int64_t& v) {
   const std::string t = trim(s);
   if (t.empty() || t.size() > 18 || !std::all_of(t.begin(), t.end(), ::isdigit)) return false;
@@ -167,7 +177,7 @@ const char* kTabularCommon = R"JSON(
   "standardize": {"type": "boolean", "default": true,
                   "description": "numeric features become (x - mean) / std with the train split's mean and population std (std 0 -> 1); one-hot features stay 0/1"},
   "missing": {"type": "string", "default": "error", "enum": ["error", "impute"],
-              "description": "a missing value is an error, or is imputed: numeric columns with the train mean, categorical columns with the train mode"},
+              "description": "a missing value (an na_values cell, ARFF's ?, or a non-finite number such as nan or inf in a numeric column) is an error, or is imputed: numeric columns with the train mean, categorical columns with the train mode"},
   "split_column": {"type": "string", "default": "split",
                    "description": "column holding train/val/test per row; when absent, rows are split by the seeded fractions"},
   "id_column": {"type": "string", "default": "id",
@@ -405,7 +415,8 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
       k = Column::kNumeric;
       double v;
       for (const auto& row : t.rows)
-        if (!row.cells[c].missing && !parse_number(row.cells[c].text, v)) {
+        if (!row.cells[c].missing && !parse_number(row.cells[c].text, v) &&
+            !non_finite_number(row.cells[c].text)) {
           k = Column::kNominal;
           break;
         }
@@ -416,6 +427,14 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
       for (size_t r = 0; r < n; ++r) {
         const Cell& cell = t.rows[r].cells[c];
         if (cell.missing) {
+          missing_at(r);
+          continue;
+        }
+        if (non_finite_number(cell.text)) {
+          if (!impute)
+            throw Error(at(t.file, t.rows[r].line) + "column '" + cname +
+                        "': expected a finite number, found '" + trim(cell.text) +
+                        "' (params.missing = \"impute\" fills it)");
           missing_at(r);
           continue;
         }
@@ -537,8 +556,9 @@ Dataset read_csv_dense(const std::string& path, const json& p, json& report) {
         std::none_of(first.fields.begin() + 2, first.fields.end(),
                      [&](const std::string& s) { return parse_number(s, v); }))
       header = "sklearn";
-    else if (std::any_of(first.fields.begin(), first.fields.end(),
-                         [&](const std::string& s) { return !parse_number(s, v); }))
+    else if (std::any_of(first.fields.begin(), first.fields.end(), [&](const std::string& s) {
+               return !parse_number(s, v) && !non_finite_number(s);
+             }))
       header = "names";
     else
       header = "none";
@@ -745,7 +765,8 @@ Dataset read_arff(const std::string& path, const json& p, json& report) {
         throw Error(where + "attribute '" + col.name + "': expected one of " +
                     json(col.values).dump() + ", found '" + cell.text + "'");
       double v;
-      if (col.kind == Column::kNumeric && !parse_number(cell.text, v))
+      if (col.kind == Column::kNumeric && !parse_number(cell.text, v) &&
+          !non_finite_number(cell.text))  // nan/inf: a missing value, see encode_table
         throw Error(where + "attribute '" + col.name + "': expected a number, found '" + cell.text +
                     "'");
     }

@@ -183,6 +183,37 @@ TEST(DenseDataCsv, ImputationUsesTrainMeanAndMode) {
   EXPECT_EQ(d.encoding["columns"][1]["impute"], "u");
 }
 
+TEST(DenseDataCsv, NonFiniteNumbersAreMissingValues) {
+  const fs::path f = temp_dir("csv_nan") / "n.csv";
+  write(f,
+        "x,label,split\n"
+        "1,a,train\n"
+        "nan,b,train\n"
+        "3,a,train\n"
+        "-Infinity,b,test\n");
+  // Once a one-hot column with categories 1, 3, nan and -Infinity; now numeric.
+  EXPECT_THAT(error_of([&] { load("csv:" + f.string()); }),
+              HasSubstr(f.string() + ":3: column 'x': expected a finite number, found 'nan'"));
+  for (const char* bad : {"NaN", "inf", "1e999"}) {
+    write(f, std::string("x,label\n1,a\n") + bad + ",b\n");
+    EXPECT_THAT(
+        error_of([&] { load("csv:" + f.string()); }),
+        HasSubstr(":3: column 'x': expected a finite number, found '" + std::string(bad) + "'"))
+        << bad;
+  }
+  write(f, "x,label,split\n1,a,train\nnan,b,train\n3,a,train\n-Infinity,b,test\n");
+  json report;
+  const attrib::Dataset d =
+      load("csv:" + f.string(), {{"missing", "impute"}, {"standardize", false}}, &report);
+  EXPECT_EQ(d.encoding["columns"][0]["type"], "numeric");
+  EXPECT_EQ(d.dense_train[1].x, (std::vector<float>{2}));  // the train mean of 1 and 3
+  EXPECT_EQ(d.dense_test[0].x, (std::vector<float>{2}));
+  EXPECT_EQ(report["notes"]["imputed_values"], 2);
+  // A column with words besides nan stays categorical, nan one of its categories.
+  write(f, "x,label\nred,a\nnan,b\n");
+  EXPECT_EQ(load("csv:" + f.string()).encoding["columns"][0]["categories"], json({"nan", "red"}));
+}
+
 TEST(DenseDataCsv, HugeLabelSetsAreRefusedBeforeTheyAreBuilt) {
   const fs::path f = temp_dir("csv_labels") / "l.csv";
   // An integer label makes the label set 0..max: 10^8 classes once took gigabytes.
