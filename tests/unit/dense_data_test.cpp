@@ -438,22 +438,23 @@ TEST(DenseDataIdx, BadFilesAreErrorsNamingTheFileAndByte) {
 
 TEST(DenseDataIdx, HeadersClaimingMoreThanTheFileHoldsAreErrorsNotAllocations) {
   const fs::path dir = temp_dir("idx_claims");
-  write_idx_set(dir, "train", 3, 2, 3, false, fill51);
   write_idx_set(dir, "t10k", 2, 2, 3, false, fill51);
   const std::string spec = "idx:" + dir.string();
-  const fs::path images = dir / "t10k-images-idx3-ubyte";
+  const fs::path train = dir / "train-images-idx3-ubyte";
   // 16 items of 3*2^30 x 3*2^30: the product wraps to 0 in 64 bits, which matched the empty data
-  // and then asked for a negative item size (vector::_M_default_append).
+  // and then asked for a negative item size (vector::_M_default_append, exit 1).
   const int64_t big = int64_t{3} << 30;
-  write(images, idx_bytes(3, {16, big, big}, ""));
-  write(dir / "t10k-labels-idx1-ubyte", idx_bytes(1, {16}, std::string(16, '\0')));
+  write(train, idx_bytes(3, {16, big, big}, ""));
+  write(dir / "train-labels-idx1-ubyte", idx_bytes(1, {16}, std::string(16, '\0')));
   EXPECT_THAT(error_of([&] { load(spec); }),
-              HasSubstr(images.string() +
+              HasSubstr(train.string() +
                         ": byte 4: expected dimensions of 1 to 67108864 elements per item, found "
                         "[16,3221225472,3221225472]"));
-  write(images, idx_bytes(3, {2, 0, 3}, ""));
+  write(train, idx_bytes(3, {16, 0, 3}, ""));
   EXPECT_THAT(error_of([&] { load(spec); }),
-              HasSubstr(images.string() + ": byte 4: expected dimensions of 1 to"));
+              HasSubstr(train.string() + ": byte 4: expected dimensions of 1 to"));
+  write_idx_set(dir, "train", 3, 2, 3, false, fill51);
+  const fs::path images = dir / "t10k-images-idx3-ubyte";
   // A Fashion-MNIST header over 2 items: refused from the file size, plain or gzip.
   write(dir / "t10k-labels-idx1-ubyte", idx_bytes(1, {2}, std::string(2, '\0')));
   write(images, idx_bytes(3, {60000, 28, 28}, std::string(2 * 28 * 28, '\0')));
