@@ -82,6 +82,16 @@ bool parse_number(const std::string& s, double& v) {
   return end == t.c_str() + t.size() && std::isfinite(v) && errno != ERANGE;
 }
 
+/// A number that is not finite: nan, inf, -Infinity, or one out of range such as 1e999. In a
+/// numeric column such a cell is a missing value, not a category.
+bool non_finite_number(const std::string& s) {
+  const std::string t = trim(s);
+  if (t.empty()) return false;
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  return end == t.c_str() + t.size() && !std::isfinite(v);
+}
+
 bool parse_index(const std::string& s, int64_t& v) {
   const std::string t = trim(s);
   if (t.empty() || t.size() > 18 || !std::all_of(t.begin(), t.end(), ::isdigit)) return false;
@@ -167,7 +177,7 @@ const char* kTabularCommon = R"JSON(
   "standardize": {"type": "boolean", "default": true,
                   "description": "numeric features become (x - mean) / std with the train split's mean and population std (std 0 -> 1); one-hot features stay 0/1"},
   "missing": {"type": "string", "default": "error", "enum": ["error", "impute"],
-              "description": "a missing value is an error, or is imputed: numeric columns with the train mean, categorical columns with the train mode"},
+              "description": "a missing value (an na_values cell, ARFF's ?, or a non-finite number such as nan or inf in a numeric column) is an error, or is imputed: numeric columns with the train mean, categorical columns with the train mode"},
   "split_column": {"type": "string", "default": "split",
                    "description": "column holding train/val/test per row; when absent, rows are split by the seeded fractions"},
   "id_column": {"type": "string", "default": "id",
@@ -302,15 +312,28 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
   const Column& lc = t.columns[label_col];
   const std::string& lname = lc.name;
   std::vector<std::string> classes = string_list(p, "classes");
+  ATTRIB_CHECK(classes.size() <= kMaxClasses, "params.classes: expected at most ", kMaxClasses,
+               " class names, found ", classes.size());
   const bool fixed = !classes.empty();
   std::vector<int64_t> labels(n, -1);
-  for (size_t r = 0; r < n; ++r)
-    if (t.rows[r].cells[label_col].missing)
+  for (size_t r = 0; r < n; ++r) {
+    const Cell& cell = t.rows[r].cells[label_col];
+    if (cell.missing)
       throw Error(at(t.file, t.rows[r].line) + "column '" + lname +
                   "': expected a label, found a missing value");
+    // Limits of dataset_readers.h, checked before the label set is built.
+    if (cell.text.size() > kMaxLabelBytes)
+      throw Error(at(t.file, t.rows[r].line) + "column '" + lname +
+                  "': expected a label of at most " + std::to_string(kMaxLabelBytes) +
+                  " bytes, found " + std::to_string(cell.text.size()) + " bytes ('" +
+                  cell.text.substr(0, 40) + "...')");
+  }
+  std::unordered_map<std::string, int64_t> class_of;  // a hash lookup: label sets may be large
   auto lookup = [&](size_t r, const std::string& v) -> int64_t {
-    auto it = std::find(classes.begin(), classes.end(), v);
-    if (it != classes.end()) return it - classes.begin();
+    if (class_of.empty())  // built at the first lookup, once `classes` is final
+      for (size_t c = 0; c < classes.size(); ++c) class_of.emplace(classes[c], c);
+    auto it = class_of.find(v);
+    if (it != class_of.end()) return it->second;
     int64_t k;
     if (!fixed || !parse_index(v, k) || k >= static_cast<int64_t>(classes.size()))
       throw Error(at(t.file, t.rows[r].line) + "column '" + lname +
@@ -322,13 +345,19 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
   if (!fixed && classes.empty()) {
     bool integers = true;
     int64_t top = -1, k;
+    size_t top_line = 0;
     for (const auto& row : t.rows) {
       if (!parse_index(row.cells[label_col].text, k)) {
         integers = false;
         break;
       }
-      top = std::max(top, k);
+      if (k > top) top = k, top_line = row.line;
     }
+    // Integer labels make the label set 0..top: bound top before that set is built.
+    if (integers && t.label_names.empty() && top >= static_cast<int64_t>(kMaxClasses))
+      throw Error(at(t.file, top_line) + "column '" + lname + "': expected a class index < " +
+                  std::to_string(kMaxClasses) + " (at most " + std::to_string(kMaxClasses) +
+                  " classes), found " + std::to_string(top));
     if (integers && !t.label_names.empty()) {
       ATTRIB_CHECK(top < static_cast<int64_t>(t.label_names.size()), at(t.file, t.header_line),
                    "header: expected a class name for every label index up to ", top, ", found ",
@@ -340,7 +369,11 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
       for (size_t r = 0; r < n; ++r) parse_index(t.rows[r].cells[label_col].text, labels[r]);
     } else {
       std::set<std::string> found;
-      for (const auto& row : t.rows) found.insert(trim(row.cells[label_col].text));
+      for (const auto& row : t.rows)
+        if (found.insert(trim(row.cells[label_col].text)).second && found.size() > kMaxClasses)
+          throw Error(at(t.file, row.line) + "column '" + lname + "': expected at most " +
+                      std::to_string(kMaxClasses) + " distinct labels, found one more, '" +
+                      trim(row.cells[label_col].text) + "'");
       classes.assign(found.begin(), found.end());
     }
   }
@@ -382,7 +415,8 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
       k = Column::kNumeric;
       double v;
       for (const auto& row : t.rows)
-        if (!row.cells[c].missing && !parse_number(row.cells[c].text, v)) {
+        if (!row.cells[c].missing && !parse_number(row.cells[c].text, v) &&
+            !non_finite_number(row.cells[c].text)) {
           k = Column::kNominal;
           break;
         }
@@ -393,6 +427,14 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
       for (size_t r = 0; r < n; ++r) {
         const Cell& cell = t.rows[r].cells[c];
         if (cell.missing) {
+          missing_at(r);
+          continue;
+        }
+        if (non_finite_number(cell.text)) {
+          if (!impute)
+            throw Error(at(t.file, t.rows[r].line) + "column '" + cname +
+                        "': expected a finite number, found '" + trim(cell.text) +
+                        "' (params.missing = \"impute\" fills it)");
           missing_at(r);
           continue;
         }
@@ -514,8 +556,9 @@ Dataset read_csv_dense(const std::string& path, const json& p, json& report) {
         std::none_of(first.fields.begin() + 2, first.fields.end(),
                      [&](const std::string& s) { return parse_number(s, v); }))
       header = "sklearn";
-    else if (std::any_of(first.fields.begin(), first.fields.end(),
-                         [&](const std::string& s) { return !parse_number(s, v); }))
+    else if (std::any_of(first.fields.begin(), first.fields.end(), [&](const std::string& s) {
+               return !parse_number(s, v) && !non_finite_number(s);
+             }))
       header = "names";
     else
       header = "none";
@@ -722,7 +765,8 @@ Dataset read_arff(const std::string& path, const json& p, json& report) {
         throw Error(where + "attribute '" + col.name + "': expected one of " +
                     json(col.values).dump() + ", found '" + cell.text + "'");
       double v;
-      if (col.kind == Column::kNumeric && !parse_number(cell.text, v))
+      if (col.kind == Column::kNumeric && !parse_number(cell.text, v) &&
+          !non_finite_number(cell.text))  // nan/inf: a missing value, see encode_table
         throw Error(where + "attribute '" + col.name + "': expected a number, found '" + cell.text +
                     "'");
     }
@@ -764,12 +808,43 @@ std::string find_idx(const std::string& dir, const std::string& base) {
               (dir == kFashionMnistDir ? " (apt-get install dataset-fashion-mnist)" : ""));
 }
 
+/// Most elements of one IDX item (the product of the dimensions after the first): an 8192 x 8192
+/// image. Items become float vectors, so a header that is wrong cannot ask for more than 256 MiB
+/// per item even when it claims zero items (and so zero data bytes).
+constexpr uint64_t kMaxIdxItem = uint64_t{1} << 26;
+
+/// The header and data of an IDX file, gzip or not. The data size the header claims is checked
+/// against the file before anything that size is allocated: a plain file's size is known, and
+/// gzip data are read incrementally, so a header claiming more than the file holds is an error,
+/// not an allocation of what it claims.
 Idx read_idx(const std::string& path, int ndims) {
-  std::string data = read_maybe_gz(path);
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
-  if (data.size() < 4)
+  ATTRIB_CHECK(fs::is_regular_file(path), path, ": expected a readable file, found none");
+  gzFile gz = gzopen(path.c_str(), "rb");
+  ATTRIB_CHECK(gz, path, ": expected a readable file, found none (", std::strerror(errno), ")");
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
+  // Up to `len` bytes; fewer only at the end of the data.
+  auto read = [&](char* buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+      const int r =
+          gzread(gz, buf + got, static_cast<unsigned>(std::min<size_t>(len - got, 1 << 20)));
+      if (r < 0) {
+        int err = 0;
+        throw Error(path + ": expected gzip or plain data, found an error (" + gzerror(gz, &err) +
+                    ")");
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    return got;
+  };
+  const size_t header = 4 + 4 * static_cast<size_t>(ndims);
+  std::string head(header, '\0');
+  const size_t got_magic = read(head.data(), 4);
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(head[i]); };
+  if (got_magic < 4)
     throw Error(path + ": byte 0: expected a 4-byte IDX magic number, found " +
-                std::to_string(data.size()) + " bytes");
+                std::to_string(got_magic) + " bytes");
   char buf[96];
   if (byte(0) != 0 || byte(1) != 0 || byte(2) != 0x08 || byte(3) != ndims) {
     std::snprintf(buf, sizeof buf,
@@ -777,24 +852,47 @@ Idx read_idx(const std::string& path, int ndims) {
                   ndims, byte(0), byte(1), byte(2), byte(3));
     throw Error(path + ": byte 0: expected IDX magic " + buf);
   }
-  const size_t header = 4 + 4 * static_cast<size_t>(ndims);
-  if (data.size() < header)
+  if (read(head.data() + 4, header - 4) < header - 4)
     throw Error(path + ": byte 4: expected " + std::to_string(ndims) +
                 " dimension sizes, found end of file");
   Idx out;
-  size_t total = 1;
+  uint64_t total = 1, item = 1;  // overflow-checked: the dimensions are 32-bit each
+  bool overflow = false;
   for (int k = 0; k < ndims; ++k) {
     const size_t o = 4 + 4 * k;
     const int64_t d =
         (int64_t(byte(o)) << 24) | (byte(o + 1) << 16) | (byte(o + 2) << 8) | byte(o + 3);
     out.dims.push_back(d);
-    total *= static_cast<size_t>(d);
+    overflow |= __builtin_mul_overflow(total, static_cast<uint64_t>(d), &total);
+    if (k > 0) overflow |= __builtin_mul_overflow(item, static_cast<uint64_t>(d), &item);
   }
-  if (data.size() - header != total)
-    throw Error(path + ": byte " + std::to_string(header) + ": expected " + std::to_string(total) +
-                " data bytes (dimensions " + json(out.dims).dump() + "), found " +
-                std::to_string(data.size() - header));
-  out.bytes = data.substr(header);
+  if (overflow || item > kMaxIdxItem || (ndims > 1 && item == 0))
+    throw Error(path + ": byte 4: expected dimensions of 1 to " + std::to_string(kMaxIdxItem) +
+                " elements per item, found " + json(out.dims).dump());
+  auto size_error = [&](uint64_t found) {
+    return Error(path + ": byte " + std::to_string(header) + ": expected " + std::to_string(total) +
+                 " data bytes (dimensions " + json(out.dims).dump() + "), found " +
+                 std::to_string(found));
+  };
+  if (gzdirect(gz)) {  // plain file: its size says how much data follows the header
+    const uint64_t size = fs::file_size(path);
+    const uint64_t available = size > header ? size - header : 0;
+    if (available != total) throw size_error(available);
+    out.bytes.resize(total);
+    const size_t got = read(out.bytes.data(), total);
+    if (got != total) throw size_error(got);
+    return out;
+  }
+  // gzip: the size is unknown until the end, so the data grow as they arrive.
+  out.bytes.reserve(std::min<uint64_t>(total, 1 << 24));
+  char chunk[1 << 16];
+  uint64_t got = 0;
+  for (size_t r; got < total && (r = read(chunk, std::min<uint64_t>(total - got, sizeof chunk)));
+       got += r)
+    out.bytes.append(chunk, r);
+  if (got < total) throw size_error(got);
+  for (size_t r; (r = read(chunk, sizeof chunk));) got += r;  // bytes after the data
+  if (got != total) throw size_error(got);
   return out;
 }
 

@@ -353,6 +353,11 @@ class PyLiteralParser {
 // ---------------------------------------------------------------------------------------------
 // tar
 
+/// Largest archive entry read into memory. The biggest ERASER document (evidence_inference's
+/// full papers) is under 1 MiB; 256 MiB leaves ample room while refusing a corrupt or hostile
+/// header (an 8 GiB claim) before it costs memory. Skipped entries are streamed, not bounded.
+constexpr uint64_t kMaxTarEntry = uint64_t{256} << 20;
+
 uint64_t tar_number(const char* p, size_t n) {
   if (static_cast<unsigned char>(p[0]) & 0x80) {  // GNU base-256
     uint64_t v = static_cast<unsigned char>(p[0]) & 0x7F;
@@ -455,19 +460,49 @@ std::vector<std::string> classes_param(const json& p) {
                  short_json(p["classes"]));
     out.push_back(c.get<std::string>());
   }
+  ATTRIB_CHECK(out.size() <= kMaxClasses, "params.classes: expected at most ", kMaxClasses,
+               " class names, found ", out.size());
+  for (size_t k = 0; k < out.size(); ++k)
+    ATTRIB_CHECK(out[k].size() <= kMaxLabelBytes, "params.classes[", k, "]: expected at most ",
+                 kMaxLabelBytes, " bytes, found ", out[k].size());
   std::set<std::string> uniq(out.begin(), out.end());
   ATTRIB_CHECK(uniq.size() == out.size(), "params.classes: expected distinct class names, found ",
                short_json(p["classes"]));
   return out;
 }
 
-int64_t class_index(const std::vector<std::string>& classes, const std::string& label,
-                    const Where& w, const char* what) {
-  auto it = std::find(classes.begin(), classes.end(), label);
-  if (it == classes.end())
-    w.fail(what, "a label in the label set " + json(classes).dump(), "\"" + label + "\"");
-  return it - classes.begin();
+/// Refuses a label text longer than kMaxLabelBytes (see dataset_readers.h).
+void check_label_text(const std::string& label, const Where& w, const std::string& what) {
+  if (label.size() > kMaxLabelBytes)
+    w.fail(what, "a label of at most " + std::to_string(kMaxLabelBytes) + " bytes",
+           std::to_string(label.size()) + " bytes (" + short_json(label) + ")");
 }
+
+/// Adds a label to the sorted label set, refusing more than kMaxClasses distinct ones.
+void add_label(std::set<std::string>& labels, const std::string& label, const Where& w,
+               const std::string& what) {
+  if (labels.insert(label).second && labels.size() > kMaxClasses)
+    w.fail(what, "at most " + std::to_string(kMaxClasses) + " distinct labels",
+           "one more, " + short_json(label));
+}
+
+/// Class index of a label by hash lookup (label sets may have up to kMaxClasses entries).
+class ClassIndex {
+ public:
+  explicit ClassIndex(const std::vector<std::string>& classes) : classes_(classes) {
+    for (size_t c = 0; c < classes.size(); ++c) index_.emplace(classes[c], c);
+  }
+  int64_t operator()(const std::string& label, const Where& w, const char* what) const {
+    const auto it = index_.find(label);
+    if (it == index_.end())
+      w.fail(what, "a label in the label set " + json(classes_).dump(), "\"" + label + "\"");
+    return it->second;
+  }
+
+ private:
+  const std::vector<std::string>& classes_;
+  std::unordered_map<std::string, int64_t> index_;
+};
 
 std::string path_in(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
@@ -838,6 +873,7 @@ EraserRow eraser_row(const std::string& text, const std::string& split, const Wh
   const json& label = field(j, "classification", w, "a label string");
   if (!eraser_string(label, r.label, true))
     w.fail("classification", "a label string", short_json(label));
+  check_label_text(r.label, w, "classification");
   if (j.contains("docids") && !j["docids"].is_null()) {
     const json& ds = j["docids"];
     if (!ds.is_array()) w.fail("docids", "an array of document ids", short_json(ds));
@@ -963,11 +999,12 @@ Dataset read_eraser(const std::string& dir, const json& p, json& report) {
   const bool fixed = !classes.empty();
   if (!fixed) {
     std::set<std::string> labels;
-    for (const auto& r : rows) labels.insert(r.label);
+    for (const auto& r : rows) add_label(labels, r.label, r.where, "classification");
     classes.assign(labels.begin(), labels.end());
   }
   Dataset d;
   d.class_names = classes;
+  const ClassIndex class_index(classes);
   const std::string query_mode = p["query"];
   IdSet ids;
   json& notes = report["notes"];
@@ -975,7 +1012,7 @@ Dataset read_eraser(const std::string& dir, const json& p, json& report) {
     const Where& w = r.where;
     TextExample e;
     e.id = r.id;
-    e.label = class_index(classes, r.label, w, "classification");
+    e.label = class_index(r.label, w, "classification");
     const std::vector<std::string> names = eraser_documents(r, docs, notes);
     std::map<std::string, std::pair<size_t, const EraserDoc*>> placed;  // doc -> (offset, doc)
     for (const auto& id : names) {
@@ -1137,6 +1174,13 @@ Dataset read_jsonl(const std::string& file, const json& p, json& report) {
     r.label = field(j, "label", w, "a string or a class index");
     if (!r.label.is_string() && !(r.label.is_number_integer() && r.label.get<int64_t>() >= 0))
       w.fail("label", "a string or a class index >= 0", short_json(r.label));
+    // Integer labels make the label set 0..max: bound max before that set is built.
+    if (r.label.is_number_integer() && r.label.get<int64_t>() >= int64_t{kMaxClasses})
+      w.fail("label",
+             "a class index < " + std::to_string(kMaxClasses) + " (at most " +
+                 std::to_string(kMaxClasses) + " classes)",
+             short_json(r.label));
+    if (r.label.is_string()) check_label_text(r.label.get<std::string>(), w, "label");
     const bool has_r = j.contains("rationale") && !j["rationale"].is_null();
     const bool has_s = j.contains("rationale_spans") && !j["rationale_spans"].is_null();
     if (has_r && has_s) w.fail("rationale", "either \"rationale\" or \"rationale_spans\"", "both");
@@ -1192,7 +1236,7 @@ Dataset read_jsonl(const std::string& file, const json& p, json& report) {
   if (!fixed) {
     if (strings) {
       std::set<std::string> labels;
-      for (const auto& r : rows) labels.insert(r.label.get<std::string>());
+      for (const auto& r : rows) add_label(labels, r.label.get<std::string>(), r.where, "label");
       classes.assign(labels.begin(), labels.end());
     } else {
       int64_t top = -1;
@@ -1202,10 +1246,11 @@ Dataset read_jsonl(const std::string& file, const json& p, json& report) {
   }
   Dataset d;
   d.class_names = classes;
+  const ClassIndex class_index(classes);
   IdSet ids;
   for (auto& r : rows) {
     if (strings) {
-      r.e.label = class_index(classes, r.label.get<std::string>(), r.where, "label");
+      r.e.label = class_index(r.label.get<std::string>(), r.where, "label");
     } else {
       r.e.label = r.label.get<int64_t>();
       if (r.e.label >= static_cast<int64_t>(classes.size()))
@@ -1349,23 +1394,23 @@ std::map<std::string, std::string> read_tar_gz(
     while (name.compare(0, 2, "./") == 0) name = name.substr(2);
     const bool regular = type == '0' || type == '\0' || type == '7';
     const bool keep = type == 'L' || type == 'x' || (regular && (!want || want(name)));
+    // A header is not trusted with memory: a kept entry is bounded and read in chunks as it
+    // arrives, so neither a huge claim nor a truncated archive allocates what the header says.
+    if (size > kMaxTarEntry && (keep || size > (uint64_t{1} << 62)))
+      throw Error(path + ": entry '" + name + "': expected at most " +
+                  std::to_string(kMaxTarEntry) + " bytes (256 MiB), found a header claiming " +
+                  std::to_string(size));
     const uint64_t padded = (size + 511) / 512 * 512;
     std::string data;
-    if (keep) {
-      data.resize(padded);
-      if (read(data.data(), padded) != padded)
+    char chunk[1 << 16];
+    for (uint64_t done = 0; done < padded;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(padded - done, sizeof chunk));
+      if (read(chunk, n) != n)
         throw Error(path + ": entry '" + name + "': expected " + std::to_string(size) +
                     " bytes, found end of archive (truncated)");
-      data.resize(size);
-    } else {
-      char skip[4096];
-      for (uint64_t left = padded; left > 0;) {
-        const size_t chunk = static_cast<size_t>(std::min<uint64_t>(left, sizeof skip));
-        if (read(skip, chunk) != chunk)
-          throw Error(path + ": entry '" + name + "': expected " + std::to_string(size) +
-                      " bytes, found end of archive (truncated)");
-        left -= chunk;
-      }
+      if (keep && done < size)
+        data.append(chunk, static_cast<size_t>(std::min<uint64_t>(n, size - done)));
+      done += n;
     }
     offset += padded;
     if (type == 'L') {

@@ -21,6 +21,16 @@
 
 namespace attrib {
 
+/// Limits on a dataset's label set, checked while the labels are read (before the label set and
+/// the per-class tables are built), so that a wrong label column (ids, free text) or a corrupt
+/// file is an error naming FILE:LINE instead of an allocation failure. 100,000 classes is above
+/// every classification benchmark we know of (ImageNet-21k has 21,841) while keeping the
+/// models' C-way output layer and the per-class summaries small; 1,000 bytes is far above any
+/// real class name (they appear in every report and leaderboard) yet rules out a document or a
+/// whole line taken as a label.
+constexpr size_t kMaxClasses = 100000;
+constexpr size_t kMaxLabelBytes = 1000;
+
 /// Parses a Python literal (as printed by repr()): str ('..' or "..", escapes, u/r prefixes),
 /// int, float, True/False/None, list, tuple (as an array) and dict (keys become strings).
 /// Errors read "FILE:LINE: WHAT: expected ..., found ..." where LINE is `line` plus the newlines
@@ -41,7 +51,8 @@ struct CsvRecord {
 std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& file);
 
 /// Regular files of a gzip-compressed tar archive (ustar/GNU/pax names), keyed by their path in
-/// the archive. When `want` is given only entries for which want(path) holds are kept.
+/// the archive. When `want` is given only entries for which want(path) holds are kept. A kept
+/// entry larger than 256 MiB and a truncated archive are errors naming the archive and entry.
 std::map<std::string, std::string> read_tar_gz(
     const std::string& path, const std::function<bool(const std::string&)>& want = nullptr);
 

@@ -811,9 +811,9 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
       const json& conc = at_or_null(overall, "concordance");
       if (conc.is_object())
         md << " Kendall τ_b between the full-data and replicate rankings: mean "
-           << format("%.3f", conc.value("kendall_tau_b_mean", kNaN)) << ", "
+           << fmt_fraction(at_or_null(conc, "kendall_tau_b_mean")) << ", "
            << format("%g", 100.0 * (1.0 - confidence) / 2.0) << "% quantile "
-           << format("%.3f", conc.value("kendall_tau_b_low", kNaN)) << ".";
+           << fmt_fraction(at_or_null(conc, "kendall_tau_b_low")) << ".";
       md << "\n\n| rank | method | mean rank | rank " << pct << " interval | P(rank 1)";
       for (const json& m : metric_names) md << " | " << cell(m.get<std::string>());
       md << " |\n|---:|---|---:|---:|---:";
@@ -821,7 +821,7 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
       md << "|\n";
       for (const json& e : at_or_null(overall, "entries")) {
         md << "| " << fmt_rank(at_or_null(e, "rank")) << " | " << cell(e.value("method", ""))
-           << " | " << format("%.3g", e.value("mean_rank", kNaN)) << " | ["
+           << " | " << format("%.3g", get_num(e, "mean_rank")) << " | ["
            << fmt_rank(at_or_null(e, "rank_ci_low")) << ", "
            << fmt_rank(at_or_null(e, "rank_ci_high")) << "] | "
            << fmt_fraction(at_or_null(e, "p_rank1"));

@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kMetadata = R"json({
-  "description": "Precomputed attributions from a JSONL file: each line {\"id\": example id, \"method\": name, \"scores\": [numbers]}. Text: one score per word of the example (in order; special tokens and padding excluded); dense: one per input element (row-major). Lines of other methods are ignored. Unknown ids, a missing example, a wrong length or a malformed line are errors naming FILE:LINE.",
+  "description": "Precomputed attributions from a JSONL file: each line {\"id\": example id, \"method\": name, \"scores\": [numbers]}. Text: one score per word of the example (in order; special tokens and padding excluded); dense: one per input element (row-major). Lines of other methods are ignored, and so are lines whose id no explained example has (the plugin sees one batch at a time, so it cannot tell an id outside the dataset from an example the suite did not select). A missing example, a wrong length or a malformed line are errors naming FILE:LINE.",
   "citation": "",
   "params": {
     "file": {"type": "string", "required": true, "description": "path of the JSONL file"},

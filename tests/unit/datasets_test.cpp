@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -488,6 +490,54 @@ TEST(Eraser, TarReaderHandlesLongNamesAndRejectsGarbage) {
               HasSubstr("bad.tar.gz: tar header at byte 0: expected checksum"));
 }
 
+/// A gzip-compressed tar holding one regular entry `name` whose header claims `claimed` bytes
+/// (GNU base-256 size field), followed by `data` and nothing else.
+void write_claiming_tar(const fs::path& path, const std::string& name, uint64_t claimed,
+                        const std::string& data) {
+  std::array<char, 512> h{};
+  std::copy(name.begin(), name.end(), h.begin());
+  std::copy_n("0000644", 7, h.begin() + 100);
+  h[124] = static_cast<char>(0x80);  // base-256: the size in the last 8 bytes, big-endian
+  for (int k = 0; k < 8; ++k) h[135 - k] = static_cast<char>((claimed >> (8 * k)) & 0xFF);
+  h[156] = '0';
+  std::fill(h.begin() + 148, h.begin() + 156, ' ');
+  unsigned sum = 0;
+  for (char c : h) sum += static_cast<unsigned char>(c);
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  gzFile gz = gzopen(path.string().c_str(), "wb");
+  gzwrite(gz, h.data(), 512);
+  gzwrite(gz, data.data(), static_cast<unsigned>(data.size()));
+  gzclose(gz);
+}
+
+TEST(Eraser, TarEntriesAreBoundedAndTruncationIsDetected) {
+  const fs::path dir = temp_dir("tar_claims");
+  const fs::path tar = dir / "docs.tar.gz";
+  // An 8 GiB claim is refused before anything is allocated (was std::bad_alloc).
+  write_claiming_tar(tar, "docs/d1", uint64_t{8} << 30, "a b c");
+  EXPECT_THAT(error_of([&] { attrib::read_tar_gz(tar.string()); }),
+              HasSubstr(tar.string() +
+                        ": entry 'docs/d1': expected at most 268435456 bytes (256 MiB), found a "
+                        "header claiming 8589934592"));
+  // The same through the eraser: reader, for a document it needs.
+  write(dir / "test.jsonl", "{\"annotation_id\": \"d1\", \"classification\": \"toxic\"}\n");
+  EXPECT_THAT(error_of([&] { load("eraser:" + dir.string()); }),
+              HasSubstr("docs.tar.gz: entry 'docs/d1': expected at most 268435456 bytes"));
+  // An entry that is not wanted is skipped, and the skip still finds the archive cut short.
+  EXPECT_THAT(error_of([&] {
+                attrib::read_tar_gz(tar.string(), [](const std::string&) { return false; });
+              }),
+              HasSubstr("entry 'docs/d1': expected 8589934592 bytes, found end of archive "
+                        "(truncated)"));
+  write_claiming_tar(tar, "docs/d1", 1000, std::string(100, 'x'));
+  EXPECT_THAT(
+      error_of([&] { attrib::read_tar_gz(tar.string()); }),
+      HasSubstr(tar.string() + ": entry 'docs/d1': expected 1000 bytes, found end of archive "
+                               "(truncated)"));
+  write_claiming_tar(tar, "docs/d1", 5, "a b c" + std::string(507, '\0') + std::string(1024, '\0'));
+  EXPECT_EQ(attrib::read_tar_gz(tar.string()).at("docs/d1"), "a b c");
+}
+
 TEST(Eraser, BadInputNamesFileAndLine) {
   const fs::path dir = temp_dir("eraser_bad");
   write(dir / "docs" / "d1", "a b c");
@@ -599,6 +649,31 @@ TEST(Jsonl, BadInputNamesFileAndLine) {
               HasSubstr(file + ":2: id: expected ids unique across the dataset"));
   EXPECT_THAT(error_of([&] { load("jsonl:" + (dir / "missing.jsonl").string()); }),
               HasSubstr("missing.jsonl: expected a JSON-lines file, found none"));
+}
+
+TEST(Jsonl, HugeLabelSetsAreRefusedBeforeTheyAreBuilt) {
+  const fs::path dir = temp_dir("jsonl_labels");
+  const std::string file = (dir / "a.jsonl").string();
+  // An integer label makes the label set 0..max: 10^8 classes once took gigabytes.
+  write(file, "{\"text\": \"a\", \"label\": 0}\n{\"text\": \"b\", \"label\": 100000000}\n");
+  EXPECT_THAT(error_of([&] { load("jsonl:" + file); }),
+              HasSubstr(file + ":2: label: expected a class index < 100000 (at most 100000 "
+                               "classes), found 100000000"));
+  write(file, "{\"text\": \"a\", \"label\": \"" + std::string(10 << 20, 'x') + "\"}\n");
+  EXPECT_THAT(error_of([&] { load("jsonl:" + file); }),
+              HasSubstr(file + ":1: label: expected a label of at most 1000 bytes, found 10485760 "
+                               "bytes"));
+  std::string lines;
+  for (int k = 0; k <= 100000; ++k)
+    lines += "{\"text\": \"a\", \"label\": \"c" + std::to_string(k) + "\"}\n";
+  write(file, lines);
+  EXPECT_THAT(error_of([&] { load("jsonl:" + file); }),
+              HasSubstr(file + ":100001: label: expected at most 100000 distinct labels, found "
+                               "one more, \"c100000\""));
+  EXPECT_THAT(error_of([&] {
+                load("jsonl:" + file, {{"classes", std::vector<std::string>(100001, "c")}});
+              }),
+              HasSubstr("params.classes: expected at most 100000 class names, found 100001"));
 }
 
 TEST(DatasetSummary, PlantedGeneratorHasNoDrops) {

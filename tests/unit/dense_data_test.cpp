@@ -183,6 +183,62 @@ TEST(DenseDataCsv, ImputationUsesTrainMeanAndMode) {
   EXPECT_EQ(d.encoding["columns"][1]["impute"], "u");
 }
 
+TEST(DenseDataCsv, NonFiniteNumbersAreMissingValues) {
+  const fs::path f = temp_dir("csv_nan") / "n.csv";
+  write(f,
+        "x,label,split\n"
+        "1,a,train\n"
+        "nan,b,train\n"
+        "3,a,train\n"
+        "-Infinity,b,test\n");
+  // Once a one-hot column with categories 1, 3, nan and -Infinity; now numeric.
+  EXPECT_THAT(error_of([&] { load("csv:" + f.string()); }),
+              HasSubstr(f.string() + ":3: column 'x': expected a finite number, found 'nan'"));
+  for (const char* bad : {"NaN", "inf", "1e999"}) {
+    write(f, std::string("x,label\n1,a\n") + bad + ",b\n");
+    EXPECT_THAT(
+        error_of([&] { load("csv:" + f.string()); }),
+        HasSubstr(":3: column 'x': expected a finite number, found '" + std::string(bad) + "'"))
+        << bad;
+  }
+  write(f, "x,label,split\n1,a,train\nnan,b,train\n3,a,train\n-Infinity,b,test\n");
+  json report;
+  const attrib::Dataset d =
+      load("csv:" + f.string(), {{"missing", "impute"}, {"standardize", false}}, &report);
+  EXPECT_EQ(d.encoding["columns"][0]["type"], "numeric");
+  EXPECT_EQ(d.dense_train[1].x, (std::vector<float>{2}));  // the train mean of 1 and 3
+  EXPECT_EQ(d.dense_test[0].x, (std::vector<float>{2}));
+  EXPECT_EQ(report["notes"]["imputed_values"], 2);
+  // A column with words besides nan stays categorical, nan one of its categories.
+  write(f, "x,label\nred,a\nnan,b\n");
+  EXPECT_EQ(load("csv:" + f.string()).encoding["columns"][0]["categories"], json({"nan", "red"}));
+}
+
+TEST(DenseDataCsv, HugeLabelSetsAreRefusedBeforeTheyAreBuilt) {
+  const fs::path f = temp_dir("csv_labels") / "l.csv";
+  // An integer label makes the label set 0..max: 10^8 classes once took gigabytes.
+  write(f, "x,label\n1,0\n2,100000000\n3,1\n");
+  EXPECT_THAT(
+      error_of([&] { load("csv:" + f.string()); }),
+      HasSubstr(f.string() + ":3: column 'label': expected a class index < 100000 (at most 100000 "
+                             "classes), found 100000000"));
+  write(f, "x,label\n1,a\n2," + std::string(1001, 'b') + "\n");
+  EXPECT_THAT(error_of([&] { load("csv:" + f.string()); }),
+              HasSubstr(f.string() +
+                        ":3: column 'label': expected a label of at most 1000 bytes, found 1001 "
+                        "bytes"));
+  std::string rows = "x,label\n";
+  for (int k = 0; k <= 100000; ++k) rows += "1,c" + std::to_string(k) + "\n";
+  write(f, rows);
+  EXPECT_THAT(error_of([&] { load("csv:" + f.string()); }),
+              HasSubstr(f.string() +
+                        ":100002: column 'label': expected at most 100000 distinct labels, found "
+                        "one more, 'c100000'"));
+  // 100,000 classes is still fine.
+  write(f, "x,label\n1,0\n2,99999\n");
+  EXPECT_EQ(load("csv:" + f.string()).class_names.size(), 100000u);
+}
+
 TEST(DenseDataCsv, SklearnHeaderPlainRowsAndSeededFractions) {
   const fs::path dir = temp_dir("csv_sklearn");
   // scikit-learn layout: N_SAMPLES,N_FEATURES,CLASS_NAMES then features and a class index.
@@ -378,6 +434,47 @@ TEST(DenseDataIdx, BadFilesAreErrorsNamingTheFileAndByte) {
   EXPECT_THAT(error_of([&] { load(spec); }),
               HasSubstr("expected t10k-labels-idx1-ubyte or t10k-labels-idx1-ubyte.gz, found "
                         "neither"));
+}
+
+TEST(DenseDataIdx, HeadersClaimingMoreThanTheFileHoldsAreErrorsNotAllocations) {
+  const fs::path dir = temp_dir("idx_claims");
+  write_idx_set(dir, "t10k", 2, 2, 3, false, fill51);
+  const std::string spec = "idx:" + dir.string();
+  const fs::path train = dir / "train-images-idx3-ubyte";
+  // 16 items of 3*2^30 x 3*2^30: the product wraps to 0 in 64 bits, which matched the empty data
+  // and then asked for a negative item size (vector::_M_default_append, exit 1).
+  const int64_t big = int64_t{3} << 30;
+  write(train, idx_bytes(3, {16, big, big}, ""));
+  write(dir / "train-labels-idx1-ubyte", idx_bytes(1, {16}, std::string(16, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(train.string() +
+                        ": byte 4: expected dimensions of 1 to 67108864 elements per item, found "
+                        "[16,3221225472,3221225472]"));
+  write(train, idx_bytes(3, {16, 0, 3}, ""));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(train.string() + ": byte 4: expected dimensions of 1 to"));
+  write_idx_set(dir, "train", 3, 2, 3, false, fill51);
+  const fs::path images = dir / "t10k-images-idx3-ubyte";
+  // A Fashion-MNIST header over 2 items: refused from the file size, plain or gzip.
+  write(dir / "t10k-labels-idx1-ubyte", idx_bytes(1, {2}, std::string(2, '\0')));
+  write(images, idx_bytes(3, {60000, 28, 28}, std::string(2 * 28 * 28, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(images.string() +
+                        ": byte 16: expected 47040000 data bytes (dimensions [60000,28,28]), "
+                        "found 1568"));
+  fs::remove(images);
+  write_gz(dir / "t10k-images-idx3-ubyte.gz",
+           idx_bytes(3, {60000, 28, 28}, std::string(2 * 28 * 28, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr("t10k-images-idx3-ubyte.gz: byte 16: expected 47040000 data bytes "
+                        "(dimensions [60000,28,28]), found 1568"));
+  // gzip data longer than the header says, and a header cut short.
+  write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_bytes(3, {2, 2, 3}, std::string(13, '\0')));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(": byte 16: expected 12 data bytes (dimensions [2,2,3]), found 13"));
+  write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_bytes(3, {2, 2, 3}, "").substr(0, 10));
+  EXPECT_THAT(error_of([&] { load(spec); }),
+              HasSubstr(": byte 4: expected 3 dimension sizes, found end of file"));
 }
 
 // ---------------------------------------------------------------------------------------------

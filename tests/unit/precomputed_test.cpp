@@ -52,6 +52,21 @@ TEST(Precomputed, DenseScoresKeepTheInputShape) {
   attrib_test::expect_near(e.attributions.flatten(), {1, 2, 3, 4}, 0);
 }
 
+TEST(Precomputed, IdsNoBatchAsksForAreIgnored) {
+  // The plugin sees one batch at a time: an id outside the dataset looks the same as an example
+  // the suite did not select (split, max_examples), so such lines are documented as ignored.
+  const std::string f = write("extra.jsonl",
+                              "{\"id\": \"a\", \"method\": \"m\", \"scores\": [1, 2, 3]}\n"
+                              "{\"id\": \"zz\", \"method\": \"m\", \"scores\": [7]}\n"
+                              "{\"id\": \"b\", \"method\": \"m\", \"scores\": [4, 5]}\n");
+  const auto e = explain({{"file", f}}, text_batch());
+  attrib_test::expect_near(e.attributions[1], {0, 4, 5, 0, 0, 0}, 0);
+  const attrib::PluginInfo* plugin = registry().find("precomputed", ATTRIB_KIND_METHOD);
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_THAT(plugin->metadata["description"].get<std::string>(),
+              HasSubstr("lines whose id no explained example has"));
+}
+
 TEST(Precomputed, BadInputNamesTheLine) {
   const std::string len = write("len.jsonl",
                                 "{\"id\": \"a\", \"method\": \"m\", \"scores\": [1, 2, 3]}\n"

@@ -596,6 +596,20 @@ TEST(Leaderboard, DocumentCsvAndMarkdown) {
     EXPECT_NE(md.find(needle), std::string::npos) << "missing: " << needle << "\n" << md;
 }
 
+TEST(Leaderboard, UndefinedRankConcordanceIsADashNotACrash) {
+  // A suite whose methods all tie (a dataset block with max_len 1: one token per example) has an
+  // undefined Kendall tau, written as null; rendering it threw json type_error 302 (exit 1).
+  const attrib::RunResults r = synthetic_results();
+  json doc = attrib::results_document(r, attrib::compute_leaderboards(r, options()));
+  json& overall = doc["leaderboards"]["boards"][0]["overall"];
+  ASSERT_TRUE(overall.is_object());
+  overall["concordance"] = {{"kendall_tau_b_mean", nullptr}, {"kendall_tau_b_low", nullptr}};
+  for (json& e : overall["entries"]) e["mean_rank"] = nullptr;
+  std::string md;
+  EXPECT_NO_THROW(md = attrib::leaderboard_markdown(doc));
+  EXPECT_NE(md.find("replicate rankings: mean —, 2.5% quantile —."), std::string::npos) << md;
+}
+
 TEST(Leaderboard, WriteResultsWritesThreeFiles) {
   const std::filesystem::path dir = test_tmp() / "stats_test_write" / "nested";
   std::filesystem::remove_all(dir);
