@@ -206,7 +206,11 @@ json key_values(const std::vector<std::string>& items, const std::string& option
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       throw UsageError(option + ": expected KEY=VALUE, got \"" + kv + "\"");
-    out[kv.substr(0, eq)] = attrib::parse_cli_value(kv.substr(eq + 1));
+    try {
+      out[kv.substr(0, eq)] = attrib::parse_cli_value(kv.substr(eq + 1));
+    } catch (const attrib::Error& e) {
+      throw InputError(option + " " + kv.substr(0, eq) + ": " + e.what());
+    }
   }
   return out;
 }
@@ -339,7 +343,13 @@ attrib::SuiteConfig load_suite(Args& args, attrib::Registry& registry) {
   }
   if (doc.is_object()) {
     if (!device.empty()) doc["device"] = device;
-    if (!seed.empty()) doc["seed"] = attrib::parse_cli_value(seed);
+    if (!seed.empty()) {
+      try {
+        doc["seed"] = attrib::parse_cli_value(seed);
+      } catch (const attrib::Error& e) {
+        throw InputError(std::string("--seed: ") + e.what());
+      }
+    }
     if (threads >= 0) doc["threads"] = threads;
     if (max_examples > 0 && doc.contains("datasets") && doc["datasets"].is_array())
       for (auto& d : doc["datasets"])
@@ -437,6 +447,16 @@ int cmd_explain(Args& args) {
     throw UsageError("explain: give exactly one of --input and --text");
   attrib::configure_threads(threads);
   report_load_errors(registry);
+  // The --input JSON is checked before a model is loaded.
+  json input_json;
+  if (!input.empty()) {
+    try {
+      input_json = input[0] == '@' ? attrib::read_json_file(input.substr(1))
+                                   : attrib::parse_json_text(input, "--input");
+    } catch (const attrib::Error& e) {
+      throw InputError(e.what());
+    }
+  }
 
   // Model SPEC: PLUGIN[:PATH].
   const auto colon = model_spec.find(':');
@@ -491,13 +511,7 @@ int cmd_explain(Args& args) {
       tokens = json(std::vector<std::string>(ex.tokens.begin(), ex.tokens.begin() + kept));
     }
   } else {
-    json v;
-    try {
-      v = input[0] == '@' ? attrib::read_json_file(input.substr(1))
-                          : attrib::parse_json_text(input, "--input");
-    } catch (const attrib::Error& e) {
-      throw InputError(e.what());
-    }
+    const json& v = input_json;
     const bool many = v.is_object() && v.contains("batch");
     at::Tensor x = json_to_tensor(many ? v["batch"] : v, many ? "--input.batch" : "--input");
     if (!many) x = x.unsqueeze(0);
