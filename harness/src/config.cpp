@@ -158,6 +158,10 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
   const json top = resolve_params(json::parse(kTopSchema), doc, "suite");
   SuiteConfig c;
   c.name = top["name"];
+  // The name becomes a folder name (results/<name>-<time>-seed<N>): no separators, no "..".
+  if (!is_safe_path_component(c.name))
+    throw Error(std::string("name: expected ") + kSafePathComponentRule + ", got " +
+                describe_json(top["name"]));
   c.description = top["description"];
   c.seed = top["seed"];
   c.device = top["device"];

@@ -19,6 +19,7 @@
 #include "attrib/input_space.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
+#include "attrib/user_input.h"
 #include "metric.h"
 #include "randomisation/randomisation.h"
 #include "stats.h"
@@ -283,6 +284,10 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
       {"train", options},     {"max_len", dc.max_len}};
   const std::string key = hex64(fnv1a(key_doc.dump()));
   const fs::path dir = fs::path(cache_dir()) / "models";
+  // Plugin names come from plugin files anyone can put on the search path; one must not reach
+  // outside the cache folder.
+  ATTRIB_CHECK(is_safe_path_component(mc.plugin), "models[", mc.name, "].plugin: plugin name \"",
+               mc.plugin, "\" cannot name a cache file (expected ", kSafePathComponentRule, ")");
   const fs::path pt = dir / (mc.plugin + "-" + key + ".pt");
   const fs::path report = dir / (mc.plugin + "-" + key + ".json");
   out.checkpoint = pt.string();
