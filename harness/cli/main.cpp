@@ -1,11 +1,16 @@
 // attrib command-line interface. Exit codes (also in README and `attrib --help`):
 //   0 success; 1 unexpected internal error; 2 usage error; 3 invalid input (suite, JSON, model
 //   file, dataset); 4 plugin error (a plugin failed to load, or the one asked for is missing or
-//   failed to create); 5 the run finished but some rows failed (results written, errors listed).
+//   failed to create); 5 the run finished but some rows failed (results written, errors listed;
+//   takes precedence over 4 when both apply).
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -66,7 +71,8 @@ common options:
 
 exit codes:
   0 success          1 internal error      2 usage error        3 invalid input
-  4 plugin error     5 run finished with failed rows (results written)
+  4 plugin error (also: a run that finished while some plugin failed to load)
+  5 run finished with failed rows (results written; takes precedence over 4)
   6 compare found at least one regression
 )";
 
@@ -366,6 +372,53 @@ attrib::SuiteConfig load_suite(Args& args, attrib::Registry& registry) {
   return suite;
 }
 
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Makes `out` and checks that it takes a file (a probe is written, flushed and removed) before any
+// dataset or model work, so that an unwritable --out does not throw a whole run away. Then locks
+// it (flock on OUT/.attrib.lock, held until exit) so that two runs never overwrite each other's
+// files; the lock file keeps the holder's pid for the second run's message.
+void claim_out_dir(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw InputError("--out " + out + ": cannot create the folder (" + ec.message() + ")");
+  const std::string probe =
+      (fs::path(out) / (".attrib-probe-" + std::to_string(getpid()))).string();
+  {
+    std::FILE* f = std::fopen(probe.c_str(), "wb");
+    if (!f)
+      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(errno) + ")");
+    const std::string text(4096, '\n');
+    const bool written =
+        std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+    int err = errno;
+    const bool closed = std::fclose(f) == 0;
+    if (written && !closed) err = errno;
+    std::remove(probe.c_str());
+    if (!written || !closed)
+      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(err) + ")");
+  }
+  const std::string lock = (fs::path(out) / ".attrib.lock").string();
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError(lock + ": cannot open the lock file (" + errno_text(errno) + ")");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {0};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) throw InputError(lock + ": cannot lock (" + errno_text(err) + ")");
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    pid.erase(std::remove(pid.begin(), pid.end(), '\n'), pid.end());
+    throw InputError(out + " is in use by another attrib run (pid " +
+                     (pid.empty() ? std::string("unknown") : pid) + ")");
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    throw InputError(lock + ": cannot write (" + errno_text(errno) + ")");
+  // fd stays open (and locked) until the process exits.
+}
+
 int cmd_run(Args& args, const std::vector<std::string>& argv) {
   if (args.flag("--help") || args.flag("-h")) {
     std::cout << kRunHelp;
@@ -381,10 +434,15 @@ int cmd_run(Args& args, const std::vector<std::string>& argv) {
   const attrib::SuiteConfig suite = load_suite(args, registry);
   const int n_threads = attrib::configure_threads(suite.threads);
   if (out.empty()) out = default_out_dir(suite.name, suite.seed);
+  claim_out_dir(out);
   attrib::Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), quiet);
   progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
                 ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
   attrib::RunResults results = attrib::run_suite(suite, registry, progress, argv);
+  json load_errors = json::array();
+  for (const auto& e : registry.errors())
+    load_errors.push_back({{"path", e.path}, {"message", e.message}});
+  results.context["plugin_load_errors"] = load_errors;
   attrib::write_results(out, results, suite.stats);
   std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
@@ -393,6 +451,13 @@ int cmd_run(Args& args, const std::vector<std::string>& argv) {
     std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
               << (fs::path(out) / "results.json").string() << "\n";
     return kPartial;
+  }
+  if (!registry.errors().empty()) {
+    // Listed again at the end: the first report scrolled away behind the progress output.
+    report_load_errors(registry);
+    std::cerr << registry.errors().size()
+              << " plugin file(s) failed to load (see `attrib plugins`); exit code 4\n";
+    return kPlugin;
   }
   return kOk;
 }

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <set>
 #include <thread>
@@ -346,8 +347,12 @@ std::string cache_dir() {
 
 int configure_threads(int64_t threads) {
   static bool interop_set = false;
-  const int n =
-      threads > 0 ? static_cast<int>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // More threads than cores only oversubscribes (and 100000 threads would exhaust memory).
+  if (threads > cores)
+    std::cerr << "attrib: warning: " << threads << " threads requested; using the " << cores
+              << " hardware threads\n";
+  const int n = static_cast<int>(threads > 0 ? std::min(threads, cores) : cores);
   at::set_num_threads(n);
   if (!interop_set) {
     interop_set = true;
