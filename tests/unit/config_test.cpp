@@ -209,7 +209,8 @@ TEST(JsonText, NumbersOutOfRangeNameTheirPosition) {
 
 // Issue 17: the suite name is a folder name under results/; "../../x" wrote outside it.
 TEST_F(Config, SuiteNameMustBeAPathComponent) {
-  for (const std::string bad : {"../../../x", "", ".", "..", "a/b", "a b", std::string(101, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../../../x", "", ".", "..", "a/b", "a b", std::string(101, 'a')}) {
     json d = base();
     d["name"] = bad;
     EXPECT_EQ(error_of(d),
