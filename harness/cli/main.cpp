@@ -447,19 +447,19 @@ int cmd_run(Args& args, const std::vector<std::string>& argv) {
   std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
             << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
-  if (!results.errors.empty()) {
-    std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
-              << (fs::path(out) / "results.json").string() << "\n";
-    return kPartial;
-  }
-  if (!registry.errors().empty()) {
+  const bool load_failed = !registry.errors().empty();
+  if (load_failed) {
     // Listed again at the end: the first report scrolled away behind the progress output.
     report_load_errors(registry);
     std::cerr << registry.errors().size()
-              << " plugin file(s) failed to load (see `attrib plugins`); exit code 4\n";
-    return kPlugin;
+              << " plugin file(s) failed to load (see `attrib plugins`)\n";
   }
-  return kOk;
+  if (!results.errors.empty()) {
+    std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
+              << (fs::path(out) / "results.json").string() << "\n";
+    return kPartial;  // before kPlugin: missing numbers matter more than an unused plugin
+  }
+  return load_failed ? kPlugin : kOk;
 }
 
 json tensor_to_json(const at::Tensor& t) {
