@@ -1,11 +1,16 @@
 // attrib command-line interface. Exit codes (also in README and `attrib --help`):
 //   0 success; 1 unexpected internal error; 2 usage error; 3 invalid input (suite, JSON, model
 //   file, dataset); 4 plugin error (a plugin failed to load, or the one asked for is missing or
-//   failed to create); 5 the run finished but some rows failed (results written, errors listed).
+//   failed to create); 5 the run finished but some rows failed (results written, errors listed;
+//   takes precedence over 4 when both apply).
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -66,7 +71,8 @@ common options:
 
 exit codes:
   0 success          1 internal error      2 usage error        3 invalid input
-  4 plugin error     5 run finished with failed rows (results written)
+  4 plugin error (also: a run that finished while some plugin failed to load)
+  5 run finished with failed rows (results written; takes precedence over 4)
   6 compare found at least one regression
 )";
 
@@ -81,6 +87,8 @@ options:
   --seed N           overrides the suite's seed (same seed => same numbers)
   --threads N        torch threads (default: suite value, else all cores)
   --max-examples N   explain at most N examples per dataset (quick runs)
+  --force            run methods whose cost formula predicts more than 1e9 model rows (refused
+                     otherwise, as an error row naming the parameter)
   --plugin-dir DIR   extra plugin folder (repeatable)
   --print-default    print the embedded default suite and exit
   --quiet            no progress output
@@ -206,7 +214,11 @@ json key_values(const std::vector<std::string>& items, const std::string& option
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       throw UsageError(option + ": expected KEY=VALUE, got \"" + kv + "\"");
-    out[kv.substr(0, eq)] = attrib::parse_cli_value(kv.substr(eq + 1));
+    try {
+      out[kv.substr(0, eq)] = attrib::parse_cli_value(kv.substr(eq + 1));
+    } catch (const attrib::Error& e) {
+      throw InputError(option + " " + kv.substr(0, eq) + ": " + e.what());
+    }
   }
   return out;
 }
@@ -324,6 +336,7 @@ attrib::SuiteConfig load_suite(Args& args, attrib::Registry& registry) {
   const std::string seed = args.value("--seed");
   const int64_t threads = args.integer("--threads", -1, 0);
   const int64_t max_examples = args.integer("--max-examples", -1, 1);
+  const bool force = args.flag("--force");
   load_plugins(registry, args);
   auto pos = args.positional();
   if (pos.size() > 1)
@@ -339,7 +352,13 @@ attrib::SuiteConfig load_suite(Args& args, attrib::Registry& registry) {
   }
   if (doc.is_object()) {
     if (!device.empty()) doc["device"] = device;
-    if (!seed.empty()) doc["seed"] = attrib::parse_cli_value(seed);
+    if (!seed.empty()) {
+      try {
+        doc["seed"] = attrib::parse_cli_value(seed);
+      } catch (const attrib::Error& e) {
+        throw InputError(std::string("--seed: ") + e.what());
+      }
+    }
     if (threads >= 0) doc["threads"] = threads;
     if (max_examples > 0 && doc.contains("datasets") && doc["datasets"].is_array())
       for (auto& d : doc["datasets"])
@@ -353,7 +372,55 @@ attrib::SuiteConfig load_suite(Args& args, attrib::Registry& registry) {
     throw InputError((pos.empty() ? std::string("<default suite>") : pos[0]) + ": " + e.what());
   }
   report_load_errors(registry);
+  suite.force = force;
   return suite;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Makes `out` and checks that it takes a file (a probe is written, flushed and removed) before any
+// dataset or model work, so that an unwritable --out does not throw a whole run away. Then locks
+// it (flock on OUT/.attrib.lock, held until exit) so that two runs never overwrite each other's
+// files; the lock file keeps the holder's pid for the second run's message.
+void claim_out_dir(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw InputError("--out " + out + ": cannot create the folder (" + ec.message() + ")");
+  const std::string probe =
+      (fs::path(out) / (".attrib-probe-" + std::to_string(getpid()))).string();
+  {
+    std::FILE* f = std::fopen(probe.c_str(), "wb");
+    if (!f)
+      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(errno) + ")");
+    const std::string text(4096, '\n');
+    const bool written =
+        std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+    int err = errno;
+    const bool closed = std::fclose(f) == 0;
+    if (written && !closed) err = errno;
+    std::remove(probe.c_str());
+    if (!written || !closed)
+      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(err) + ")");
+  }
+  const std::string lock = (fs::path(out) / ".attrib.lock").string();
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError(lock + ": cannot open the lock file (" + errno_text(errno) + ")");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {0};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) throw InputError(lock + ": cannot lock (" + errno_text(err) + ")");
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    pid.erase(std::remove(pid.begin(), pid.end(), '\n'), pid.end());
+    throw InputError(out + " is in use by another attrib run (pid " +
+                     (pid.empty() ? std::string("unknown") : pid) + ")");
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    throw InputError(lock + ": cannot write (" + errno_text(errno) + ")");
+  // fd stays open (and locked) until the process exits.
 }
 
 int cmd_run(Args& args, const std::vector<std::string>& argv) {
@@ -371,20 +438,32 @@ int cmd_run(Args& args, const std::vector<std::string>& argv) {
   const attrib::SuiteConfig suite = load_suite(args, registry);
   const int n_threads = attrib::configure_threads(suite.threads);
   if (out.empty()) out = default_out_dir(suite.name, suite.seed);
+  claim_out_dir(out);
   attrib::Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), quiet);
   progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
                 ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
   attrib::RunResults results = attrib::run_suite(suite, registry, progress, argv);
+  json load_errors = json::array();
+  for (const auto& e : registry.errors())
+    load_errors.push_back({{"path", e.path}, {"message", e.message}});
+  results.context["plugin_load_errors"] = load_errors;
   attrib::write_results(out, results, suite.stats);
   std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
             << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
+  const bool load_failed = !registry.errors().empty();
+  if (load_failed) {
+    // Listed again at the end: the first report scrolled away behind the progress output.
+    report_load_errors(registry);
+    std::cerr << registry.errors().size()
+              << " plugin file(s) failed to load (see `attrib plugins`)\n";
+  }
   if (!results.errors.empty()) {
     std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
               << (fs::path(out) / "results.json").string() << "\n";
-    return kPartial;
+    return kPartial;  // before kPlugin: missing numbers matter more than an unused plugin
   }
-  return kOk;
+  return load_failed ? kPlugin : kOk;
 }
 
 json tensor_to_json(const at::Tensor& t) {
@@ -437,6 +516,16 @@ int cmd_explain(Args& args) {
     throw UsageError("explain: give exactly one of --input and --text");
   attrib::configure_threads(threads);
   report_load_errors(registry);
+  // The --input JSON is checked before a model is loaded.
+  json input_json;
+  if (!input.empty()) {
+    try {
+      input_json = input[0] == '@' ? attrib::read_json_file(input.substr(1))
+                                   : attrib::parse_json_text(input, "--input");
+    } catch (const attrib::Error& e) {
+      throw InputError(e.what());
+    }
+  }
 
   // Model SPEC: PLUGIN[:PATH].
   const auto colon = model_spec.find(':');
@@ -491,13 +580,7 @@ int cmd_explain(Args& args) {
       tokens = json(std::vector<std::string>(ex.tokens.begin(), ex.tokens.begin() + kept));
     }
   } else {
-    json v;
-    try {
-      v = input[0] == '@' ? attrib::read_json_file(input.substr(1))
-                          : attrib::parse_json_text(input, "--input");
-    } catch (const attrib::Error& e) {
-      throw InputError(e.what());
-    }
+    const json& v = input_json;
     const bool many = v.is_object() && v.contains("batch");
     at::Tensor x = json_to_tensor(many ? v["batch"] : v, many ? "--input.batch" : "--input");
     if (!many) x = x.unsqueeze(0);

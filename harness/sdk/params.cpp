@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "attrib/error.h"
+#include "attrib/user_input.h"
 
 namespace attrib {
 
@@ -15,8 +16,15 @@ std::string describe_json(const json& value) {
 }
 
 json parse_cli_value(const std::string& text) {
-  json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (v.is_discarded()) return json(text);
+  // Not JSON: a plain string. Too deep or an out-of-range number: an error, not a string.
+  bool syntax_error = false;
+  json v;
+  try {
+    v = parse_json_checked(text, "", &syntax_error);
+  } catch (const Error& e) {
+    throw Error(describe_json(json(text)) + ": " + e.what());
+  }
+  if (syntax_error) return json(text);
   return v;
 }
 

@@ -8,6 +8,7 @@
 #include "agreement.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
+#include "attrib/user_input.h"
 #include "dataset.h"
 #include "metric.h"
 #include "randomisation/randomisation.h"
@@ -157,6 +158,10 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
   const json top = resolve_params(json::parse(kTopSchema), doc, "suite");
   SuiteConfig c;
   c.name = top["name"];
+  // The name becomes a folder name (results/<name>-<time>-seed<N>): no separators, no "..".
+  if (!is_safe_path_component(c.name))
+    throw Error(std::string("name: expected ") + kSafePathComponentRule + ", got " +
+                describe_json(top["name"]));
   c.description = top["description"];
   c.seed = top["seed"];
   c.device = top["device"];
@@ -314,25 +319,7 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
 }
 
 json parse_json_text(const std::string& text, const std::string& source) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Byte offset -> line:column.
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
-    std::string what = e.what();
-    const auto pos = what.find("parse error");
-    if (pos != std::string::npos) what = what.substr(pos);
-    throw Error(source + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                ": invalid JSON (" + what + ")");
-  }
+  return parse_json_checked(text, source);
 }
 
 json read_json_file(const std::string& path) {

@@ -1,8 +1,12 @@
 #include "results.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -651,12 +655,27 @@ const json& at_or_null(const json& j, const char* key) {
   return it == j.end() ? null_json : *it;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  ATTRIB_CHECK(out, path.string(), ": cannot open for writing");
-  out << text;
-  out.close();
-  ATTRIB_CHECK(out, path.string(), ": write failed");
+// Writes `text` to a temporary file beside `path` and flushes it to the disk; returns the
+// temporary name. A failure (a full disk shows up at write, flush or close) removes it and
+// throws naming `path`.
+std::filesystem::path write_temporary(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
+  const auto fail = [&](const char* what) {
+    const std::string reason = std::strerror(errno);
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw Error(path.string() + ": " + what + " (" + reason + ")");
+  };
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail("cannot open for writing");
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
+                       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  const int saved = errno;
+  if (std::fclose(f) != 0 || !written) {
+    if (!written) errno = saved;
+    fail("write failed");
+  }
+  return tmp;
 }
 
 }  // namespace
@@ -1052,9 +1071,24 @@ void write_results(const std::string& dir, const RunResults& results, const Stat
   std::filesystem::create_directories(root, ec);
   ATTRIB_CHECK(!ec, dir, ": cannot create the results directory (", ec.message(), ")");
   const json doc = results_document(results, compute_leaderboards(results, options));
-  write_file(root / "results.json", doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
-  write_file(root / "leaderboard.md", leaderboard_markdown(doc));
-  write_file(root / "leaderboard.csv", leaderboard_csv(doc));
+  // All three under temporary names first, then renamed: a full disk or a crash leaves the old
+  // files or the new ones, never a half-written one.
+  const std::vector<std::pair<std::filesystem::path, std::string>> files = {
+      {root / "results.json", doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n"},
+      {root / "leaderboard.md", leaderboard_markdown(doc)},
+      {root / "leaderboard.csv", leaderboard_csv(doc)}};
+  std::vector<std::filesystem::path> temporaries;
+  try {
+    for (const auto& [path, text] : files) temporaries.push_back(write_temporary(path, text));
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::filesystem::rename(temporaries[i], files[i].first, ec);
+      ATTRIB_CHECK(!ec, files[i].first.string(), ": cannot rename ", temporaries[i].string(),
+                   " to it (", ec.message(), ")");
+    }
+  } catch (const Error&) {
+    for (const auto& t : temporaries) std::filesystem::remove(t, ec);
+    throw;
+  }
 }
 
 }  // namespace attrib

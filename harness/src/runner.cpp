@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <set>
 #include <sstream>
@@ -23,6 +24,7 @@
 #include "attrib/input_space.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
+#include "attrib/user_input.h"
 #include "cost.h"
 #include "metric.h"
 #include "randomisation/randomisation.h"
@@ -310,6 +312,10 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
       {"train", options},     {"max_len", dc.max_len}};
   const std::string key = hex64(fnv1a(key_doc.dump()));
   const fs::path dir = fs::path(cache_dir()) / "models";
+  // Plugin names come from plugin files anyone can put on the search path; one must not reach
+  // outside the cache folder.
+  ATTRIB_CHECK(is_safe_path_component(mc.plugin), "models[", mc.name, "].plugin: plugin name \"",
+               mc.plugin, "\" cannot name a cache file (expected ", kSafePathComponentRule, ")");
   const fs::path pt = dir / (mc.plugin + "-" + key + ".pt");
   const fs::path report = dir / (mc.plugin + "-" + key + ".json");
   out.checkpoint = pt.string();
@@ -437,8 +443,12 @@ std::string cache_dir() {
 
 int configure_threads(int64_t threads) {
   static bool interop_set = false;
-  const int n =
-      threads > 0 ? static_cast<int>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // More threads than cores only oversubscribes (and 100000 threads would exhaust memory).
+  if (threads > cores)
+    std::cerr << "attrib: warning: " << threads << " threads requested; using the " << cores
+              << " hardware threads\n";
+  const int n = static_cast<int>(threads > 0 ? std::min(threads, cores) : cores);
   at::set_num_threads(n);
   if (!interop_set) {
     interop_set = true;

@@ -1,16 +1,24 @@
 // End-to-end tests of the attrib command line: a small suite trains the built-in transformer,
 // explains with every foundation method, scores deletion/insertion and writes the leaderboard.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -393,11 +401,201 @@ TEST(Cli, FaultyMethodsBecomeErrorRowsAndTheRunGoesOn) {
   EXPECT_NE(errors["ig_absurd"].find("n_steps = 1000000000"), std::string::npos)
       << errors["ig_absurd"];
   EXPECT_NE(errors["ig_absurd"].find("--force"), std::string::npos) << errors["ig_absurd"];
+
+  // --force lifts the cost check (a method whose formula claims 2e9 rows but runs at once).
+  suite["methods"] = {{{"plugin", "random"}},
+                      {{"plugin", "fixture_faulty"},
+                       {"name", "big"},
+                       {"params", {{"fault", "none"}, {"claimed_rows", 2e9}}}}};
+  const std::string big = "run '" + write_suite("big.json", suite).string() + "' --plugin-dir '" +
+                          plugins.string() + "' --out '" + out.string() + "'";
+  EXPECT_EQ(attrib(big, "big").code, 5);
+  EXPECT_EQ(attrib(big + " --force", "big_forced").code, 0);
   // The healthy methods are ranked on both metrics.
   for (const json& m : doc["leaderboards"]["boards"][0]["metrics"]) {
     int ranked = 0;
     for (const json& e : m["entries"]) ranked += e["rank"].is_number();
     EXPECT_EQ(ranked, 2) << m["metric"];
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 17 ("Hardening"): hostile or unlucky inputs to the command line end in a clear error with
+// the documented exit code, never in a crash, a lost run or a file outside the output folder.
+
+fs::path cli_tmp(const std::string& name) { return fs::path(ATTRIB_TEST_TMP) / "cli" / name; }
+
+// One method, one metric, a model trained for one epoch (cached after the first run).
+json tiny_suite() {
+  json s = small_suite();
+  s["name"] = "tiny";
+  s["datasets"][0]["params"]["n_train"] = 200;
+  s["datasets"][0]["max_examples"] = 8;
+  s["models"][0]["train"] = {{"epochs", 1}};
+  s["methods"] = json::array({{{"plugin", "random"}}});
+  s["metrics"] = json::array({{{"metric", "deletion"}}});
+  return s;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(CliHardening, DeepOrOutOfRangeJsonIsInvalidInput) {
+  const fs::path deep = cli_tmp("deep.json");
+  std::ofstream(deep) << std::string(1000000, '[') << std::string(1000000, ']');
+  const std::string message = "deep.json:1:513: nesting deeper than 512 levels";
+  Result r = attrib("run '" + deep.string() + "' --quiet", "deep-run");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, message)) << r.err;
+  r = attrib("compare '" + deep.string() + "' '" + deep.string() + "'", "deep-compare");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, message)) << r.err;
+  // explain reads --input before it loads the model.
+  const std::string explain = "explain --model torchscript:/nonexistent.pt --method random ";
+  r = attrib(explain + "--input @'" + deep.string() + "'", "deep-explain-file");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, message)) << r.err;
+  r = attrib(explain + "--input '" + std::string(600, '[') + std::string(600, ']') + "'",
+             "deep-explain");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "--input:1:513: nesting deeper than 512 levels")) << r.err;
+  r = attrib(explain + "--input '[1e400]'", "huge-explain");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "--input:1:2: expected a finite number, got 1e400")) << r.err;
+  r = attrib(explain + "--param x=1e400 --input '[1]'", "huge-param");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "--param x: \"1e400\": column 1: expected a finite number, got 1e400"))
+      << r.err;
+
+  const fs::path huge = cli_tmp("huge.json");
+  std::ofstream(huge) << "{\n  \"schema_version\": 1,\n  \"seed\": 1e400\n}\n";
+  r = attrib("run '" + huge.string() + "' --quiet", "huge-run");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "huge.json:3:11: expected a finite number, got 1e400")) << r.err;
+  EXPECT_FALSE(has(r.err, "internal error")) << r.err;
+}
+
+TEST(CliHardening, SuiteNameCannotLeaveTheResultsFolder) {
+  json s = tiny_suite();
+  s["name"] = "../../../x";
+  const Result r = attrib("run '" + write_suite("escape.json", s).string() + "' --quiet", "escape");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err,
+                  "name: expected 1 to 100 letters, digits, '.', '_' or '-' (not \".\" or "
+                  "\"..\"), got \"../../../x\""))
+      << r.err;
+}
+
+TEST(CliHardening, UnwritableOutFailsBeforeAnyWork) {
+  const fs::path file = cli_tmp("not-a-folder");
+  std::ofstream(file) << "x";
+  const std::string out = (file / "out").string();
+  // Not --quiet: the run's first progress line must not appear.
+  const Result r =
+      attrib("run '" + write_suite("tiny.json", tiny_suite()).string() + "' --out '" + out + "'",
+             "unwritable");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "--out " + out + ": cannot create the folder")) << r.err;
+  EXPECT_FALSE(has(r.err, "attrib run: suite")) << r.err;
+}
+
+TEST(CliHardening, SecondRunOnTheSameOutIsRefused) {
+  const fs::path out = cli_tmp("locked-out");
+  fs::remove_all(out);
+  fs::create_directories(out);
+  // This process holds the lock, as a running attrib would, with its pid in the file.
+  const int fd = ::open((out / ".attrib.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  const std::string pid = std::to_string(::getpid());
+  ASSERT_EQ(::write(fd, pid.data(), pid.size()), static_cast<ssize_t>(pid.size()));
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  const std::string run = "run '" + write_suite("tiny.json", tiny_suite()).string() +
+                          "' --quiet --out '" + out.string() + "'";
+  Result r = attrib(run, "locked");
+  ::close(fd);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, out.string() + " is in use by another attrib run (pid " + pid + ")"))
+      << r.err;
+  EXPECT_FALSE(fs::exists(out / "results.json"));
+  // Released: the next run goes through.
+  r = attrib(run, "unlocked");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out / "results.json"));
+}
+
+TEST(CliHardening, PluginLoadErrorsExit4AndThreadsAreClamped) {
+  const fs::path dir = cli_tmp("broken-plugins");
+  fs::create_directories(dir);
+  std::ofstream(dir / "libbroken.so") << "not a shared library";
+  const fs::path out = cli_tmp("broken-out");
+  fs::remove_all(out);
+  const Result r = attrib("run '" + write_suite("tiny.json", tiny_suite()).string() +
+                              "' --quiet --threads 100000 --plugin-dir '" + dir.string() +
+                              "' --out '" + out.string() + "'",
+                          "broken");
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_TRUE(has(r.err, "plugin load error: ")) << r.err;
+  EXPECT_TRUE(has(r.err, "libbroken.so")) << r.err;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_TRUE(has(r.err, "warning: 100000 threads requested; using the " + std::to_string(cores) +
+                             " hardware threads"))
+      << r.err;
+  // The results are written as usual, with the load errors and the threads actually used.
+  const json doc = json::parse(slurp(out / "results.json"));
+  EXPECT_EQ(doc["context"]["plugin_load_errors"].size(), 1u);
+  EXPECT_EQ(doc["context"]["threads"]["intra_op"], cores);
+  EXPECT_EQ(attrib("plugins --plugin-dir '" + dir.string() + "'", "broken-list").code, 4);
+}
+
+// A tmpfs mounted for the test's lifetime (needs root); unmounted however the test ends.
+struct TmpfsMount {
+  fs::path dir;
+  bool mounted = false;
+  std::string error;
+  TmpfsMount(fs::path d, const char* options) : dir(std::move(d)) {
+    fs::create_directories(dir);
+    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, options) == 0;
+    if (!mounted) error = std::strerror(errno);
+  }
+  ~TmpfsMount() {
+    if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+  }
+};
+
+TEST(CliHardening, FullDiskLeavesNoPartialResults) {
+  TmpfsMount disk(cli_tmp("small-disk"), "size=64k");
+  if (!disk.mounted)
+    GTEST_SKIP() << "cannot mount a tmpfs at " << disk.dir << " (" << disk.error
+                 << "); this test needs root";
+  // Fill it, then free two pages: one for the probe (removed again), one for the lock file, none
+  // left for results.json.
+  const fs::path filler = disk.dir / "filler";
+  {
+    const int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    const std::string page(4096, 'x');
+    while (::write(fd, page.data(), page.size()) > 0) {
+    }
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    ASSERT_GE(size, 2 * 4096);
+    ASSERT_EQ(::ftruncate(fd, size - 2 * 4096), 0);
+    ::close(fd);
+  }
+  const fs::path out = disk.dir / "out";
+  const Result r = attrib("run '" + write_suite("tiny.json", tiny_suite()).string() +
+                              "' --quiet --out '" + out.string() + "'",
+                          "full-disk");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(
+      has(r.err, (out / "results.json").string() + ": write failed (No space left on device)"))
+      << r.err;
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_TRUE(name == ".attrib.lock") << "left behind: " << name;
   }
 }
 

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "attrib/error.h"
+#include "attrib/params.h"
+#include "attrib/user_input.h"
 #include "embedded.h"
 #include "registry.h"
 
@@ -151,6 +154,76 @@ TEST(JsonText, SyntaxErrorsNameLineAndColumn) {
   } catch (const attrib::Error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("suite.json:3:8: invalid JSON", 0), 0u) << e.what();
   }
+}
+
+// Issue 17: a document nested 1M levels deep used to overflow the stack; now it is refused at
+// level 513 by the iterative parser, quickly and with its position.
+TEST(JsonText, NestingDeeperThanTheLimitIsRefusedFast) {
+  const auto error_of = [](const std::string& text, const std::string& source) -> std::string {
+    try {
+      attrib::parse_json_text(text, source);
+    } catch (const attrib::Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const size_t n = 1000000;
+  const std::string deep = std::string(n, '[') + std::string(n, ']');
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_of(deep, "deep.json"), "deep.json:1:513: nesting deeper than 512 levels");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
+  std::string objects = "{\"a\":\n";
+  for (int i = 0; i < 600; ++i) objects += "{\"a\":";
+  EXPECT_EQ(error_of(objects, "o.json"), "o.json:2:2556: nesting deeper than 512 levels");
+  // 512 levels are fine, and brackets inside strings do not count.
+  EXPECT_EQ(error_of(std::string(512, '[') + std::string(512, ']'), "ok.json"), "");
+  EXPECT_EQ(error_of("[\"" + std::string(1000, '[') + "\"]", "s.json"), "");
+  // Command-line values: an error, not a fallback to a string.
+  try {
+    attrib::parse_cli_value(std::string(600, '[') + std::string(600, ']'));
+    FAIL();
+  } catch (const attrib::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("column 513: nesting deeper than 512 levels"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// Issue 17: 1e400 was an nlohmann out_of_range (exit 1, "internal error").
+TEST(JsonText, NumbersOutOfRangeNameTheirPosition) {
+  try {
+    attrib::parse_json_text("{\n  \"seed\": [1, -1e400]\n}", "s.json");
+    FAIL();
+  } catch (const attrib::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "s.json:2:15: expected a finite number, got -1e400");
+  }
+  try {
+    attrib::parse_cli_value("1e400");
+    FAIL();
+  } catch (const attrib::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "\"1e400\": column 1: expected a finite number, got 1e400");
+  }
+  EXPECT_EQ(attrib::parse_cli_value("1e-400"), 0.0);  // underflow is a number
+  EXPECT_EQ(attrib::parse_cli_value("pad"), "pad");   // not JSON: still a string
+}
+
+// Issue 17: the suite name is a folder name under results/; "../../x" wrote outside it.
+TEST_F(Config, SuiteNameMustBeAPathComponent) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../../../x", "", ".", "..", "a/b", "a b", std::string(101, 'a')}) {
+    json d = base();
+    d["name"] = bad;
+    EXPECT_EQ(error_of(d),
+              "name: expected 1 to 100 letters, digits, '.', '_' or '-' (not \".\" "
+              "or \"..\"), got " +
+                  attrib::describe_json(json(bad)))
+        << bad;
+  }
+  json d = base();
+  d["name"] = "my-suite_1.2";
+  EXPECT_EQ(error_of(d), "");
+  EXPECT_FALSE(attrib::is_safe_path_component(".."));
+  EXPECT_TRUE(attrib::is_safe_path_component(std::string(100, 'a')));
 }
 
 }  // namespace
