@@ -823,21 +823,7 @@ Idx read_idx(const std::string& path, int ndims) {
   ATTRIB_CHECK(gz, path, ": expected a readable file, found none (", std::strerror(errno), ")");
   std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
   // Up to `len` bytes; fewer only at the end of the data.
-  auto read = [&](char* buf, size_t len) {
-    size_t got = 0;
-    while (got < len) {
-      const int r =
-          gzread(gz, buf + got, static_cast<unsigned>(std::min<size_t>(len - got, 1 << 20)));
-      if (r < 0) {
-        int err = 0;
-        throw Error(path + ": expected gzip or plain data, found an error (" + gzerror(gz, &err) +
-                    ")");
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
-    return got;
-  };
+  auto read = [&](char* buf, size_t len) { return gz_read_upto(gz, buf, len, path); };
   const size_t header = 4 + 4 * static_cast<size_t>(ndims);
   std::string head(header, '\0');
   const size_t got_magic = read(head.data(), 4);

@@ -1342,26 +1342,30 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& fil
   return out;
 }
 
+size_t gz_read_upto(void* handle, char* buf, size_t len, const std::string& path) {
+  gzFile gz = static_cast<gzFile>(handle);
+  size_t got = 0;
+  while (got < len) {
+    const int r =
+        gzread(gz, buf + got, static_cast<unsigned>(std::min<size_t>(len - got, 1 << 20)));
+    if (r < 0) {
+      int err = 0;
+      throw Error(path + ": expected gzip or plain data, found an error (" + gzerror(gz, &err) +
+                  ")");
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return got;
+}
+
 std::map<std::string, std::string> read_tar_gz(
     const std::string& path, const std::function<bool(const std::string&)>& want) {
   gzFile gz = gzopen(path.c_str(), "rb");
   ATTRIB_CHECK(gz, path, ": expected a readable .tar.gz file, found none (", std::strerror(errno),
                ")");
   std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
-  auto read = [&](char* buf, size_t len) {
-    size_t got = 0;
-    while (got < len) {
-      const int r =
-          gzread(gz, buf + got, static_cast<unsigned>(std::min<size_t>(len - got, 1 << 20)));
-      if (r < 0) {
-        int err = 0;
-        throw Error(path + ": expected gzip data, found an error (" + gzerror(gz, &err) + ")");
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
-    return got;
-  };
+  auto read = [&](char* buf, size_t len) { return gz_read_upto(gz, buf, len, path); };
   std::map<std::string, std::string> out;
   char block[512];
   uint64_t offset = 0;

@@ -53,6 +53,12 @@ std::vector<CsvRecord> parse_csv(const std::string& text, const std::string& fil
 /// Regular files of a gzip-compressed tar archive (ustar/GNU/pax names), keyed by their path in
 /// the archive. When `want` is given only entries for which want(path) holds are kept. A kept
 /// entry larger than 256 MiB and a truncated archive are errors naming the archive and entry.
+/// Up to `len` bytes from the zlib stream `gz` (a gzFile: gzip or plain data) into `buf`, read in
+/// chunks of at most 1 MiB; fewer only at the end of the data. A read error throws attrib::Error
+/// naming `path`. Readers check sizes that headers claim against what this returns, never
+/// allocating what a header claims.
+size_t gz_read_upto(void* gz, char* buf, size_t len, const std::string& path);
+
 std::map<std::string, std::string> read_tar_gz(
     const std::string& path, const std::function<bool(const std::string&)>& want = nullptr);
 
