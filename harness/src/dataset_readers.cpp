@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "attrib/error.h"
+#include "attrib/user_input.h"
 
 namespace attrib {
 
@@ -391,14 +392,12 @@ const json& field(const json& obj, const char* key, const Where& w, const char* 
   return obj[key];
 }
 
+// One JSONL line, depth- and range-limited like every JSON attrib reads from users.
 json parse_json_line(const std::string& text, const Where& w) {
   try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string msg = e.what();
-    const auto p = msg.find("] ");
-    if (p != std::string::npos) msg = msg.substr(p + 2);
-    throw Error(w.prefix + "expected valid JSON, found malformed JSON (" + msg + ")");
+    return parse_json_checked(text, "");
+  } catch (const Error& e) {
+    throw Error(w.prefix + "expected valid JSON, found malformed JSON (" + e.what() + ")");
   }
 }
 

@@ -9,6 +9,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/plugin.h"
+#include "attrib/user_input.h"
 
 namespace {
 
@@ -37,8 +38,14 @@ class Precomputed : public attrib::AttributionMethod {
     for (size_t n = 1; std::getline(in, line); ++n) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string where = file_ + ":" + std::to_string(n);
-      json doc = json::parse(line, nullptr, false);
-      if (doc.is_discarded() || !doc.is_object())
+      bool malformed = false;
+      json doc;
+      try {  // depth- and range-limited like every JSON attrib reads from users
+        doc = attrib::parse_json_checked(line, "", &malformed);
+      } catch (const attrib::Error& e) {
+        throw attrib::Error(where + ": " + e.what());
+      }
+      if (malformed || !doc.is_object())
         throw attrib::Error(where + ": expected a JSON object per line, got " + line.substr(0, 60));
       auto field = [&](const char* key) -> const json& {
         if (!doc.contains(key)) throw attrib::Error(where + ": missing field \"" + key + "\"");

@@ -552,6 +552,9 @@ TEST(Eraser, BadInputNamesFileAndLine) {
   write(dir / "test.jsonl", "{\"annotation_id\": \"d1\", \"classification\": \"toxic\"}\n{oops\n");
   EXPECT_THAT(error_of([&] { load(spec); }),
               HasSubstr(file + ":2: expected valid JSON, found malformed JSON ("));
+  // A line nested 100,000 deep is refused by the depth limit, never parsed recursively.
+  write(dir / "test.jsonl", std::string(100000, '[') + std::string(100000, ']') + "\n");
+  EXPECT_THAT(error_of([&] { load(spec); }), HasSubstr("nesting deeper than 512 levels"));
   write(dir / "test.jsonl", "{\"annotation_id\": \"d1\"}\n");
   EXPECT_THAT(error_of([&] { load(spec); }),
               HasSubstr(file + ":1: classification: expected a field \"classification\" (a label "
