@@ -31,7 +31,11 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-fs::path dir() { return fs::path(ATTRIB_TEST_TMP) / "train_cli"; }
+// Each test's own folder (its files and model cache): ctest runs these tests in parallel.
+fs::path dir() {
+  return fs::path(ATTRIB_TEST_TMP) / "train_cli" /
+         ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
 
 // Runs attrib with `args` (shell words) against the test's own model cache.
 Result attrib(const std::string& args, const std::string& tag) {
