@@ -9,6 +9,7 @@
 #include "attrib/error.h"
 #include "compare.h"
 #include "config.h"
+#include "runner.h"
 
 namespace {
 
@@ -73,11 +74,9 @@ double parse_number(const std::string& opt, const std::string& v, double min, bo
   return x;
 }
 
+// Through a temporary name and a rename: a full disk never leaves a half-written report.
 void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw attrib::Error(path + ": cannot write the file");
+  attrib::write_file_atomically(path, text);
 }
 
 }  // namespace

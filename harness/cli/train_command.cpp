@@ -352,12 +352,20 @@ int attrib_train_command(const std::vector<std::string>& args,
     if (report_path == pt) report_path += ".json";
     try {
       if (pt.has_parent_path()) fs::create_directories(pt.parent_path());
-      if (t.checkpoint.empty())  // the cache could not be written: save the model itself
-        attrib::write_file_atomically(pt.string(), attrib::checkpoint_bytes(*t.model));
-      else
-        fs::copy_file(t.checkpoint, pt, fs::copy_options::overwrite_existing);
+      // From memory when the cache could not be written; through a temporary name either way.
+      std::string bytes;
+      if (t.checkpoint.empty()) {
+        bytes = attrib::checkpoint_bytes(*t.model);
+      } else {
+        std::ifstream in(t.checkpoint, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof()) throw attrib::Error("cannot read " + t.checkpoint);
+      }
+      attrib::write_file_atomically(pt.string(), bytes);
     } catch (const fs::filesystem_error& e) {
       throw attrib::Error("--out: cannot write '" + out + "': " + e.code().message());
+    } catch (const attrib::Error& e) {
+      throw attrib::Error(std::string("--out: ") + e.what());
     }
     json shown_params = t.params;
     if (shown_params.contains("vocab"))
@@ -393,10 +401,10 @@ int attrib_train_command(const std::vector<std::string>& args,
                    {"cache_key", t.report.value("cache_key", "")},
                    {"artifact_hash", t.model->info().artifact_hash},
                    {"command_line", command_line}};
-    {
-      std::ofstream f(report_path);
-      if (!f) throw attrib::Error("--out: cannot write '" + report_path.string() + "'");
-      f << report.dump(2) << "\n";
+    try {
+      attrib::write_file_atomically(report_path.string(), report.dump(2) + "\n");
+    } catch (const attrib::Error& e) {
+      throw attrib::Error(std::string("--out: ") + e.what());
     }
     if (as_json) {
       std::cout << report.dump(2) << "\n";
