@@ -353,15 +353,9 @@ int attrib_train_command(const std::vector<std::string>& args,
     try {
       if (pt.has_parent_path()) fs::create_directories(pt.parent_path());
       // From memory when the cache could not be written; through a temporary name either way.
-      std::string bytes;
-      if (t.checkpoint.empty()) {
-        bytes = attrib::checkpoint_bytes(*t.model);
-      } else {
-        std::ifstream in(t.checkpoint, std::ios::binary);
-        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        if (!in.good() && !in.eof()) throw attrib::Error("cannot read " + t.checkpoint);
-      }
-      attrib::write_file_atomically(pt.string(), bytes);
+      attrib::write_file_atomically(pt.string(), t.checkpoint.empty()
+                                                     ? attrib::checkpoint_bytes(*t.model)
+                                                     : attrib::file_bytes(t.checkpoint));
     } catch (const fs::filesystem_error& e) {
       throw attrib::Error("--out: cannot write '" + out + "': " + e.code().message());
     } catch (const attrib::Error& e) {

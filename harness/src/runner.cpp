@@ -44,15 +44,6 @@ std::string hex64(uint64_t h) {
   return buf;
 }
 
-// The whole content of a file (a model checkpoint: a few MB); throws attrib::Error if unreadable.
-std::string file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  ATTRIB_CHECK(in.good(), "cannot read ", path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
@@ -395,6 +386,14 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
   }
   out.report["cached"] = false;
   return out;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  ATTRIB_CHECK(in.good(), "cannot read ", path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string checkpoint_bytes(ModelAdapter& model) {

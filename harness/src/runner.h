@@ -82,6 +82,9 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
 /// $XDG_CACHE_HOME/attrib, else ~/.cache/attrib.
 std::string cache_dir();
 
+/// The whole content of a file (a model checkpoint: a few MB); throws attrib::Error if unreadable.
+std::string file_bytes(const std::string& path);
+
 /// The checkpoint `model.save()` writes, as bytes. It is written to an in-memory file first
 /// (memfd), so that a full disk can never abort the process: LibTorch's writer throws from a
 /// destructor on a failed write, which terminates. Throws attrib::Error if saving fails.
