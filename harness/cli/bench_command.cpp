@@ -19,9 +19,9 @@ int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registr
                          const std::vector<std::string>& benchmark_flags,
                          const std::vector<std::string>& command_line, bool quiet) {
   const attrib::ThroughputOptions opts = attrib::throughput_options(
-      suite.throughput.is_null()
+      suite.analysis("throughput").is_null()
           ? attrib::resolve_params(attrib::throughput_schema(), json::object(), "throughput")
-          : suite.throughput,
+          : suite.analysis("throughput"),
       "throughput");
   attrib::Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), quiet);
   attrib::RunResults res;  // collects dataset/model records and errors
@@ -29,7 +29,7 @@ int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registr
   std::vector<std::shared_ptr<attrib::ModelAdapter>> models;
   std::vector<std::shared_ptr<attrib::AttributionMethod>> methods;
   std::vector<std::shared_ptr<attrib::Workload>> workloads;
-  const attrib::ExplainContext ctx{suite.seed, suite.batch_cap};
+  const attrib::ExplainContext ctx = attrib::explain_context(suite);
   auto add = [&](const std::string& name, std::shared_ptr<attrib::Workload> w) {
     for (int64_t i = 0; i < opts.warmup; ++i) w->run();
     workloads.push_back(w);
@@ -55,11 +55,7 @@ int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registr
                                              bs, ctx));
       for (const auto& m : suite.methods) {
         try {
-          const auto* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
-          const uint64_t missing = plugin->capabilities & ~p.model->info().capabilities;
-          if (missing)
-            throw attrib::Error("needs model capabilities the model lacks: " +
-                                json(attrib::capability_names(missing)).dump());
+          registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
           auto method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "]");
           methods.push_back(method);
           add("explain/" + where + m.name + tail,

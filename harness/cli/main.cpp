@@ -302,7 +302,7 @@ int cmd_metrics(Args& args) {
       profiles.push_back({{"name", p.name}, {"reference", p.reference}, {"params", p.params}});
     if (as_json) {
       doc.push_back({{"name", m.name},
-                     {"suite", m.suite},
+                     {"family", m.family},
                      {"description", m.description},
                      {"citation", m.citation},
                      {"direction", m.direction > 0 ? "higher is better" : "lower is better"},
@@ -310,7 +310,7 @@ int cmd_metrics(Args& args) {
                      {"params", m.params},
                      {"profiles", profiles}});
     } else {
-      std::cout << m.name << " [" << m.suite << "] " << (m.direction > 0 ? "(higher" : "(lower")
+      std::cout << m.name << " [" << m.family << "] " << (m.direction > 0 ? "(higher" : "(lower")
                 << " is better)\n    " << m.description << "\n"
                 << render_params(m.params);
       for (const auto& p : m.profiles)

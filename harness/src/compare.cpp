@@ -13,7 +13,7 @@
 
 #include "attrib/error.h"
 #include "results.h"
-#include "stats.h"
+#include "common/stats.h"
 
 namespace attrib {
 

@@ -5,14 +5,12 @@
 #include <set>
 #include <sstream>
 
-#include "agreement.h"
+#include "analysis.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/user_input.h"
 #include "dataset.h"
 #include "metric.h"
-#include "randomisation/randomisation.h"
-#include "throughput/throughput.h"
 
 namespace attrib {
 
@@ -48,19 +46,6 @@ const char* kTopSchema = R"JSON({
 const char* kStatsSchema = R"JSON({
   "bootstrap_resamples": {"type": "integer", "default": 2000, "minimum": 100, "maximum": 1000000},
   "confidence": {"type": "number", "default": 0.95, "minimum": 0.5, "maximum": 0.999}
-})JSON";
-
-const char* kAgreementSchema = R"JSON({
-  "measures": {"type": "array", "default": [], "description": "empty: all of spearman, kendall_tau_b, feature_agreement, rank_agreement, sign_agreement, signed_rank_agreement, rank_correlation, pairwise_rank_agreement"},
-  "k": {"type": "number", "default": 0.25, "minimum": 0,
-        "description": "top-k: a fraction in (0, 1) of each example's features (rounded up) or an integer count"},
-  "abs": {"type": "boolean", "default": true, "description": "rank by |a| (signs still count for SA/SRA)"},
-  "tie_break": {"type": "string", "default": "random", "enum": ["random", "index"],
-                "description": "ties in the top-k orders: the example's seeded order (the metrics' default tie rule, same stream) or by feature index"},
-  "rank_match": {"type": "string", "default": "position", "enum": ["position", "position_and_dense_rank"],
-                 "description": "RA/SRA: the same feature at position j (Krishna et al. 2022), or also the same dense rank of |a| (OpenXAI metrics.py)"},
-  "profile": {"type": "string", "enum": ["openxai"],
-              "description": "openxai: OpenXAI metrics.py (AI4LIFE-GROUP/OpenXAI @a182886): k 0.25 (ceil), ranks of |a|, ties by index (numpy argsort: lower index first for n <= 16; unreproducible above), RA/SRA need equal dense ranks; explicit keys override"}
 })JSON";
 
 const char* kDatasetSchema = R"JSON({
@@ -178,40 +163,11 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
   c.stats.seed = c.seed;
   resolved["statistics"] = stats;
 
-  if (top.contains("randomisation")) {
-    c.randomisation = resolve_params(randomisation_schema(), top["randomisation"], "randomisation");
-    randomisation_options(c.randomisation, "randomisation");  // validates the lists
-    resolved["randomisation"] = c.randomisation;
-  }
-  if (top.contains("throughput")) {
-    c.throughput = resolve_params(throughput_schema(), top["throughput"], "throughput");
-    throughput_options(c.throughput, "throughput");
-    resolved["throughput"] = c.throughput;
-  }
-  if (top.contains("agreement")) {
-    json given = top["agreement"];
-    if (given.is_object() && given.value("profile", json()) == "openxai") {
-      const json openxai = {{"k", 0.25},
-                            {"abs", true},
-                            {"tie_break", "index"},
-                            {"rank_match", "position_and_dense_rank"}};
-      for (const auto& [key, v] : openxai.items())
-        if (!given.contains(key)) given[key] = v;
+  for (const AnalysisSpec& spec : analysis_catalogue())
+    if (top.contains(spec.name)) {
+      c.analyses.push_back({spec.name, spec.resolve(top[spec.name], spec.name)});
+      resolved[spec.name] = c.analyses.back().params;
     }
-    c.agreement = resolve_params(json::parse(kAgreementSchema), given, "agreement");
-    const json& ms = c.agreement["measures"];
-    const auto& known = agreement::measure_names();
-    for (size_t i = 0; i < ms.size(); ++i)
-      if (!ms[i].is_string() || std::find(known.begin(), known.end(), ms[i]) == known.end())
-        throw Error("agreement.measures[" + std::to_string(i) + "]: expected one of " +
-                    json(known).dump() + ", got " + describe_json(ms[i]));
-    try {
-      agreement::resolve_k(c.agreement["k"], 100);
-    } catch (const Error& e) {
-      throw Error(std::string("agreement.k: ") + e.what());
-    }
-    resolved["agreement"] = c.agreement;
-  }
 
   std::set<std::string> names;
   resolved["datasets"] = json::array();
@@ -328,6 +284,13 @@ json read_json_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_json_text(ss.str(), path);
+}
+
+const json& SuiteConfig::analysis(const std::string& name) const {
+  static const json absent;
+  for (const auto& a : analyses)
+    if (a.name == name) return a.params;
+  return absent;
 }
 
 }  // namespace attrib

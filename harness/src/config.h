@@ -41,6 +41,12 @@ struct MetricConfig {
   nlohmann::json params;  ///< resolved: schema defaults <- profile <- the suite's params
 };
 
+/// An analysis block of the suite (see analysis.h): the analysis name and its resolved options.
+struct AnalysisConfig {
+  std::string name;
+  nlohmann::json params;
+};
+
 struct SuiteConfig {
   std::string name, description;
   uint64_t seed = 0;
@@ -55,9 +61,11 @@ struct SuiteConfig {
   std::vector<ModelConfig> models;
   std::vector<MethodConfig> methods;
   std::vector<MetricConfig> metrics;
-  /// Optional analyses, each null when the suite leaves its block out: "randomisation" (sanity
-  /// checks), "agreement" (inter-method matrices), "throughput" (timed workloads). Resolved.
-  nlohmann::json randomisation, agreement, throughput;
+  /// The analyses whose blocks the suite has ("agreement", "randomisation", "throughput"), in the
+  /// catalogue's run order, resolved.
+  std::vector<AnalysisConfig> analyses;
+  /// The resolved block of analysis `name`, or null when the suite leaves it out.
+  const nlohmann::json& analysis(const std::string& name) const;
   nlohmann::json resolved;  ///< the whole configuration with defaults filled (recorded)
   /// `attrib run --force`: run methods whose estimated cost exceeds kMaxEstimatedRows (cost.h).
   bool force = false;

@@ -1,22 +1,10 @@
 #include "metric.h"
 
+#include <algorithm>
+
 #include "attrib/error.h"
-#include "complexity/complexity.h"
-#include "faithfulness/faithfulness.h"
-#include "plausibility/plausibility.h"
 
 namespace attrib {
-
-const std::vector<MetricSpec>& metric_catalogue() {
-  static const std::vector<MetricSpec> catalogue = [] {
-    std::vector<MetricSpec> all;
-    for (auto& m : faithfulness_metrics()) all.push_back(std::move(m));
-    for (auto& m : plausibility_metrics()) all.push_back(std::move(m));
-    for (auto& m : complexity_metrics()) all.push_back(std::move(m));
-    return all;
-  }();
-  return catalogue;
-}
 
 const MetricSpec& find_metric(const std::string& name) {
   std::string known;
@@ -59,6 +47,18 @@ at::Tensor output_score(const at::Tensor& logits, const at::Tensor& cls, const s
     throw Error("output space '" + space + "': expected probability, logit or log_probability");
   }
   return values.gather(1, cls.view({-1, 1}).to(values.device())).view({-1}).to(at::kDouble);
+}
+
+at::Tensor batch_logits(ModelAdapter& model, const Batch& b, int64_t max_rows) {
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> parts;
+  for (int64_t s = 0; s < b.size(); s += max_rows) {
+    const int64_t e = std::min(b.size(), s + max_rows);
+    at::Tensor mask = b.attention_mask.defined() ? b.attention_mask.slice(0, s, e) : at::Tensor();
+    parts.push_back(
+        checked_logits(model.forward(b.inputs.slice(0, s, e), mask), model).to(at::kCPU));
+  }
+  return at::cat(parts);
 }
 
 }  // namespace attrib

@@ -1,7 +1,7 @@
 #pragma once
 // Evaluation metrics. Each metric scores every example of a batch from the model, the inputs and
 // one attribution map per example; the runner computes each map once and shares it across metrics.
-// Implementations live with their suite under suites/<suite>/.
+// Implementations live with their family under suites/<family>/.
 #include <ATen/ATen.h>
 
 #include <functional>
@@ -64,7 +64,7 @@ struct MetricProfile {
 /// A metric the harness offers.
 struct MetricSpec {
   std::string name;
-  std::string suite;  ///< e.g. "faithfulness"
+  std::string family;  ///< the metric family, e.g. "faithfulness" (suites/<family>/)
   std::string description;
   std::string citation;
   int direction = +1;                   ///< +1: higher is better; -1: lower is better
@@ -77,7 +77,7 @@ struct MetricSpec {
 /// The profile `name` of `spec`; throws attrib::Error listing the known ones.
 const MetricProfile& find_profile(const MetricSpec& spec, const std::string& name);
 
-/// Every metric, in a stable order.
+/// Every metric, in a stable order (defined in suites/catalogue.cpp, which lists the families).
 const std::vector<MetricSpec>& metric_catalogue();
 /// The metric `name`; throws attrib::Error listing the known names.
 const MetricSpec& find_metric(const std::string& name);
@@ -86,6 +86,10 @@ const MetricSpec& find_metric(const std::string& name);
 /// only for some batch sizes) makes the metric row or the model fail with an error naming it,
 /// instead of a score that silently turns undefined.
 const at::Tensor& checked_logits(const at::Tensor& logits, const ModelAdapter& model);
+
+/// The logits of every example of `b` (CPU), forwarded in chunks of at most `max_rows` rows without
+/// autograd and checked with checked_logits.
+at::Tensor batch_logits(ModelAdapter& model, const Batch& b, int64_t max_rows);
 
 /// Output space helper shared by metrics: "probability" | "logit" | "log_probability" of class
 /// `cls` ([N]) from logits [N, C].

@@ -335,4 +335,17 @@ std::string builtin_plugin_dir() {
 
 std::string host_fingerprint() { return ATTRIB_BUILD_FINGERPRINT; }
 
+void Registry::check_compatible(const std::string& method, const ModelAdapter& model,
+                                const std::string& method_name,
+                                const std::string& model_name) const {
+  const PluginInfo* plugin = find(method, ATTRIB_KIND_METHOD);
+  ATTRIB_CHECK(plugin != nullptr, "method plugin '", method, "' is not loaded");
+  const uint64_t missing = plugin->capabilities & ~model.info().capabilities;
+  if (!missing) return;
+  std::string names;
+  for (const auto& n : capability_names(missing)) names += (names.empty() ? "" : ", ") + n;
+  throw Error("method '" + method_name + "' needs model capabilities [" + names +
+              "] that model '" + model_name + "' lacks");
+}
+
 }  // namespace attrib

@@ -63,6 +63,11 @@ class Registry {
   std::shared_ptr<ModelAdapter> create_model(const std::string& name, const nlohmann::json& params,
                                              const std::string& path = "params") const;
 
+  /// Throws attrib::Error naming `method_name` and `model_name` when method plugin `method` needs
+  /// model capabilities (gradients, embeddings, ...) that `model` lacks. Run and bench share it.
+  void check_compatible(const std::string& method, const ModelAdapter& model,
+                        const std::string& method_name, const std::string& model_name) const;
+
   /// Resolved parameters (defaults filled) without creating anything.
   nlohmann::json resolve(const std::string& name, uint32_t kind, const nlohmann::json& params,
                          const std::string& path) const;

@@ -15,8 +15,9 @@
 #include <sstream>
 #include <utility>
 
+#include "analysis.h"
 #include "attrib/error.h"
-#include "stats.h"
+#include "common/stats.h"
 
 namespace attrib {
 
@@ -755,9 +756,10 @@ nlohmann::json results_document(const RunResults& results, const nlohmann::json&
   doc["datasets"] = results.datasets;
   doc["models"] = results.models;
   doc["explanations"] = results.explanations;
-  doc["throughput"] = results.throughput;
-  doc["randomisation"] = results.randomisation;
-  doc["agreement"] = results.agreement;
+  for (const AnalysisSpec& a : analysis_catalogue()) {
+    const auto it = results.analyses.find(a.name);
+    doc[a.name] = it == results.analyses.end() ? json::array() : it->second;
+  }
   doc["rows"] = std::move(rows);
   doc["leaderboards"] = leaderboards;
   doc["errors"] = std::move(errors);

@@ -45,19 +45,11 @@ struct RunResults {
   nlohmann::json explanations =
       nlohmann::json::array();  ///< per (dataset, model, method): cost, time
   std::vector<ScoreRow> rows;
-  /// Speed: one entry per (dataset, model, method|reference, device, batch size) with the seconds
-  /// of every timed repetition, after warm-up. Format (json_schema_version 1):
-  ///   {"dataset", "model", "method" (a method name, or "model_forward_backward" for the model's
-  ///   raw
-  ///    forward+backward reference), "kind": "method"|"reference", "device", "batch_size",
-  ///    "warmup", "examples_per_repetition", "seconds": [s per repetition...],
-  ///    "explanations_per_second": {"median", "min", "max"}, "peak_memory_bytes" (null if unknown)}
-  nlohmann::json throughput = nlohmann::json::array();
-  /// Randomisation sanity checks: per (dataset, model, method, test) the similarity between the
-  /// original and the randomised explanation, one entry per layer and a summary.
-  nlohmann::json randomisation = nlohmann::json::array();
-  /// Inter-method agreement matrices per (dataset, model, measure).
-  nlohmann::json agreement = nlohmann::json::array();
+  /// Entries of each analysis that ran (analysis.h), by analysis name: "agreement" (matrices per
+  /// (dataset, model)), "randomisation" (per (dataset, model, method, test)), "throughput" (per
+  /// (dataset, model, method|reference, batch size)); the formats are documented with each
+  /// analysis under suites/<name>/. results.json has one array per catalogue analysis.
+  std::map<std::string, nlohmann::json> analyses;
   nlohmann::json errors =
       nlohmann::json::array();  ///< {"where", "message"} for everything that failed
 };

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 
 namespace attrib {
 namespace {
@@ -130,7 +130,7 @@ class ComplexityMetric : public Metric {
 
 MetricSpec spec(Kind kind) {
   MetricSpec s;
-  s.suite = "complexity";
+  s.family = "complexity";
   constexpr const char* kQuantus = "Quantus 0.6.0 quantus/metrics/complexity/";
   switch (kind) {
     case Kind::kSparseness:

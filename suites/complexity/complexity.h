@@ -4,6 +4,6 @@
 #include "metric.h"
 
 namespace attrib {
-/// The complexity suite's metrics: sparseness (Gini), complexity (entropy) (METRICS.md §5).
+/// The complexity family: sparseness (Gini), complexity (entropy) (METRICS.md §5).
 std::vector<MetricSpec> complexity_metrics();
 }  // namespace attrib

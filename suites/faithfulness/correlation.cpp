@@ -10,8 +10,8 @@
 #include "attrib/error.h"
 #include "attrib/random.h"
 #include "faithfulness/faithfulness.h"
-#include "faithfulness/perturb.h"
-#include "stats.h"
+#include "common/perturb.h"
+#include "common/stats.h"
 
 namespace attrib {
 namespace {
@@ -269,7 +269,7 @@ class Monotonicity : public Metric {
 MetricSpec faithfulness_correlation_spec() {
   MetricSpec s;
   s.name = "faithfulness_correlation";
-  s.suite = "faithfulness";
+  s.family = "faithfulness";
   s.description =
       "Pearson correlation between the attribution mass of random feature subsets and the drop "
       "of the tracked output when they are replaced (higher is better)";
@@ -286,7 +286,7 @@ MetricSpec faithfulness_correlation_spec() {
 MetricSpec monotonicity_spec() {
   MetricSpec s;
   s.name = "monotonicity";
-  s.suite = "faithfulness";
+  s.family = "faithfulness";
   s.description =
       "Monotonicity correlation: Spearman correlation between the attribution of each feature "
       "group and the squared output change when that group alone is replaced (higher is better)";

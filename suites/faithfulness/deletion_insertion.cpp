@@ -8,7 +8,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "faithfulness/faithfulness.h"
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 
 namespace attrib {
 namespace {
@@ -127,7 +127,7 @@ class CurveMetric : public Metric {
 MetricSpec curve_spec(bool insertion) {
   MetricSpec s;
   s.name = insertion ? "insertion" : "deletion";
-  s.suite = "faithfulness";
+  s.family = "faithfulness";
   s.description =
       insertion ? "Area under the insertion curve: features restored most-relevant-first into "
                   "a fully perturbed input (higher is better)"

@@ -8,7 +8,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "faithfulness/faithfulness.h"
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 
 namespace attrib {
 namespace {
@@ -135,7 +135,7 @@ class EraserMetric : public Metric {
 MetricSpec eraser_spec(bool sufficiency) {
   MetricSpec s;
   s.name = sufficiency ? "sufficiency" : "comprehensiveness";
-  s.suite = "faithfulness";
+  s.family = "faithfulness";
   s.description = sufficiency
                       ? "ERASER sufficiency (AOPC over bins): drop of the tracked output when only "
                         "the top-k features are kept (lower is better)"

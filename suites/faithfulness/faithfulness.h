@@ -4,7 +4,7 @@
 #include "metric.h"
 
 namespace attrib {
-/// The faithfulness suite's metrics: deletion, insertion, comprehensiveness, sufficiency,
+/// The faithfulness family: deletion, insertion, comprehensiveness, sufficiency,
 /// faithfulness_correlation, monotonicity, infidelity, pgi, pgu.
 std::vector<MetricSpec> faithfulness_metrics();
 /// ERASER comprehensiveness and sufficiency (eraser.cpp).

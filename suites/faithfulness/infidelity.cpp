@@ -8,7 +8,7 @@
 #include "attrib/error.h"
 #include "attrib/random.h"
 #include "faithfulness/faithfulness.h"
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 
 namespace attrib {
 namespace {
@@ -167,7 +167,7 @@ class Infidelity : public Metric {
 std::vector<MetricSpec> infidelity_metrics() {
   MetricSpec s;
   s.name = "infidelity";
-  s.suite = "faithfulness";
+  s.family = "faithfulness";
   s.description =
       "Infidelity: mean squared error between I^T a and the output change f_y(x) - f_y(x - I) "
       "over random perturbations I (lower is better)";

@@ -8,7 +8,7 @@
 #include "attrib/error.h"
 #include "attrib/random.h"
 #include "faithfulness/faithfulness.h"
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 
 namespace attrib {
 namespace {
@@ -150,7 +150,7 @@ class PredictionGap : public Metric {
 MetricSpec gap_spec(bool unimportant) {
   MetricSpec s;
   s.name = unimportant ? "pgu" : "pgi";
-  s.suite = "faithfulness";
+  s.family = "faithfulness";
   s.description = unimportant
                       ? "Prediction gap on unimportant features: mean |change| of the tracked "
                         "output when all but the top-k features by |a| are perturbed (lower is "

@@ -10,7 +10,8 @@
 
 #include "attrib/error.h"
 #include "attrib/random.h"
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
+#include "common/annotated.h"
 #include "plausibility/plausibility.h"
 
 namespace attrib {
@@ -288,7 +289,7 @@ MetricProfile quantus_profile(Kind kind) {
 MetricSpec spec(Kind kind) {
   MetricSpec s;
   s.name = kind_name(kind);
-  s.suite = "plausibility";
+  s.family = "plausibility";
   s.direction = +1;
   s.needs = {"annotations"};
   json params;

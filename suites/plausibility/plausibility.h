@@ -1,37 +1,13 @@
 #pragma once
-#include <functional>
-#include <string>
+// Plausibility against human annotations: rationale agreement (plausibility.cpp) and
+// localisation in masks (localisation.cpp); both score through common/annotated.h.
 #include <vector>
 
 #include "metric.h"
 
 namespace attrib {
 
-/// One annotated example as the plausibility metrics see it: its feature indices, the attribution
-/// of each after `sign` ("signed", "abs" or "positive"), whether each is marked (mask > 0.5), and
-/// how many are.
-struct AnnotatedExample {
-  std::vector<int64_t> feats;
-  std::vector<double> a;
-  std::vector<char> s;
-  int64_t positives = 0;
-};
-
-/// Schema entry "all_positive" shared by the annotated metrics (merge into a metric's schema).
-nlohmann::json single_class_schema();
-
-/// Scores every annotated example of `in` by fn(example index, example). The same rule for every
-/// annotated metric: an example without an annotation, with no marked feature, or with every
-/// feature marked stays NaN (skipped and counted, never 0) -- a rationale covering the whole input
-/// cannot tell one map from another -- unless params.all_positive is "score" (reference profiles
-/// whose code keeps such examples). `params` gives "sign" ("signed", "abs", "positive") and
-/// "all_positive". Checks that the mask matches the scores (errors name `metric`).
-std::vector<double> score_annotated(
-    const MetricInput& in, const std::string& metric, const nlohmann::json& params,
-    const std::function<double(int64_t, const AnnotatedExample&)>& fn);
-
-/// The plausibility suite's metrics: token_f1, iou_f1, auprc, roc_auc, then the localisation
-/// metrics (METRICS.md §3).
+/// The plausibility family (METRICS.md §3): token_f1, iou_f1, auprc, average_precision, roc_auc.
 std::vector<MetricSpec> plausibility_metrics();
 /// pointing_game, attribution_localisation, relevance_mass_accuracy, relevance_rank_accuracy,
 /// top_k_intersection (localisation.cpp, METRICS.md §3.5-3.9).

@@ -1,14 +1,14 @@
-#include "randomisation.h"
+#include "randomisation/randomisation.h"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 
-#include "agreement.h"
+#include "common/agreement_measures.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
-#include "stats.h"
+#include "common/stats.h"
 
 namespace attrib {
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "attrib/batch.h"
+#include "analysis.h"
 #include "attrib/model.h"
 
 namespace attrib {
@@ -84,5 +85,9 @@ struct RandomisationInput {
 /// the single random-logit score), its bootstrap CI, and for the decisive similarity a verdict.
 nlohmann::json run_randomisation(const RandomisationOptions& options, const RandomisationInput& in,
                                  int bootstrap_resamples, double confidence);
+
+/// The "randomisation" analysis (randomisation_analysis.cpp): run_randomisation for every method
+/// of a (dataset, model); test "data" retrains the model once on permuted labels.
+AnalysisSpec randomisation_analysis();
 
 }  // namespace attrib

@@ -1,4 +1,6 @@
-#include "throughput.h"
+#include "throughput/throughput.h"
+
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +10,7 @@
 #include "attrib/error.h"
 #include "attrib/input_space.h"
 #include "attrib/params.h"
-#include "stats.h"
+#include "common/stats.h"
 
 namespace attrib {
 
@@ -143,6 +145,73 @@ json time_workload(Workload& w, int64_t warmup, int64_t repetitions) {
             {"min", *std::min_element(rates.begin(), rates.end())},
             {"max", *std::max_element(rates.begin(), rates.end())}}},
           {"peak_rss_bytes", rss >= 0 ? json(rss) : json(nullptr)}};
+}
+
+}  // namespace attrib
+
+namespace attrib {
+namespace {
+
+/// The "throughput" analysis: every method and the model's own forward+backward (the reference)
+/// timed at each batch size on the explained examples.
+class ThroughputAnalysis : public Analysis {
+ public:
+  explicit ThroughputAnalysis(const nlohmann::json& p) : o_(throughput_options(p, "throughput")) {}
+
+  std::vector<nlohmann::json> run(const AnalysisInput& in, Progress& progress) override {
+    const auto& explained = in.explanations;
+    progress.stage("throughput (" + in.model_name + ", " + in.dataset + ")",
+                   static_cast<int64_t>((explained.size() + 1) * o_.batch_sizes.size()));
+    std::vector<nlohmann::json> out;
+    for (int64_t bs : o_.batch_sizes) {
+      for (size_t k = 0; k <= explained.size(); ++k) {
+        const bool reference = k == explained.size();
+        nlohmann::json entry = {
+            {"dataset", in.dataset},
+            {"model", in.model_name},
+            {"method", reference ? "model_forward_backward" : explained[k].name},
+            {"kind", reference ? "reference" : "method"},
+            {"device", in.device},
+            {"batch_size", bs},
+            {"threads", at::get_num_threads()}};
+        try {
+          if (!reference && !explained[k].ok())
+            throw Error("explanation failed: " + explained[k].error);
+          Workload w(in.model, reference ? nullptr : explained[k].method.get(), in.batches,
+                     in.targets, o_.examples, bs, in.context);
+          entry.update(time_workload(w, o_.warmup, o_.repetitions));
+        } catch (...) {
+          entry["error"] = in_flight_error();
+          in.fail("throughput[" + entry["method"].get<std::string>() + "]", in_flight_error());
+        }
+        out.push_back(std::move(entry));
+        progress.advance();
+      }
+    }
+    progress.done(std::to_string(out.size()) + " workloads timed");
+    return out;
+  }
+
+ private:
+  ThroughputOptions o_;
+};
+
+}  // namespace
+
+AnalysisSpec throughput_analysis() {
+  AnalysisSpec s;
+  s.name = "throughput";
+  s.description =
+      "explanations per second per method and batch size, with the model's forward+backward as "
+      "the reference";
+  s.params = throughput_schema();
+  s.resolve = [](const nlohmann::json& given, const std::string& path) {
+    nlohmann::json r = resolve_params(throughput_schema(), given, path);
+    throughput_options(r, path);
+    return r;
+  };
+  s.create = [](const nlohmann::json& p) { return std::make_unique<ThroughputAnalysis>(p); };
+  return s;
 }
 
 }  // namespace attrib

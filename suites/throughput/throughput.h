@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis.h"
 #include "attrib/batch.h"
 #include "attrib/method.h"
 #include "attrib/model.h"
@@ -53,5 +54,12 @@ class Workload {
 /// "examples_per_repetition" and "peak_rss_bytes" (process peak resident set during the timed runs,
 /// Linux; null elsewhere).
 nlohmann::json time_workload(Workload& workload, int64_t warmup, int64_t repetitions);
+
+/// The "throughput" analysis: every method and the reference timed at each batch size. One entry
+/// per (dataset, model, method|reference, device, batch size):
+///   {"dataset", "model", "method" (a method name, or "model_forward_backward" for the model's raw
+///   forward+backward reference), "kind": "method"|"reference", "device", "batch_size", "threads",
+///   the fields of time_workload(), or "error"}.
+AnalysisSpec throughput_analysis();
 
 }  // namespace attrib

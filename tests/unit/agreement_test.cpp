@@ -1,5 +1,5 @@
 // Inter-method agreement (agreement.h, METRICS.md §4), with hand-computed answers.
-#include "agreement.h"
+#include "agreement/agreement.h"
 
 #include <gtest/gtest.h>
 

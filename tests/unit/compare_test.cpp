@@ -16,7 +16,7 @@
 
 #include "attrib/error.h"
 #include "results.h"
-#include "stats.h"
+#include "common/stats.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -86,7 +86,7 @@ attrib::RunResults baseline_results() {
     }
   }
   // 9 repetitions, 1.00 .. 1.08 s in a shuffled order.
-  r.throughput.push_back({{"dataset", "planted"},
+  r.analyses["throughput"].push_back({{"dataset", "planted"},
                           {"model", "tiny"},
                           {"method", "saliency"},
                           {"kind", "method"},
@@ -115,7 +115,7 @@ attrib::RunResults worse_results() {
   for (auto& row : r.rows)
     if (row.method == "occlusion")
       for (double& v : row.scores) v -= 0.1;  // insertion (higher is better) worse, deletion better
-  for (json& s : r.throughput[0]["seconds"]) s = s.get<double>() * 1.3;
+  for (json& s : r.analyses["throughput"][0]["seconds"]) s = s.get<double>() * 1.3;
   return r;
 }
 
@@ -270,7 +270,7 @@ TEST(Compare, MismatchedChoicesAreNotComparable) {
   attrib::RunResults c = baseline_results();
   c.rows[0].metric_info["choices"]["substrate"] = "mask";  // saliency / deletion
   c.rows[1].method_info["version"] = "1.1.0";              // saliency / insertion: only a note
-  c.throughput[0]["examples_per_repetition"] = 32;
+  c.analyses["throughput"][0]["examples_per_repetition"] = 32;
   const json report = attrib::compare_results(document(baseline_results()), document(c), {});
   const json* e = find_entry(report["metrics"], "saliency", "deletion");
   ASSERT_NE(e, nullptr);
@@ -296,7 +296,7 @@ TEST(Compare, MissingErroredAndNewRows) {
   attrib::ScoreRow extra = c.rows[1];
   extra.method = "lime";
   c.rows.push_back(extra);
-  c.throughput.clear();  // the baseline timing is missing
+  c.analyses["throughput"].clear();  // the baseline timing is missing
   const json report = attrib::compare_results(document(baseline_results()), document(c), {});
   EXPECT_EQ(report["summary"]["regressions"], 3);
   EXPECT_EQ(find_entry(report["metrics"], "saliency", "deletion")->at("status"), "missing");

@@ -37,7 +37,7 @@ at::Tensor row(std::vector<float> v) { return at::tensor(v).view({1, -1}); }
 TEST(Complexity, Registered) {
   EXPECT_EQ(attrib::find_metric("sparseness").direction, +1);
   EXPECT_EQ(attrib::find_metric("complexity").direction, -1);
-  EXPECT_EQ(attrib::find_metric("sparseness").suite, "complexity");
+  EXPECT_EQ(attrib::find_metric("sparseness").family, "complexity");
 }
 
 TEST(Complexity, ConstantMap) {

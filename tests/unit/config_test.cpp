@@ -41,9 +41,9 @@ TEST_F(Config, DefaultSuiteIsValidAndResolved) {
   EXPECT_EQ(s.methods.size(), 8u);
   EXPECT_EQ(s.metrics.size(), 4u);
   // The analyses blocks are resolved with their defaults.
-  EXPECT_EQ(s.randomisation["reinit"], "fan_in_uniform");
-  EXPECT_EQ(s.throughput["repetitions"], 9);
-  EXPECT_EQ(s.agreement["k"], 0.25);
+  EXPECT_EQ(s.analysis("randomisation")["reinit"], "fan_in_uniform");
+  EXPECT_EQ(s.analysis("throughput")["repetitions"], 9);
+  EXPECT_EQ(s.analysis("agreement")["k"], 0.25);
   // Defaults are filled in and recorded.
   EXPECT_EQ(s.methods[0].name, "random");
   EXPECT_TRUE(s.resolved["methods"][3]["params"].contains("multiply_by_inputs"));
@@ -73,13 +73,13 @@ TEST_F(Config, MetricProfilesAndAgreementProfile) {
   // Agreement: the suite's tie rule by default; OpenXAI's settings under its profile.
   d = base();
   s = attrib::parse_suite(d, *registry_);
-  EXPECT_EQ(s.agreement["tie_break"], "random");
-  EXPECT_EQ(s.agreement["rank_match"], "position");
+  EXPECT_EQ(s.analysis("agreement")["tie_break"], "random");
+  EXPECT_EQ(s.analysis("agreement")["rank_match"], "position");
   d["agreement"] = {{"profile", "openxai"}, {"k", 0.5}};
   s = attrib::parse_suite(d, *registry_);
-  EXPECT_EQ(s.agreement["tie_break"], "index");
-  EXPECT_EQ(s.agreement["rank_match"], "position_and_dense_rank");
-  EXPECT_EQ(s.agreement["k"], 0.5);
+  EXPECT_EQ(s.analysis("agreement")["tie_break"], "index");
+  EXPECT_EQ(s.analysis("agreement")["rank_match"], "position_and_dense_rank");
+  EXPECT_EQ(s.analysis("agreement")["k"], 0.5);
   d["agreement"] = {{"profile", "quantus"}};
   EXPECT_EQ(error_of(d).rfind("agreement.profile: expected one of", 0), 0u) << error_of(d);
 }

@@ -95,7 +95,7 @@ const json kLogit = {{"output", "logit"},
 TEST(Eraser, Registered) {
   EXPECT_EQ(attrib::find_metric("comprehensiveness").direction, +1);
   EXPECT_EQ(attrib::find_metric("sufficiency").direction, -1);
-  EXPECT_EQ(attrib::find_metric("comprehensiveness").suite, "faithfulness");
+  EXPECT_EQ(attrib::find_metric("comprehensiveness").family, "faithfulness");
 }
 
 TEST(Eraser, LinearModelBins25And50) {

@@ -10,7 +10,7 @@
 #include <functional>
 #include <sstream>
 
-#include "agreement.h"
+#include "common/agreement_measures.h"
 #include "analytic_models.h"
 #include "attrib/params.h"
 #include "attrib/random.h"

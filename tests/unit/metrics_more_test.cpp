@@ -147,7 +147,7 @@ TEST(MetricsMoreCatalogue, RegisteredWithValidSchemas) {
     EXPECT_EQ(spec.direction, direction);
     const bool plaus = name.find("accuracy") != std::string::npos || name == "pointing_game" ||
                        name == "attribution_localisation" || name == "top_k_intersection";
-    EXPECT_EQ(spec.suite, plaus ? "plausibility" : "faithfulness");
+    EXPECT_EQ(spec.family, plaus ? "plausibility" : "faithfulness");
     EXPECT_EQ(spec.needs, std::vector<std::string>{plaus ? "annotations" : "model"});
     EXPECT_FALSE(spec.description.empty());
     EXPECT_FALSE(spec.citation.empty());

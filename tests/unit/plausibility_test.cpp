@@ -45,7 +45,7 @@ const json kIndex = {{"tie_break", "index"}};
 TEST(Plausibility, Registered) {
   for (const char* m : {"token_f1", "iou_f1", "auprc", "average_precision", "roc_auc"}) {
     const auto& spec = attrib::find_metric(m);
-    EXPECT_EQ(spec.suite, "plausibility");
+    EXPECT_EQ(spec.family, "plausibility");
     EXPECT_EQ(spec.direction, +1);
     EXPECT_EQ(spec.needs, std::vector<std::string>{"annotations"});
   }

@@ -1,5 +1,5 @@
 // Statistics utilities (stats.h) and leaderboards (results.h), with hand-computed answers.
-#include "stats.h"
+#include "common/stats.h"
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 #include "attrib/batch.h"
 #include "attrib/params.h"
 #include "dataset.h"
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 #include "metric.h"
 #include "runner.h"
 

@@ -14,6 +14,12 @@ class ATTRIB_SDK_API Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+/// The one-line message of the exception in flight, of any type; call it inside a catch block.
+/// Code that calls plugins catches (...) with it: a plugin may throw something that is not a
+/// std::exception (`throw 42`), which must become an error row, not end the run. A c10::Error's
+/// C++ backtrace (after its first line) is dropped.
+ATTRIB_SDK_API std::string in_flight_error();
+
 }  // namespace attrib
 
 /// Throws attrib::Error built from the streamed message parts unless `cond` holds. The message is

@@ -1,4 +1,4 @@
-#include "faithfulness/perturb.h"
+#include "common/perturb.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,59 @@
+#pragma once
+// The explain stage: every method of the suite explains the prepared split of a (dataset, model)
+// once; the resulting feature scores are shared by every metric and analysis. One loop
+// (explain_batches) computes every explanation the harness scores, re-explanations included.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analysis.h"
+#include "attrib/method.h"
+#include "config.h"
+#include "prepare.h"
+#include "progress.h"
+#include "registry.h"
+#include "results.h"
+
+namespace attrib {
+
+/// The context every explanation of the suite gets: its seed and batch cap.
+ExplainContext explain_context(const SuiteConfig& suite);
+
+/// What explain_batches adds up over the batches besides the scores.
+struct ExplainTotals {
+  nlohmann::json info = nlohmann::json::object();  ///< the first batch's recorded choices
+  int64_t forward_rows = 0, backward_rows = 0;
+  std::map<std::string, std::vector<double>> extras;  ///< per extra output, every value
+};
+
+/// Feature scores (feature_scores with `reduction`) of `method` on `batches` of `model` for the
+/// per-batch `targets` (moved to `device`), one [B, n] tensor per batch. `totals` (optional)
+/// receives the counts and extras; `on_batch` is called after each batch.
+std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter& model,
+                                        const std::vector<Batch>& batches,
+                                        const std::vector<at::Tensor>& targets,
+                                        const ExplainContext& ctx, const at::Device& device,
+                                        const std::string& reduction,
+                                        ExplainTotals* totals = nullptr,
+                                        const std::function<void()>& on_batch = {});
+
+/// The explain stage for one prepared (dataset, model): one MethodExplanations per suite method
+/// (an incompatible, too costly or failing method gets its error, and the run goes on), and one
+/// summary per method appended to res.explanations (choices, time, rows, extras, status).
+std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const SuiteConfig& suite,
+                                                const Registry& registry, Progress& progress,
+                                                RunResults& res);
+
+/// Reduces text attributions [B, T, d] to token scores [B, T] ("sum", "mean", "l2", "l1",
+/// "max_abs": the signed value of largest magnitude); [B, T] passes through; special tokens and
+/// padding (word_ids < 0) are set to 0. Dense [B, ...] is flattened to [B, n]. Throws
+/// attrib::Error for a map of the wrong type or shape, or with a non-finite value.
+at::Tensor token_scores(const at::Tensor& attributions, const Batch& batch,
+                        const std::string& reduction);
+
+/// The scores metrics see: token_scores, and for text each word's tokens summed into its first
+/// token (other positions 0; with word-level tokens nothing moves).
+at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
+                          const std::string& reduction);
+
+}  // namespace attrib

@@ -1,0 +1,119 @@
+#include "score.h"
+
+#include "attrib/error.h"
+
+namespace attrib {
+
+using nlohmann::json;
+
+namespace {
+
+json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& explainer_info,
+                    const SuiteConfig& suite) {
+  return {{"plugin", m.plugin},     {"version", p.version},
+          {"params", m.params},     {"choices", explainer_info},
+          {"target", suite.target}, {"token_reduction", suite.token_reduction}};
+}
+
+/// Scores every batch of `ex` with `metric` into `row` (scores, components, aggregation).
+void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& metric,
+               const MetricConfig& mt, const SuiteConfig& suite, Progress& progress,
+               ScoreRow& row) {
+  for (size_t bi = 0; bi < p.batches.size(); ++bi) {
+    MetricInput in{*p.model,     p.batches[bi],      ex.scores[bi],  p.targets[bi],
+                   &p.annotations[bi], suite.seed, suite.batch_cap};
+    auto s = metric.score(in);
+    row.scores.insert(row.scores.end(), s.begin(), s.end());
+    for (auto& [name, part] : metric.components()) {
+      std::vector<double>& all = row.components[name];
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    progress.advance();
+  }
+  row.example_ids = p.ids;
+  row.aggregation = metric.aggregation();
+  for (const auto& [name, part] : row.components)
+    ATTRIB_CHECK(part.size() == row.scores.size(), "metric ", mt.name, ": component '", name,
+                 "' has ", part.size(), " values for ", row.scores.size(), " examples");
+  row.metric_info["choices"] = metric.info();
+  row.metric_info["aggregation"] = row.aggregation;
+}
+
+}  // namespace
+
+std::string unmet_need(const MetricSpec& spec, const PreparedModel& p) {
+  for (const std::string& need : spec.needs) {
+    if (need == "annotations") {
+      bool any = false;
+      for (const auto& a : p.annotations) any = any || a.mask.defined();
+      if (!any)
+        return "needs annotations, but dataset '" + p.dataset->name + "' has none on split '" +
+               p.dataset_config->split + "'";
+      continue;
+    }
+    const uint64_t cap = capability_from_name(need == "model" ? "forward" : need);
+    if (!(p.model->info().capabilities & cap))
+      return "needs the model capability '" + need + "', which model '" + p.config->name +
+             "' lacks";
+  }
+  return "";
+}
+
+void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
+                   const SuiteConfig& suite, const Registry& registry, Progress& progress,
+                   RunResults& res) {
+  for (const auto& mt : suite.metrics) {
+    const MetricSpec& spec = find_metric(mt.metric);
+    progress.stage("metric " + mt.name + " (" + p.config->name + ", " + p.dataset->name + ")",
+                   static_cast<int64_t>(explained.size() * p.batches.size()));
+    std::unique_ptr<Metric> metric;
+    std::string create_error;
+    const std::string unmet = unmet_need(spec, p);
+    if (!unmet.empty()) {
+      create_error = "skipped: metric '" + spec.name + "' " + unmet;
+      progress.note("metric " + mt.name + " on " + p.config->name + "/" + p.dataset->name + ": " +
+                    create_error);
+    } else {
+      try {
+        metric = spec.create(mt.params);
+      } catch (...) {
+        create_error = in_flight_error();
+      }
+    }
+    for (size_t k = 0; k < explained.size(); ++k) {
+      const MethodExplanations& ex = explained[k];
+      const MethodConfig& mc = suite.methods[k];
+      ScoreRow row;
+      row.dataset = p.dataset->name;
+      row.model = p.config->name;
+      row.method = mc.name;
+      row.metric = mt.name;
+      row.direction = spec.direction;
+      row.method_info =
+          method_info_of(mc, *registry.find(mc.plugin, ATTRIB_KIND_METHOD), ex.info, suite);
+      row.metric_info = {{"metric", spec.name}, {"seed", suite.seed}, {"choices", mt.params}};
+      if (!mt.profile.empty()) row.metric_info["profile"] = mt.profile;
+      if (!ex.ok()) {
+        row.error = "explanation failed: " + ex.error;
+      } else if (!unmet.empty()) {
+        row.error = create_error;  // a skipped metric is not a failure of the run
+      } else {
+        try {
+          if (!metric) throw Error(create_error);
+          score_row(p, ex, *metric, mt, suite, progress, row);
+        } catch (...) {
+          row.scores.clear();
+          row.components.clear();
+          row.error = in_flight_error();
+          const std::string where = "metrics[" + mt.name + "] for " + mc.name;
+          res.errors.push_back({{"where", where}, {"message", row.error}});
+          progress.note("error: " + where + ": " + row.error);
+        }
+      }
+      res.rows.push_back(std::move(row));
+    }
+    progress.done("scored " + std::to_string(explained.size()) + " methods");
+  }
+}
+
+}  // namespace attrib

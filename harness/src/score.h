@@ -1,0 +1,30 @@
+#pragma once
+// The score stage: every metric of the suite scores every method's explanations of one prepared
+// (dataset, model). One metric instance scores all methods, so that a metric whose perturbations
+// do not depend on the attribution forwards each of them once.
+#include <vector>
+
+#include "analysis.h"
+#include "config.h"
+#include "metric.h"
+#include "prepare.h"
+#include "progress.h"
+#include "registry.h"
+#include "results.h"
+
+namespace attrib {
+
+/// Appends one ScoreRow per (metric, method) to res.rows, in suite order. A method whose
+/// explanation failed, a metric that fails, or a metric whose needs (MetricSpec::needs: the
+/// dataset's annotations, model capabilities) the pair does not meet gives a row with its error
+/// and no scores; the run goes on. `explained[i]` belongs to suite.methods[i].
+void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
+                   const SuiteConfig& suite, const Registry& registry, Progress& progress,
+                   RunResults& res);
+
+/// Why `p` cannot give metric `spec` what it needs ("" when it can): "annotations" needs a
+/// dataset with annotations on the explained split; "model" the model's forward; any other need
+/// names a model capability (attrib/abi.h).
+std::string unmet_need(const MetricSpec& spec, const PreparedModel& p);
+
+}  // namespace attrib
