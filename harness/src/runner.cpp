@@ -21,6 +21,7 @@
 
 #include "agreement.h"
 #include "attrib/error.h"
+#include "attrib/hash.h"
 #include "attrib/input_space.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
@@ -42,12 +43,6 @@ std::string hex64(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
 }
 
 std::string command_output(const std::string& cmd) {
@@ -301,7 +296,7 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
       {"plugin", mc.plugin},  {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
       {"params", out.params}, {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
       {"train", options},     {"max_len", dc.max_len}};
-  const std::string key = hex64(fnv1a(key_doc.dump()));
+  const std::string key = hex64(fnv1a_legacy(key_doc.dump()));
   const fs::path dir = fs::path(cache_dir()) / "models";
   // Plugin names come from plugin files anyone can put on the search path; one must not reach
   // outside the cache folder.
@@ -322,7 +317,7 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
         why = "its report is not valid JSON";
       } else if (r.contains("checkpoint_bytes") &&
                  (r["checkpoint_bytes"] != bytes.size() ||
-                  r.value("checkpoint_fnv1a", std::string()) != hex64(fnv1a(bytes)))) {
+                  r.value("checkpoint_fnv1a", std::string()) != hex64(fnv1a_legacy(bytes)))) {
         why = "the checkpoint has " + std::to_string(bytes.size()) +
               " bytes or a hash other than the " + r["checkpoint_bytes"].dump() + " bytes recorded";
       } else {
@@ -373,7 +368,7 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
     const std::string bytes = checkpoint_bytes(*out.model);
     json entry = out.report;
     entry["checkpoint_bytes"] = bytes.size();
-    entry["checkpoint_fnv1a"] = hex64(fnv1a(bytes));
+    entry["checkpoint_fnv1a"] = hex64(fnv1a_legacy(bytes));
     write_file_atomically(pt.string(), bytes);
     write_file_atomically(report.string(), entry.dump(2));
     out.report = std::move(entry);
@@ -609,7 +604,7 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
     Dataset ds;
     try {
       progress.stage("dataset " + dc.name, 1);
-      ds = load_dataset(dc.name, dc.spec, dc.params, suite.seed);
+      ds = load_dataset(dc.name, dc.spec, dc.params);
       progress.done(std::to_string(ds.split_size("train")) + " train / " +
                     std::to_string(ds.split_size("val")) + " val / " +
                     std::to_string(ds.split_size("test")) + " test examples");
