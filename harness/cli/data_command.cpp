@@ -5,8 +5,8 @@
 
 #include "attrib/error.h"
 #include "attrib/params.h"
-#include "dataset.h"
-#include "dataset_readers.h"
+#include "data/dataset.h"
+#include "data/summary.h"
 
 namespace {
 
@@ -108,8 +108,7 @@ int attrib_data_command(const std::vector<std::string>& args) {
     if (positional.size() != 1)
       throw Usage("expected one dataset SPEC, got " + std::to_string(positional.size()));
     json report;
-    const attrib::Dataset d =
-        attrib::load_dataset_reported(name, positional[0], params, 0, &report);
+    const attrib::Dataset d = attrib::load_dataset_reported(name, positional[0], params, &report);
     const json summary = attrib::dataset_summary(d, report);
     if (as_json)
       std::cout << summary.dump(2) << "\n";

@@ -15,7 +15,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "config.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "progress.h"
 #include "registry.h"
 #include "runner.h"
@@ -318,7 +318,7 @@ int attrib_train_command(const std::vector<std::string>& args,
     dc.tokenizer = tokenizer;
     dc.vocab_size = vocab_size;
     progress.stage("load " + spec, 1);
-    const attrib::Dataset ds = attrib::load_dataset(name, spec, dc.params, 0);
+    const attrib::Dataset ds = attrib::load_dataset(name, spec, dc.params);
     progress.done(std::to_string(ds.split_size("train")) + " train / " +
                   std::to_string(ds.split_size("val")) + " val / " +
                   std::to_string(ds.split_size("test")) + " test examples");

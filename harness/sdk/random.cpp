@@ -2,18 +2,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
-namespace attrib {
+#include "attrib/hash.h"
 
-namespace {
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-}  // namespace
+namespace attrib {
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;

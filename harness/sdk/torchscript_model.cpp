@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "attrib/error.h"
+#include "attrib/hash.h"
 
 namespace attrib {
 
@@ -143,19 +144,13 @@ const char* const kTextMethods[] = {"embed", "forward_from_embeddings", "forward
 std::string file_hash(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read '" + path + "' to hash it: expected a readable file");
-  uint64_t h = 1469598103934665603ull;
+  Fnv1a h(kFnv1aLegacyBasis);
   std::vector<char> buf(1 << 16);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const auto n = in.gcount();
-    for (std::streamsize i = 0; i < n; ++i) {
-      h ^= static_cast<unsigned char>(buf[static_cast<size_t>(i)]);
-      h *= 1099511628211ull;
-    }
+    h.add(buf.data(), static_cast<size_t>(in.gcount()));
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return h.hex();
 }
 
 std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path) {

@@ -9,7 +9,7 @@
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/user_input.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "metric.h"
 
 namespace attrib {

@@ -174,7 +174,7 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
     Dataset ds;
     try {
       progress.stage("dataset " + dc.name, 1);
-      ds = load_dataset(dc.name, dc.spec, dc.params, suite.seed);
+      ds = load_dataset(dc.name, dc.spec, dc.params);
       progress.done(std::to_string(ds.split_size("train")) + " train / " +
                     std::to_string(ds.split_size("val")) + " val / " +
                     std::to_string(ds.split_size("test")) + " test examples");

@@ -9,7 +9,7 @@
 #include "analysis.h"
 #include "attrib/model.h"
 #include "config.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "progress.h"
 #include "registry.h"
 #include "results.h"

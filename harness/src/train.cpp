@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "attrib/error.h"
+#include "attrib/hash.h"
 #include "attrib/random.h"
 #include "attrib/user_input.h"
 #include "files.h"
@@ -22,16 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string hex64(uint64_t h) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
+/// The content hashes of the cache (key, checkpoint) with the basis they have always used, so that
+/// existing cache entries stay valid.
+std::string content_hash(std::string_view bytes) {
+  Fnv1a h(kFnv1aLegacyBasis);
+  h.add(bytes);
+  return h.hex();
 }
 
 /// The examples of `split` kept for training (`want_val` false) or carved off as validation
@@ -106,7 +103,7 @@ bool load_cached(const ModelConfig& mc, const Dataset& ds, const Registry& regis
       why = "its report is not valid JSON";
     } else if (r.contains("checkpoint_bytes") &&
                (r["checkpoint_bytes"] != bytes.size() ||
-                r.value("checkpoint_fnv1a", std::string()) != hex64(fnv1a(bytes)))) {
+                r.value("checkpoint_fnv1a", std::string()) != content_hash(bytes))) {
       why = "the checkpoint has " + std::to_string(bytes.size()) +
             " bytes or a hash other than the " + r["checkpoint_bytes"].dump() + " bytes recorded";
     } else {
@@ -137,7 +134,7 @@ void store_in_cache(const fs::path& dir, const fs::path& pt, const fs::path& rep
     const std::string bytes = checkpoint_bytes(*out.model);
     json entry = out.report;
     entry["checkpoint_bytes"] = bytes.size();
-    entry["checkpoint_fnv1a"] = hex64(fnv1a(bytes));
+    entry["checkpoint_fnv1a"] = content_hash(bytes);
     write_file_atomically(pt.string(), bytes);
     write_file_atomically(report.string(), entry.dump(2));
     out.report = std::move(entry);
@@ -206,7 +203,7 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
       {"plugin", mc.plugin},  {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
       {"params", out.params}, {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
       {"train", rc.canonical}, {"max_len", dc.max_len}};
-  const std::string key = hex64(fnv1a(key_doc.dump()));
+  const std::string key = content_hash(key_doc.dump());
   const fs::path dir = fs::path(cache_dir()) / "models";
   // Plugin names come from plugin files anyone can put on the search path; one must not reach
   // outside the cache folder.

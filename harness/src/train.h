@@ -7,7 +7,7 @@
 
 #include "attrib/model.h"
 #include "config.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "progress.h"
 #include "registry.h"
 

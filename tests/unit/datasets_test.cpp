@@ -16,8 +16,12 @@
 #include <sstream>
 
 #include "attrib/error.h"
-#include "dataset.h"
-#include "dataset_readers.h"
+#include "data/dataset.h"
+#include "data/io/csv.h"
+#include "data/io/python_literal.h"
+#include "data/io/tar.h"
+#include "data/readers/hatexplain.h"
+#include "data/summary.h"
 #include "test_files.h"
 
 namespace {
@@ -43,7 +47,7 @@ std::string slurp(const fs::path& path) {
 attrib::Dataset load(const std::string& spec, const json& params = json::object(),
                      json* report = nullptr) {
   json local;
-  return attrib::load_dataset_reported("d", spec, params, 0, report ? report : &local);
+  return attrib::load_dataset_reported("d", spec, params, report ? report : &local);
 }
 
 std::vector<float> mask(std::initializer_list<int> bits) {
@@ -682,13 +686,13 @@ TEST(Jsonl, HugeLabelSetsAreRefusedBeforeTheyAreBuilt) {
 TEST(DatasetSummary, PlantedGeneratorHasNoDrops) {
   json report;
   const attrib::Dataset d = attrib::load_dataset_reported(
-      "p", "synthetic:planted_text", {{"n_train", 20}, {"n_val", 10}, {"n_test", 5}}, 0, &report);
+      "p", "synthetic:planted_text", {{"n_train", 20}, {"n_val", 10}, {"n_test", 5}}, &report);
   const json s = attrib::dataset_summary(d, report);
   EXPECT_EQ(s["splits"]["train"]["examples"], 20);
   EXPECT_EQ(s["splits"]["test"]["annotated"], 5);
   EXPECT_EQ(s["dropped_total"], 0);
   EXPECT_EQ(d.hash, attrib::load_dataset("p", "synthetic:planted_text",
-                                         {{"n_train", 20}, {"n_val", 10}, {"n_test", 5}}, 0)
+                                         {{"n_train", 20}, {"n_val", 10}, {"n_test", 5}})
                         .hash);
 }
 

@@ -15,10 +15,10 @@
 #include <sstream>
 
 #include "attrib/error.h"
-#include "dataset.h"
-#include "dataset_dense.h"
-#include "dataset_readers.h"
-#include "image_io.h"
+#include "data/dataset.h"
+#include "data/io/image.h"
+#include "data/readers/idx.h"
+#include "data/summary.h"
 #include "test_files.h"
 
 namespace {
@@ -45,7 +45,7 @@ void write_gz(const fs::path& path, const std::string& bytes) {
 attrib::Dataset load(const std::string& spec, const json& params = json::object(),
                      json* report = nullptr) {
   json local;
-  return attrib::load_dataset_reported("d", spec, params, 0, report ? report : &local);
+  return attrib::load_dataset_reported("d", spec, params, report ? report : &local);
 }
 
 const attrib::DenseExample* find(const std::vector<attrib::DenseExample>& v,

@@ -10,8 +10,7 @@
 
 #include "attrib/error.h"
 #include "attrib/params.h"
-#include "dataset.h"
-#include "dataset_readers.h"
+#include "data/dataset.h"
 #include "metric.h"
 #include "test_files.h"
 
@@ -246,7 +245,7 @@ using Tokens = std::vector<std::string>;
 attrib::Dataset load_eraser(const fs::path& dir, const json& params = json::object(),
                             json* report = nullptr) {
   json local;
-  return attrib::load_dataset_reported("d", "eraser:" + dir.string(), params, 0,
+  return attrib::load_dataset_reported("d", "eraser:" + dir.string(), params,
                                        report ? report : &local);
 }
 

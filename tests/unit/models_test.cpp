@@ -15,7 +15,7 @@
 
 #include "attrib/error.h"
 #include "attrib/torchscript_model.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "model_checks.h"
 #include "model_fixtures.h"
 #include "registry.h"
@@ -529,9 +529,9 @@ struct DenseSplits {
 // synthetic:tabular_linear with 6 features, 200 / 40 / 40 examples, 2 classes.
 const DenseSplits& tabular_splits() {
   static const DenseSplits s = [] {
-    const attrib::Dataset d = attrib::load_dataset(
-        "tab", "synthetic:tabular_linear",
-        {{"n_train", 200}, {"n_val", 40}, {"n_test", 40}, {"n_features", 6}}, 0);
+    const attrib::Dataset d =
+        attrib::load_dataset("tab", "synthetic:tabular_linear",
+                             {{"n_train", 200}, {"n_val", 40}, {"n_test", 40}, {"n_features", 6}});
     auto all = [&](const std::vector<attrib::DenseExample>& e) {
       return attrib::collate_dense(e, 0, e.size(), d.feature_shape);
     };

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "attrib/plugin.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "registry.h"
 
 namespace fs = std::filesystem;
@@ -109,7 +109,7 @@ TEST(TrainCli, TrainsCachesAndLoadsBack) {
   auto model = registry.create_model("text_transformer", {{"checkpoint", pt.string()}});
   const attrib::Dataset ds =
       attrib::load_dataset("data", "synthetic:planted_text",
-                           {{"n_train", 300}, {"n_val", 60}, {"n_test", 60}, {"seed", 5}}, 0);
+                           {{"n_train", 300}, {"n_val", 60}, {"n_test", 60}, {"seed", 5}});
   EXPECT_EQ(ds.hash, rep1["dataset"]["hash"]);
   const attrib::Vocab vocab(model->info().vocab);
   attrib::Batch b = attrib::collate_text(ds.test, 0, ds.test.size(), vocab, 32);

@@ -14,7 +14,7 @@
 #include "analytic_models.h"
 #include "attrib/batch.h"
 #include "attrib/params.h"
-#include "dataset.h"
+#include "data/dataset.h"
 #include "common/perturb.h"
 #include "metric.h"
 #include "runner.h"
@@ -321,7 +321,7 @@ TEST(WordPiece, SuiteRunsOnSubwordTokensAndScoresWords) {
   const json& ds = suite["datasets"][0];
   const attrib::Dataset data = attrib::load_dataset(
       "planted", ds["spec"],
-      attrib::resolve_params(attrib::dataset_params_schema(ds["spec"]), ds["params"], "params"), 1);
+      attrib::resolve_params(attrib::dataset_params_schema(ds["spec"]), ds["params"], "params"));
   // Seven of a test example's words (explain keeps the words that fit the model's max_len).
   std::string text;
   const size_t n = std::min<size_t>(7, data.test[0].tokens.size());

@@ -1,4 +1,4 @@
-#include "image_io.h"
+#include "data/io/image.h"
 
 #include <cerrno>
 #include <csetjmp>

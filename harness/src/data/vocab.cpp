@@ -1,14 +1,16 @@
 // Vocabularies: word-level and WordPiece (training and greedy longest-match-first encoding).
+#include "data/vocab.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
+#include <sstream>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "attrib/error.h"
-#include "dataset.h"
 
 namespace attrib {
 
@@ -248,6 +250,13 @@ Vocab model_vocab(const ModelInfo& info, const Vocab& fallback) {
     }
   }
   return Vocab(info.vocab, kind);
+}
+
+std::vector<std::string> whitespace_tokens(const std::string& text) {
+  std::istringstream is(text);
+  std::vector<std::string> out;
+  for (std::string t; is >> t;) out.push_back(t);
+  return out;
 }
 
 }  // namespace attrib
