@@ -73,14 +73,17 @@ int run_command(CLI::App& app, int argc, char** argv) {
                 << attrib::host_fingerprint() << ")\n";
       return cli::kOk;
     }
-    if (app.get_subcommands().empty()) {
-      std::cerr << "attrib: unknown command '" << app.remaining().at(0) << "'\n";
+    const auto unknown_command = [&](const std::string& name) {
+      std::cerr << "attrib: unknown command '" << name << "'\n";
       std::cerr << app.get_formatter()->make_help(&app, "", CLI::AppFormatMode::Normal);
       return cli::kUsage;
-    }
+    };
+    if (app.get_subcommands().empty())
+      return unknown_command(app.remaining().empty() ? command : app.remaining()[0]);
     const CLI::App& sub = *app.get_subcommands()[0];
-    if (sub.get_name() == "help") {
+    if (sub.get_name() == "help") {  // attrib help [COMMAND]
       const auto rest = sub.remaining();
+      if (!rest.empty() && !find_command(rest[0])) return unknown_command(rest[0]);
       print_help(app, rest.empty() ? "" : rest[0]);
       return cli::kOk;
     }
