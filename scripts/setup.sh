@@ -6,6 +6,7 @@ packages=(
   libtorch-dev libopenblas0-pthread        # without OpenBLAS torch uses reference BLAS (~14x slower)
   libboost-dev libeigen3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  libcli11-dev                             # attrib's command-line parsing
   libpng-dev libjpeg-dev                   # image datasets (images:DIR)
   dataset-fashion-mnist
 )

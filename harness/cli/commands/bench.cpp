@@ -1,5 +1,4 @@
-#include "bench_command.h"
-
+// `attrib bench [SUITE.json]`: the suite's throughput workloads through Google Benchmark.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -9,28 +8,53 @@
 
 #include "attrib/error.h"
 #include "attrib/params.h"
+#include "command.h"
 #include "progress.h"
 #include "runner.h"
+#include "suite_args.h"
 #include "throughput/throughput.h"
 
 using nlohmann::json;
 
-int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registry& registry,
-                         const std::vector<std::string>& benchmark_flags,
-                         const std::vector<std::string>& command_line, bool quiet) {
-  const attrib::ThroughputOptions opts = attrib::throughput_options(
+namespace attrib::cli {
+
+namespace {
+
+void add_options(CLI::App& app) {
+  app.description(
+      "Times every method of the suite (and the model's raw forward+backward as the reference "
+      "limit) on\nevery (dataset, model) through Google Benchmark: one benchmark per method x "
+      "model x batch size x\ndevice, registered at run time, after warm-up, with the suite's "
+      "\"throughput\" settings (batch\nsizes, repetitions >= 9 by default, examples per "
+      "repetition). Counter explanations_per_second.\nThe attrib context (version, git commit, "
+      "LibTorch, fingerprint, suite, seed, device, threads) is\nadded to the benchmark context.");
+  add_suite_options(app);
+  app.footer(
+      "Google Benchmark's own flags pass through: --benchmark_out=FILE "
+      "--benchmark_out_format=json\n(JSON report), --benchmark_filter=REGEX, "
+      "--benchmark_repetitions=N, ...");
+}
+
+// Registers one benchmark per (dataset, model, method or reference, batch size) of the suite and
+// runs them; Args::passthrough() holds the --benchmark_* flags. Returns 0, or 5 when a dataset,
+// model or method failed (reported on stderr; the other benchmarks still run).
+int run(const Args& args) {
+  Registry registry;
+  const SuiteConfig suite = load_suite(args, registry);
+  configure_threads(suite.threads);
+  const ThroughputOptions opts = throughput_options(
       suite.analysis("throughput").is_null()
-          ? attrib::resolve_params(attrib::throughput_schema(), json::object(), "throughput")
+          ? resolve_params(throughput_schema(), json::object(), "throughput")
           : suite.analysis("throughput"),
       "throughput");
-  attrib::Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), quiet);
-  attrib::RunResults res;  // collects dataset/model records and errors
+  Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), args.flag("--quiet"));
+  RunResults res;  // collects dataset/model records and errors
   // Workloads must outlive registration: the benchmarks run after for_each_model returns.
-  std::vector<std::shared_ptr<attrib::ModelAdapter>> models;
-  std::vector<std::shared_ptr<attrib::AttributionMethod>> methods;
-  std::vector<std::shared_ptr<attrib::Workload>> workloads;
-  const attrib::ExplainContext ctx = attrib::explain_context(suite);
-  auto add = [&](const std::string& name, std::shared_ptr<attrib::Workload> w) {
+  std::vector<std::shared_ptr<ModelAdapter>> models;
+  std::vector<std::shared_ptr<AttributionMethod>> methods;
+  std::vector<std::shared_ptr<Workload>> workloads;
+  const ExplainContext ctx = explain_context(suite);
+  auto add = [&](const std::string& name, std::shared_ptr<Workload> w) {
     for (int64_t i = 0; i < opts.warmup; ++i) w->run();
     workloads.push_back(w);
     benchmark::RegisterBenchmark(name.c_str(),
@@ -45,22 +69,22 @@ int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registr
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   };
-  attrib::for_each_model(suite, registry, progress, res, [&](attrib::PreparedModel& p) {
+  for_each_model(suite, registry, progress, res, [&](PreparedModel& p) {
     models.push_back(p.model);
     const std::string where = p.dataset->name + "/" + p.config->name + "/";
     for (int64_t bs : opts.batch_sizes) {
       const std::string tail = "/batch:" + std::to_string(bs) + "/device:" + suite.device;
       add("forward_backward/" + where + "model" + tail,
-          std::make_shared<attrib::Workload>(*p.model, nullptr, p.batches, p.targets, opts.examples,
-                                             bs, ctx));
+          std::make_shared<Workload>(*p.model, nullptr, p.batches, p.targets, opts.examples, bs,
+                                     ctx));
       for (const auto& m : suite.methods) {
         try {
           registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
           auto method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "]");
           methods.push_back(method);
           add("explain/" + where + m.name + tail,
-              std::make_shared<attrib::Workload>(*p.model, method.get(), p.batches, p.targets,
-                                                 opts.examples, bs, ctx));
+              std::make_shared<Workload>(*p.model, method.get(), p.batches, p.targets,
+                                         opts.examples, bs, ctx));
         } catch (const std::exception& e) {
           std::string what = e.what();
           res.errors.push_back({{"where", "methods[" + m.name + "] on " + where},
@@ -72,7 +96,7 @@ int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registr
     }
   });
 
-  const json context = attrib::run_context(suite, command_line);
+  const json context = run_context(suite, args.command_line());
   for (const std::string key : {"attrib_version", "git_commit", "libtorch_version",
                                 "build_fingerprint", "device", "suite", "seed", "batch_cap"}) {
     if (!context.contains(key)) continue;
@@ -84,13 +108,28 @@ int attrib_bench_command(const attrib::SuiteConfig& suite, const attrib::Registr
   benchmark::AddCustomContext("attrib_json_schema_version", "1");
 
   std::vector<std::string> storage = {"attrib bench"};
-  storage.insert(storage.end(), benchmark_flags.begin(), benchmark_flags.end());
+  storage.insert(storage.end(), args.passthrough().begin(), args.passthrough().end());
   std::vector<char*> argv;
   for (auto& s : storage) argv.push_back(s.data());
   int argc = static_cast<int>(argv.size());
   benchmark::Initialize(&argc, argv.data());
-  if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return 2;
+  // The library has printed which flag it does not know.
+  if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return kUsage;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  return res.errors.empty() ? 0 : 5;
+  return res.errors.empty() ? kOk : kPartial;
 }
+
+}  // namespace
+
+const Command kBenchCommand = {
+    "bench",
+    "[SUITE.json]",
+    "time the suite's methods with Google Benchmark",
+    "[SUITE.json] [options] [--benchmark_* flags]",
+    add_options,
+    run,
+    "--benchmark_",
+};
+
+}  // namespace attrib::cli

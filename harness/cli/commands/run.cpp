@@ -1,0 +1,141 @@
+// `attrib run [SUITE.json]`: runs a suite and writes results.json and the leaderboards.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "command.h"
+#include "embedded.h"
+#include "progress.h"
+#include "results.h"
+#include "runner.h"
+#include "suite_args.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace attrib::cli {
+
+namespace {
+
+std::string default_out_dir(const std::string& suite, uint64_t seed) {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
+  return "results/" + suite + "-" + buf + "-seed" + std::to_string(seed);
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Makes `out` and checks that it takes a file (a probe is written, flushed and removed) before any
+// dataset or model work, so that an unwritable --out does not throw a whole run away. Then locks
+// it (flock on OUT/.attrib.lock, held until exit) so that two runs never overwrite each other's
+// files; the lock file keeps the holder's pid for the second run's message.
+void claim_out_dir(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw InputError("--out " + out + ": cannot create the folder (" + ec.message() + ")");
+  const std::string probe =
+      (fs::path(out) / (".attrib-probe-" + std::to_string(getpid()))).string();
+  {
+    std::FILE* f = std::fopen(probe.c_str(), "wb");
+    if (!f)
+      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(errno) + ")");
+    const std::string text(4096, '\n');
+    const bool written =
+        std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+    int err = errno;
+    const bool closed = std::fclose(f) == 0;
+    if (written && !closed) err = errno;
+    std::remove(probe.c_str());
+    if (!written || !closed)
+      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(err) + ")");
+  }
+  const std::string lock = (fs::path(out) / ".attrib.lock").string();
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw InputError(lock + ": cannot open the lock file (" + errno_text(errno) + ")");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {0};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) throw InputError(lock + ": cannot lock (" + errno_text(err) + ")");
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    pid.erase(std::remove(pid.begin(), pid.end(), '\n'), pid.end());
+    throw InputError(out + " is in use by another attrib run (pid " +
+                     (pid.empty() ? std::string("unknown") : pid) + ")");
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    throw InputError(lock + ": cannot write (" + errno_text(errno) + ")");
+  // fd stays open (and locked) until the process exits.
+}
+
+void add_options(CLI::App& app) {
+  app.description(
+      "Runs every dataset x model x method x metric of the suite, computes each explanation once "
+      "and\nshares it across metrics, and writes results.json, leaderboard.md and "
+      "leaderboard.csv.");
+  add_value(app, "--out", "DIR", "output folder (default: results/<suite>-<UTC time>-seed<N>)");
+  add_suite_options(app);
+  app.add_flag("--print-default", "print the embedded default suite and exit");
+}
+
+int run(const Args& args) {
+  if (args.flag("--print-default")) {
+    std::cout << default_suite_json();
+    return kOk;
+  }
+  std::string out = args.value("--out");
+  Registry registry;
+  const SuiteConfig suite = load_suite(args, registry);
+  const int n_threads = configure_threads(suite.threads);
+  if (out.empty()) out = default_out_dir(suite.name, suite.seed);
+  claim_out_dir(out);
+  Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), args.flag("--quiet"));
+  progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
+                ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
+  RunResults results = run_suite(suite, registry, progress, args.command_line());
+  json load_errors = json::array();
+  for (const auto& e : registry.errors())
+    load_errors.push_back({{"path", e.path}, {"message", e.message}});
+  results.context["plugin_load_errors"] = load_errors;
+  write_results(out, results, suite.stats);
+  std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
+            << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
+            << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
+  const bool load_failed = !registry.errors().empty();
+  if (load_failed) {
+    // Listed again at the end: the first report scrolled away behind the progress output.
+    report_load_errors(registry);
+    std::cerr << registry.errors().size()
+              << " plugin file(s) failed to load (see `attrib plugins`)\n";
+  }
+  if (!results.errors.empty()) {
+    std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
+              << (fs::path(out) / "results.json").string() << "\n";
+    return kPartial;  // before kPlugin: missing numbers matter more than an unused plugin
+  }
+  return load_failed ? kPlugin : kOk;
+}
+
+}  // namespace
+
+const Command kRunCommand = {
+    "run",
+    "[SUITE.json]",
+    "run a suite (the embedded default suite when no file is given)",
+    "[SUITE.json] [options]",
+    add_options,
+    run,
+};
+
+}  // namespace attrib::cli
