@@ -64,6 +64,9 @@ inline void expect_close(const at::Tensor& got, const at::Tensor& want, double t
 
 inline const at::Tensor kX = at::tensor({2.0f, 1.0f, 0.5f}).view({1, 3});
 inline const at::Tensor kTarget0 = at::tensor({0}, at::kLong);
+inline const std::vector<double> kWx = {2, -2, 1.5};  // linear model, class 0: w x for x = kX
+
+inline attrib::Batch one_example() { return dense_batch(kX, {"e"}); }
 
 // A model that fails the test if it is ever run: for metrics that must not call the model
 // (plausibility, complexity).

@@ -67,6 +67,20 @@ inline at::Tensor smooth_fn(const at::Tensor& x) {
 }
 inline DenseModel smooth_model() { return DenseModel("smooth", 3, 2, smooth_fn); }
 
+// f = x0 * x1 (one class): Shapley values with baseline 0 are [x0 x1 / 2, x0 x1 / 2].
+inline DenseModel product_model() {
+  return DenseModel("product", 2, 1, [](const at::Tensor& x) {
+    return (x.select(1, 0) * x.select(1, 1)).unsqueeze(1);
+  });
+}
+
+// f = sum_j w_j x_j with w_j = j - 3.5 over `dim` features (one class).
+inline DenseModel wide_linear_model(int64_t dim) {
+  const at::Tensor w = at::arange(dim, at::kFloat) - 3.5;
+  return DenseModel("wide_linear", dim, 1,
+                    [=](const at::Tensor& x) { return x.matmul(w).unsqueeze(1); });
+}
+
 // Embedding table [10, 4], masked mean pooling, tanh, linear head [2, 4]. Ids: 0 PAD, 1 UNK,
 // 2 MASK, 3 CLS, 4 SEP, 5.. words.
 class TextModel : public attrib::ModelAdapter {
