@@ -11,7 +11,7 @@ build="${ATTRIB_ASAN_BUILD_DIR:-$root/build-asan}"
 ATTRIB_BUILD_DIR="$build" "$root/scripts/build.sh" -DATTRIB_SANITIZE=ON
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
-filter='Plausibility*:MetricsMore*:Complexity*:Agreement*:Stats*:Leaderboard*:Config*:JsonText*'
+filter='Plausibility*:MetricCatalogue*:FaithfulnessCorrelation*:Monotonicity*:Infidelity*:PredictionGap*:Perturb*:Localisation*:Complexity*:Agreement*:Stats*:Leaderboard*:Config*:JsonText*'
 filter+=':Datasets*:Jsonl*:DenseData*:Eraser*:Cost*:MetricReference*:Precomputed*:Registry*'
 filter+=':Params*:WordPiece*:Vocab*'
 "$build/bin/attrib_tests" --gtest_filter="$filter" "$@"

@@ -1,7 +1,8 @@
 # Out-of-tree consumer test (ctest sdk_consumer_build):
 #   cmake -DATTRIB_BUILD_DIR=... -DCONSUMER_SOURCE=... -DWORK_DIR=... -DATTRIB_BIN=... -P run.cmake
 # Installs the attrib build into WORK_DIR/prefix, builds CONSUMER_SOURCE against the installed
-# package only, and checks that the installed `attrib plugins` lists the consumer's plugin.
+# package only, checks that the installed `attrib plugins` lists the consumer's plugin and runs the
+# installed conformance suite (attrib_conformance) on it.
 cmake_minimum_required(VERSION 3.20)
 foreach(var ATTRIB_BUILD_DIR CONSUMER_SOURCE WORK_DIR)
   if(NOT ${var})
@@ -44,4 +45,11 @@ if(NOT step_output MATCHES "consumer_gradient_sign")
   message(FATAL_ERROR "sdk consumer: `attrib plugins --json --plugin-dir ${build}` does not list "
                       "consumer_gradient_sign. stdout:\n${step_output}\nstderr:\n${step_error}")
 endif()
-message(STATUS "sdk consumer: consumer_gradient_sign built against the installed SDK and loaded")
+# The conformance suite, as a plugin author runs it: every method plugin of the folder must pass.
+run_step("attrib_conformance" "${prefix}/bin/attrib_conformance" --plugin-dir "${build}")
+if(NOT step_output MATCHES "Conformance\\.[A-Za-z]+/consumer_gradient_sign")
+  message(FATAL_ERROR "sdk consumer: attrib_conformance --plugin-dir ${build} did not test "
+                      "consumer_gradient_sign. stdout:\n${step_output}\nstderr:\n${step_error}")
+endif()
+message(STATUS "sdk consumer: consumer_gradient_sign built against the installed SDK, loaded and "
+               "passed attrib_conformance")

@@ -481,21 +481,16 @@ TEST(RuleMethods, GuidedBackpropDropsNegativeGradientsByHand) {
 // ---------------------------------------------------------------------------------------------
 // Batching.
 
-TEST(RuleMethods, BatchInvariantAndWithinMaxRows) {
+// Batch invariance and max_rows are checked by the conformance suite (tests/conformance); these are
+// the rows each rule method reports under a batch cap.
+TEST(RuleMethods, RowCountsUnderMaxRows) {
   auto cnn = builtin("image_cnn", {{"input_shape", {1, 12, 12}}, {"num_classes", 3}, {"seed", 5}});
   const at::Tensor x = at::randn({5, 1, 12, 12}, gen(21));
   const attrib::Batch batch = dense_batch(x, ids(5, "e"));
   const at::Tensor y = at::tensor({0, 1, 2, 0, 1}, at::kLong);
   for (const char* method : {"deeplift", "lrp", "guided_backprop"}) {
-    const attrib::Explanation whole = run(method, {}, *cnn, batch, y, 256);
-    const attrib::Explanation small = run(method, {}, *cnn, batch, y, 2);
-    ASSERT_EQ(whole.attributions.sizes(), x.sizes()) << method;
-    EXPECT_LT(max_abs(whole.attributions - small.attributions), 1e-9) << method;
-    const attrib::Explanation alone =
-        run(method, {}, *cnn, dense_batch(x.slice(0, 3, 4), {"e3"}), y.slice(0, 3, 4), 256);
-    EXPECT_LT(max_abs(whole.attributions[3] - alone.attributions[0]), 1e-9) << method;
-    EXPECT_EQ(whole.backward_rows, 5) << method;
-    EXPECT_EQ(small.backward_rows, 5) << method;
+    EXPECT_EQ(run(method, {}, *cnn, batch, y, 256).backward_rows, 5) << method;
+    EXPECT_EQ(run(method, {}, *cnn, batch, y, 2).backward_rows, 5) << method;
   }
   // DeepLIFT: 2 rows per example plus one probe row per group (groups of max_rows / 2 examples).
   EXPECT_EQ(run("deeplift", {}, *cnn, batch, y, 256).forward_rows, 10 + 1);
