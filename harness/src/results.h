@@ -54,21 +54,9 @@ struct RunResults {
       nlohmann::json::array();  ///< {"where", "message"} for everything that failed
 };
 
-/// Computes leaderboards from `results`: for each (dataset, model, metric) group, every method's
-/// mean, median, percentile bootstrap CI (paired: the same resampled example indices for every
-/// method of a group), rank by mean in the metric's direction, the paired-bootstrap CI of its
-/// difference to the best method, a tie flag when that CI contains 0, a Wilcoxon signed-rank
-/// p-value against the best, and P(rank = 1) over the bootstrap replicates; then an overall ranking
-/// per (dataset, model) by mean rank across metrics with its bootstrap rank stability.
-nlohmann::json compute_leaderboards(const RunResults& results, const StatsOptions& options);
-
 /// The results document (json_schema_version, context, suite, datasets, models, explanations,
 /// rows with per-example scores, leaderboards, errors).
 nlohmann::json results_document(const RunResults& results, const nlohmann::json& leaderboards);
-
-/// Markdown and CSV renderings of the leaderboards (every row records the choices behind it).
-std::string leaderboard_markdown(const nlohmann::json& document);
-std::string leaderboard_csv(const nlohmann::json& document);
 
 /// Writes results.json, leaderboard.md and leaderboard.csv into `dir` (created if needed).
 void write_results(const std::string& dir, const RunResults& results, const StatsOptions& options);

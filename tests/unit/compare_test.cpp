@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "attrib/error.h"
+#include "leaderboard.h"
+#include "reporters.h"
 #include "results.h"
 #include "common/stats.h"
 

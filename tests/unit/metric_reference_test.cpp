@@ -15,6 +15,8 @@
 #include "attrib/params.h"
 #include "attrib/random.h"
 #include "metric.h"
+#include "leaderboard.h"
+#include "reporters.h"
 #include "results.h"
 #include "test_files.h"
 

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "attrib/error.h"
+#include "leaderboard.h"
+#include "reporters.h"
 #include "results.h"
 
 using nlohmann::json;
