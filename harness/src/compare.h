@@ -53,6 +53,10 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
 /// throughput comparison, regressions first.
 std::string compare_markdown(const nlohmann::json& report);
 
+/// Whether a compare status counts against the current run: "regression", "missing" (in the
+/// baseline, absent now) or "errored" (failed now).
+bool is_regression(const std::string& status);
+
 /// Exit code of `attrib compare` when at least one regression was found.
 constexpr int kCompareRegressionExit = 6;
 
