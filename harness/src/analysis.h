@@ -20,8 +20,8 @@ namespace attrib {
 
 /// One method's explanations of the explained split: the explain stage's product.
 struct MethodExplanations {
-  std::string name;    ///< the suite's method name
-  std::string plugin;  ///< the method plugin
+  std::string name;                           ///< the suite's method name
+  std::string plugin;                         ///< the method plugin
   std::shared_ptr<AttributionMethod> method;  ///< the configured method (null if creation failed)
   std::vector<at::Tensor> scores;  ///< per batch: float [B, n] feature scores (feature_scores)
   nlohmann::json info;             ///< the choices the method recorded (first batch)
@@ -49,7 +49,7 @@ struct RetrainRequest {
 /// A retrained model (cached like any trained model) and what it was trained on.
 struct Retrained {
   std::shared_ptr<ModelAdapter> model;  ///< on the run's device
-  Batch train_batch;      ///< the relabelled training examples as trained on (CPU)
+  Batch train_batch;                    ///< the relabelled training examples as trained on (CPU)
   std::string train_split;
   nlohmann::json report;  ///< the trainer's report: val_accuracy, epochs_run, cached, ...
   std::string checkpoint;

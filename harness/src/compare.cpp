@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "attrib/error.h"
-#include "results.h"
 #include "common/stats.h"
+#include "results.h"
 
 namespace attrib {
 

@@ -69,8 +69,8 @@ json extras_summary(const std::map<std::string, std::vector<double>>& extras) {
 
 /// Explains every batch of `p` with method `m`, filling `ex` and the timing fields of `summary`.
 void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfig& suite,
-                 const Registry& registry, Progress& progress,
-                 const std::vector<int64_t>& features, MethodExplanations& ex, json& summary) {
+                 const Registry& registry, Progress& progress, const std::vector<int64_t>& features,
+                 MethodExplanations& ex, json& summary) {
   const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
   registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
   if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features);
@@ -80,16 +80,15 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
   const auto t0 = std::chrono::steady_clock::now();
   ExplainTotals totals;
   try {
-    ex.scores = explain_batches(*ex.method, *p.model, p.batches, p.targets,
-                                explain_context(suite), p.device, suite.token_reduction, &totals,
-                                [&] { progress.advance(); });
+    ex.scores =
+        explain_batches(*ex.method, *p.model, p.batches, p.targets, explain_context(suite),
+                        p.device, suite.token_reduction, &totals, [&] { progress.advance(); });
   } catch (...) {
     ex.info = totals.info;  // the error rows still record the choices of the batches that ran
     throw;
   }
   ex.info = totals.info;
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   summary["choices"] = ex.info;
   summary["seconds"] = secs;
   summary["n_examples"] = p.ids.size();
@@ -153,8 +152,8 @@ std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const Su
       ex.error = in_flight_error();
       summary["status"] = "error";
       summary["error"] = ex.error;
-      const std::string where = "methods[" + m.name + "] on " + p.config->name + "/" +
-                                p.dataset->name;
+      const std::string where =
+          "methods[" + m.name + "] on " + p.config->name + "/" + p.dataset->name;
       res.errors.push_back({{"where", where}, {"message", ex.error}});
       progress.note("error: " + where + ": " + ex.error);
     }

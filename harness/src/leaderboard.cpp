@@ -29,8 +29,6 @@ const char* const kTest =
     "wilcoxon signed-rank, zeros discarded, normal approx. with tie and continuity correction "
     "(exact conditional distribution for n <= 25), two-sided, vs the best method";
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Grouping
 

@@ -237,9 +237,9 @@ RetrainFn retrainer(const PreparedModel& p, const Registry& registry, Progress& 
     if (rq.edit_recipe) rq.edit_recipe(variant.train);
     TrainedModel t = train_or_load(variant, changed, dc, p.vocab, registry, progress);
     Retrained out;
-    out.train_batch =
-        training_batch(changed, split, p.vocab, dc.max_len, variant.train.value("val_fraction", 0.0),
-                       variant.train.at("seed").get<uint64_t>(), false);
+    out.train_batch = training_batch(changed, split, p.vocab, dc.max_len,
+                                     variant.train.value("val_fraction", 0.0),
+                                     variant.train.at("seed").get<uint64_t>(), false);
     out.model = t.model;
     if (p.device != at::Device(at::kCPU)) {
       out.model->to(p.device);

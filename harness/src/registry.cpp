@@ -344,8 +344,8 @@ void Registry::check_compatible(const std::string& method, const ModelAdapter& m
   if (!missing) return;
   std::string names;
   for (const auto& n : capability_names(missing)) names += (names.empty() ? "" : ", ") + n;
-  throw Error("method '" + method_name + "' needs model capabilities [" + names +
-              "] that model '" + model_name + "' lacks");
+  throw Error("method '" + method_name + "' needs model capabilities [" + names + "] that model '" +
+              model_name + "' lacks");
 }
 
 }  // namespace attrib

@@ -17,10 +17,10 @@
 
 #include "analysis.h"
 #include "attrib/error.h"
+#include "common/stats.h"
 #include "json_values.h"
 #include "leaderboard.h"
 #include "reporters.h"
-#include "common/stats.h"
 
 namespace attrib {
 

@@ -44,8 +44,8 @@ void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& expl
              RunResults& res) {
   if (suite.analyses.empty()) return;
   const ExplainContext ctx = explain_context(suite);
-  AnalysisInput in{p.dataset->name, p.config->name, *p.model, p.batches, p.targets, p.ids,
-                   explained};
+  AnalysisInput in{p.dataset->name, p.config->name, *p.model, p.batches,
+                   p.targets,       p.ids,          explained};
   if (p.dataset->modality == Modality::kDense) in.feature_shape = p.dataset->feature_shape;
   in.device = suite.device;
   in.context = ctx;
@@ -53,8 +53,7 @@ void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& expl
   in.confidence = suite.stats.confidence;
   in.explain = [&](AttributionMethod& method, ModelAdapter& model,
                    const std::vector<Batch>& batches, const std::vector<at::Tensor>& targets) {
-    return explain_batches(method, model, batches, targets, ctx, p.device,
-                           suite.token_reduction);
+    return explain_batches(method, model, batches, targets, ctx, p.device, suite.token_reduction);
   };
   in.retrain = retrainer(p, registry, progress);
   in.fail = [&](const std::string& where, const std::string& message) {

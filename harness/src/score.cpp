@@ -20,8 +20,8 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
                const MetricConfig& mt, const SuiteConfig& suite, Progress& progress,
                ScoreRow& row) {
   for (size_t bi = 0; bi < p.batches.size(); ++bi) {
-    MetricInput in{*p.model,     p.batches[bi],      ex.scores[bi],  p.targets[bi],
-                   &p.annotations[bi], suite.seed, suite.batch_cap};
+    MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],  p.targets[bi],
+                   &p.annotations[bi], suite.seed,    suite.batch_cap};
     auto s = metric.score(in);
     row.scores.insert(row.scores.end(), s.begin(), s.end());
     for (auto& [name, part] : metric.components()) {

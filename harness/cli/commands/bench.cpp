@@ -42,11 +42,11 @@ int run(const Args& args) {
   Registry registry;
   const SuiteConfig suite = load_suite(args, registry);
   configure_threads(suite.threads);
-  const ThroughputOptions opts = throughput_options(
-      suite.analysis("throughput").is_null()
-          ? resolve_params(throughput_schema(), json::object(), "throughput")
-          : suite.analysis("throughput"),
-      "throughput");
+  const ThroughputOptions opts =
+      throughput_options(suite.analysis("throughput").is_null()
+                             ? resolve_params(throughput_schema(), json::object(), "throughput")
+                             : suite.analysis("throughput"),
+                         "throughput");
   Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), args.flag("--quiet"));
   RunResults res;  // collects dataset/model records and errors
   // Workloads must outlive registration: the benchmarks run after for_each_model returns.
