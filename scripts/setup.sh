@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   libcli11-dev                             # attrib's command-line parsing
   libpng-dev libjpeg-dev                   # image datasets (images:DIR)
+  libsqlite3-dev                           # the run store (<out>/store.sqlite)
   dataset-fashion-mnist
 )
 if [[ "${ATTRIB_WITH_PYTHON_TESTS:-1}" == 1 ]]; then

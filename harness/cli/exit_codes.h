@@ -14,6 +14,7 @@ enum Exit : int {
   kPlugin = 4,      // a plugin failed to load, or the one asked for is missing or failed to create
   kPartial = 5,     // the run finished but some rows failed (takes precedence over kPlugin)
   kRegression = 6,  // `attrib compare` found at least one regression
+  kInterrupted = 130,  // SIGINT/SIGTERM: partial results written, finished units kept in the store
 };
 
 /// One line per code for `attrib --help`.
@@ -29,6 +30,7 @@ inline constexpr ExitMeaning kExitMeanings[] = {
     {kPlugin, "plugin error (also: a run that finished while some plugin failed to load)"},
     {kPartial, "run finished with failed rows (results written; takes precedence over 4)"},
     {kRegression, "compare found at least one regression"},
+    {kInterrupted, "run interrupted (SIGINT/SIGTERM); re-run the same command to resume"},
 };
 
 /// Exit 2; the message is followed by "(see attrib COMMAND --help)".

@@ -6,6 +6,8 @@
 
 #include "attrib/error.h"
 #include "cost.h"
+#include "interrupt.h"
+#include "store/unit_key.h"
 
 namespace attrib {
 
@@ -67,37 +69,105 @@ json extras_summary(const std::map<std::string, std::vector<double>>& extras) {
   return ej;
 }
 
+/// The feature scores metrics see from token scores (token_scores): for text each word's tokens
+/// summed into its first token; dense maps flattened to [B, n].
+at::Tensor scores_from_tokens(const at::Tensor& tokens, const Batch& batch) {
+  if (batch.modality != Modality::kText) return tokens.reshape({tokens.size(0), -1});
+  // Subword tokens add up to their word, which is scored at its first token.
+  return sum_to_word_starts(tokens, batch.word_ids.to(at::kCPU));
+}
+
+/// Batch `bi` of `p` explained by `method` (the unit's token scores, choices, rows, extras), with
+/// its time.
+void compute_unit(const PreparedModel& p, size_t bi, AttributionMethod& method,
+                  const SuiteConfig& suite, ExplanationUnit& u) {
+  const Batch& b = p.batches[bi];
+  const auto t0 = std::chrono::steady_clock::now();
+  Explanation e = method.explain(*p.model, b, p.targets[bi].to(p.device), explain_context(suite));
+  at::Tensor tokens = token_scores(e.attributions, b, suite.token_reduction);
+  u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Dense maps are kept in the input's shape, so that a reader of the store sees images as images.
+  u.token_scores = b.modality == Modality::kText ? tokens : tokens.reshape(b.inputs.sizes());
+  u.ids = b.ids;
+  if (b.modality == Modality::kText) {
+    u.word_ids = b.word_ids.to(at::kCPU);
+    const at::Tensor ids_t = b.inputs.to(at::kCPU, at::kLong).contiguous();
+    const at::Tensor lengths_t = b.attention_mask.to(at::kCPU, at::kLong).sum(1);
+    const auto ids = ids_t.accessor<int64_t, 2>();
+    const auto lengths = lengths_t.accessor<int64_t, 1>();
+    const std::vector<std::string>& vocab = p.vocab.tokens();
+    for (int64_t i = 0; i < b.size(); ++i) {
+      std::vector<std::string>& toks = u.tokens.emplace_back();
+      for (int64_t t = 0; t < lengths[i]; ++t) {
+        const int64_t id = ids[i][t];
+        toks.push_back(id >= 0 && id < static_cast<int64_t>(vocab.size()) ? vocab[id] : "?");
+      }
+    }
+  }
+  u.batch = static_cast<int64_t>(bi);
+  u.info = e.info;
+  u.forward_rows = e.forward_rows;
+  u.backward_rows = e.backward_rows;
+  for (const auto& [k, v] : e.extras) {
+    at::Tensor t = v.to(at::kCPU, at::kDouble).contiguous();
+    u.extras[k].assign(t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
+  }
+}
+
 /// Explains every batch of `p` with method `m`, filling `ex` and the timing fields of `summary`.
+/// A batch whose unit is in the store is read from it; every other one is computed and stored.
 void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfig& suite,
                  const Registry& registry, Progress& progress, const std::vector<int64_t>& features,
-                 MethodExplanations& ex, json& summary) {
+                 RunStore* store, MethodExplanations& ex, json& summary) {
   const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
   registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
   if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features);
   ex.method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
   progress.stage("explain " + m.name + " (" + p.config->name + ", " + p.dataset->name + ")",
                  static_cast<int64_t>(p.batches.size()));
-  const auto t0 = std::chrono::steady_clock::now();
-  ExplainTotals totals;
-  try {
-    ex.scores =
-        explain_batches(*ex.method, *p.model, p.batches, p.targets, explain_context(suite),
-                        p.device, suite.token_reduction, &totals, [&] { progress.advance(); });
-  } catch (...) {
-    ex.info = totals.info;  // the error rows still record the choices of the batches that ran
-    throw;
+  double secs = 0;
+  int64_t forward_rows = 0, backward_rows = 0, reused = 0;
+  std::map<std::string, std::vector<double>> extras;
+  for (size_t bi = 0; bi < p.batches.size(); ++bi) {
+    check_interrupted();
+    ExplanationUnit u;
+    u.identity = explanation_identity(p, bi, m, *plugin, suite);
+    u.key = unit_key(u.identity);
+    u.dataset = p.dataset->name;
+    u.model = p.config->name;
+    u.method = m.name;
+    u.plugin = m.plugin;
+    std::optional<ExplanationUnit> stored = store ? store->find_explanation(u.key) : std::nullopt;
+    if (stored) {
+      u = std::move(*stored);
+      store->touch_explanation(u.key, p.dataset->name, p.config->name, m.name);
+      ++reused;
+    } else {
+      compute_unit(p, bi, *ex.method, suite, u);
+      if (store) store->put_explanation(u);
+    }
+    // The error rows of a later failing batch still record the choices of the first.
+    if (bi == 0) ex.info = u.info;
+    ex.scores.push_back(scores_from_tokens(u.token_scores, p.batches[bi]));
+    ex.unit_keys.push_back(u.key);
+    secs += u.seconds;
+    forward_rows += u.forward_rows;
+    backward_rows += u.backward_rows;
+    for (const auto& [k, v] : u.extras) extras[k].insert(extras[k].end(), v.begin(), v.end());
+    progress.advance();
   }
-  ex.info = totals.info;
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   summary["choices"] = ex.info;
   summary["seconds"] = secs;
   summary["n_examples"] = p.ids.size();
   summary["explanations_per_second"] = secs > 0 ? p.ids.size() / secs : 0.0;
-  summary["forward_rows"] = totals.forward_rows;
-  summary["backward_rows"] = totals.backward_rows;
-  summary["extras"] = extras_summary(totals.extras);
+  summary["forward_rows"] = forward_rows;
+  summary["backward_rows"] = backward_rows;
+  summary["extras"] = extras_summary(extras);
   summary["status"] = "ok";
-  progress.done(std::to_string(p.ids.size()) + " explanations");
+  progress.done(std::to_string(p.ids.size()) + " explanations" +
+                (reused ? " (" + std::to_string(reused) + " of " +
+                              std::to_string(p.batches.size()) + " batches from the store)"
+                        : ""));
 }
 
 }  // namespace
@@ -110,30 +180,18 @@ std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter&
                                         const std::vector<Batch>& batches,
                                         const std::vector<at::Tensor>& targets,
                                         const ExplainContext& ctx, const at::Device& device,
-                                        const std::string& reduction, ExplainTotals* totals,
-                                        const std::function<void()>& on_batch) {
+                                        const std::string& reduction) {
   std::vector<at::Tensor> out;
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     Explanation e = method.explain(model, batches[bi], targets[bi].to(device), ctx);
-    if (totals && bi == 0) totals->info = e.info;
     out.push_back(feature_scores(e.attributions, batches[bi], reduction));
-    if (totals) {
-      totals->forward_rows += e.forward_rows;
-      totals->backward_rows += e.backward_rows;
-      for (const auto& [k, v] : e.extras) {
-        at::Tensor t = v.to(at::kCPU, at::kDouble).contiguous();
-        auto& all = totals->extras[k];
-        all.insert(all.end(), t.data_ptr<double>(), t.data_ptr<double>() + t.numel());
-      }
-    }
-    if (on_batch) on_batch();
   }
   return out;
 }
 
 std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const SuiteConfig& suite,
                                                 const Registry& registry, Progress& progress,
-                                                RunResults& res) {
+                                                RunResults& res, RunStore* store) {
   const std::vector<int64_t> features = features_per_example(p.batches);
   std::vector<MethodExplanations> out;
   for (const auto& m : suite.methods) {
@@ -147,7 +205,9 @@ std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const Su
                     {"plugin", m.plugin},
                     {"params", m.params}};
     try {
-      explain_one(p, m, suite, registry, progress, features, ex, summary);
+      explain_one(p, m, suite, registry, progress, features, store, ex, summary);
+    } catch (const Interrupted&) {
+      throw;
     } catch (...) {
       ex.error = in_flight_error();
       summary["status"] = "error";
@@ -198,10 +258,7 @@ at::Tensor token_scores(const at::Tensor& attributions, const Batch& batch,
 
 at::Tensor feature_scores(const at::Tensor& attributions, const Batch& batch,
                           const std::string& reduction) {
-  const at::Tensor a = token_scores(attributions, batch, reduction);
-  if (batch.modality != Modality::kText) return a;
-  // Subword tokens add up to their word, which is scored at its first token.
-  return sum_to_word_starts(a, batch.word_ids.to(at::kCPU));
+  return scores_from_tokens(token_scores(attributions, batch, reduction), batch);
 }
 
 }  // namespace attrib

@@ -13,36 +13,30 @@
 #include "progress.h"
 #include "registry.h"
 #include "results.h"
+#include "store/store.h"
 
 namespace attrib {
 
 /// The context every explanation of the suite gets: its seed and batch cap.
 ExplainContext explain_context(const SuiteConfig& suite);
 
-/// What explain_batches adds up over the batches besides the scores.
-struct ExplainTotals {
-  nlohmann::json info = nlohmann::json::object();  ///< the first batch's recorded choices
-  int64_t forward_rows = 0, backward_rows = 0;
-  std::map<std::string, std::vector<double>> extras;  ///< per extra output, every value
-};
-
 /// Feature scores (feature_scores with `reduction`) of `method` on `batches` of `model` for the
-/// per-batch `targets` (moved to `device`), one [B, n] tensor per batch. `totals` (optional)
-/// receives the counts and extras; `on_batch` is called after each batch.
+/// per-batch `targets` (moved to `device`), one [B, n] tensor per batch: the re-explanations of
+/// analyses, computed like the explain stage's own (and not stored).
 std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter& model,
                                         const std::vector<Batch>& batches,
                                         const std::vector<at::Tensor>& targets,
                                         const ExplainContext& ctx, const at::Device& device,
-                                        const std::string& reduction,
-                                        ExplainTotals* totals = nullptr,
-                                        const std::function<void()>& on_batch = {});
+                                        const std::string& reduction);
 
 /// The explain stage for one prepared (dataset, model): one MethodExplanations per suite method
 /// (an incompatible, too costly or failing method gets its error, and the run goes on), and one
-/// summary per method appended to res.explanations (choices, time, rows, extras, status).
+/// summary per method appended to res.explanations (choices, time, rows, extras, status). With a
+/// `store`, each batch is an explanation unit: read from the store when it holds it, computed and
+/// committed otherwise. Throws Interrupted (interrupt.h) between units after SIGINT/SIGTERM.
 std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const SuiteConfig& suite,
                                                 const Registry& registry, Progress& progress,
-                                                RunResults& res);
+                                                RunResults& res, RunStore* store);
 
 /// Reduces text attributions [B, T, d] to token scores [B, T] ("sum", "mean", "l2", "l1",
 /// "max_abs": the signed value of largest magnitude); [B, T] passes through; special tokens and

@@ -4,6 +4,7 @@
 
 #include "attrib/error.h"
 #include "metric.h"
+#include "store/unit_key.h"
 #include "train.h"
 
 namespace attrib {
@@ -96,6 +97,7 @@ LoadedModel acquire_model(const ModelConfig& mc, const Dataset& ds, const Datase
   out.record["capability_notes"] = info.capability_notes;
   out.record["num_classes"] = info.num_classes;
   out.record["artifact_hash"] = info.artifact_hash;
+  out.record["content_hash"] = model_content_hash(*out.model, out.record);
   out.record["params"] = params.contains("vocab") ? json(json::object()) : params;
   if (params.contains("vocab")) {
     json p = params;
@@ -141,7 +143,8 @@ PreparedModel prepare_model(const Dataset& ds, const DatasetConfig& dc, const Mo
                        std::move(targets),
                        device,
                        &dc,
-                       std::move(vocab)};
+                       std::move(vocab),
+                       record["content_hash"].get<std::string>()};
 }
 
 json dataset_record(const Dataset& ds, const DatasetConfig& dc) {

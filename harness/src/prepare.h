@@ -28,6 +28,7 @@ struct PreparedModel {
   at::Device device = at::kCPU;
   const DatasetConfig* dataset_config = nullptr;
   Vocab vocab;  ///< text: the vocabulary the model was trained with
+  std::string model_hash;  ///< content hash of the weights (store/unit_key.h)
 };
 
 /// Loads every dataset and model of `suite` (training models or reusing cached ones), records

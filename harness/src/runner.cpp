@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <thread>
 
 #include "attrib/error.h"
+#include "interrupt.h"
 #include "score.h"
+#include "store/unit_key.h"
 
 namespace attrib {
 
@@ -39,9 +42,11 @@ std::string utc_now() {
 
 /// The analyse stage for one prepared (dataset, model): each analysis of the suite, in catalogue
 /// order, over the explanations; its entries go under its name in the results.
+/// With a `store`, each analysis of the pair is one unit: read when the store holds it; computed
+/// and committed otherwise, unless it reported a failure (then it runs again next time).
 void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
              const SuiteConfig& suite, const Registry& registry, Progress& progress,
-             RunResults& res) {
+             RunStore* store, RunResults& res) {
   if (suite.analyses.empty()) return;
   const ExplainContext ctx = explain_context(suite);
   AnalysisInput in{p.dataset->name, p.config->name, *p.model, p.batches,
@@ -61,11 +66,31 @@ void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& expl
     progress.note("error: " + where + ": " + message);
   };
   for (const AnalysisConfig& a : suite.analyses) {
+    check_interrupted();
     json& all = res.analyses[a.name];
     if (all.is_null()) all = json::array();
+    AnalysisUnit u;
+    u.identity = analysis_identity(p, a, explained, suite);
+    u.key = unit_key(u.identity);
+    if (std::optional<AnalysisUnit> stored = store ? store->find_analysis(u.key) : std::nullopt) {
+      for (auto& e : stored->entries) all.push_back(std::move(e));
+      ++store->counts().analyses_reused;
+      progress.note(a.name + " (" + p.config->name + ", " + p.dataset->name + "): from the store");
+      continue;
+    }
+    const size_t errors_before = res.errors.size();
     try {
+      const auto t0 = std::chrono::steady_clock::now();
       for (auto& e : find_analysis(a.name).create(a.params)->run(in, progress))
-        all.push_back(std::move(e));
+        u.entries.push_back(std::move(e));
+      u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (const auto& e : u.entries) all.push_back(e);
+      u.analysis = a.name;
+      u.dataset = p.dataset->name;
+      u.model = p.config->name;
+      if (store && res.errors.size() == errors_before) store->put_analysis(u);
+    } catch (const Interrupted&) {
+      throw;
     } catch (...) {
       in.fail(a.name + " on " + p.config->name + "/" + p.dataset->name, in_flight_error());
     }
@@ -120,16 +145,25 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
 }
 
 RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                     const std::vector<std::string>& command_line) {
+                     const std::vector<std::string>& command_line, RunStore* store) {
   RunResults res;
   res.context = run_context(suite, command_line);
   res.suite = suite.resolved;
-  for_each_model(suite, registry, progress, res, [&](PreparedModel& p) {
-    const std::vector<MethodExplanations> explained =
-        explain_methods(p, suite, registry, progress, res);
-    score_metrics(p, explained, suite, registry, progress, res);
-    analyse(p, explained, suite, registry, progress, res);
-  });
+  if (store) store->begin_run(res.context);
+  try {
+    for_each_model(suite, registry, progress, res, [&](PreparedModel& p) {
+      const std::vector<MethodExplanations> explained =
+          explain_methods(p, suite, registry, progress, res, store);
+      score_metrics(p, explained, suite, registry, progress, res, store);
+      analyse(p, explained, suite, registry, progress, store, res);
+    });
+  } catch (const Interrupted&) {
+    res.context["incomplete"] = true;
+  }
+  if (store) {
+    store->end_run(res.context.value("incomplete", false) ? "incomplete" : "complete");
+    res.context["store"] = {{"path", store->path()}, {"units", store->counts().to_json()}};
+  }
   return res;
 }
 

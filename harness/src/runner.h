@@ -1,8 +1,9 @@
 #pragma once
 // Runs a suite as a one-way sequence of stages per (dataset, model):
 //   prepare (prepare.h: datasets, vocabularies, models, the explained split)
-//   -> explain (explain.h: every method once) -> score (score.h: every metric)
+//   -> explain (explain.h: every method once) -> [run store] -> score (score.h: every metric)
 //   -> analyse (analysis.h: agreement, randomisation, throughput) -> RunResults (results.h).
+// With a run store (store/store.h) every unit of work is kept on disk as it finishes and reused.
 #include <string>
 #include <vector>
 
@@ -13,15 +14,18 @@
 #include "progress.h"
 #include "registry.h"
 #include "results.h"
+#include "store/store.h"
 #include "train.h"
 
 namespace attrib {
 
 /// Runs every (dataset, model, method, metric) of `suite`. Each explanation is computed once and
 /// shared by all metrics and analyses. A failing model, method or metric becomes error rows; the
-/// run goes on.
+/// run goes on. With a `store`, finished units are read from it and new ones committed to it
+/// (context.store counts both). After SIGINT/SIGTERM (interrupt.h) the run stops at the next
+/// unit boundary and returns what it has, with context.incomplete = true.
 RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                     const std::vector<std::string>& command_line);
+                     const std::vector<std::string>& command_line, RunStore* store = nullptr);
 
 /// The context block: versions, git commit, host, date, threads, device, seed.
 nlohmann::json run_context(const SuiteConfig& suite, const std::vector<std::string>& command_line);

@@ -1,6 +1,10 @@
 #include "score.h"
 
+#include <chrono>
+
 #include "attrib/error.h"
+#include "interrupt.h"
+#include "store/unit_key.h"
 
 namespace attrib {
 
@@ -15,27 +19,57 @@ json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& expl
           {"target", suite.target}, {"token_reduction", suite.token_reduction}};
 }
 
-/// Scores every batch of `ex` with `metric` into `row` (scores, components, aggregation).
+/// Scores every batch of `ex` with `metric` into `row` (scores, components, aggregation). With
+/// a `store`, each batch is a score unit: read when the store holds it, computed and committed
+/// otherwise. The row's metric choices are those Metric::info() gave after its last batch.
 void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& metric,
                const MetricConfig& mt, const SuiteConfig& suite, Progress& progress,
-               ScoreRow& row) {
+               RunStore* store, ScoreRow& row) {
+  json info;
   for (size_t bi = 0; bi < p.batches.size(); ++bi) {
-    MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],  p.targets[bi],
-                   &p.annotations[bi], suite.seed,    suite.batch_cap};
-    auto s = metric.score(in);
-    row.scores.insert(row.scores.end(), s.begin(), s.end());
-    for (auto& [name, part] : metric.components()) {
+    check_interrupted();
+    ScoreUnit u;
+    u.explanation_key = ex.unit_keys.at(bi);
+    u.identity = score_identity(u.explanation_key, mt, suite);
+    u.key = unit_key(u.identity);
+    std::optional<ScoreUnit> stored = store ? store->find_score(u.key) : std::nullopt;
+    if (stored) {
+      u = std::move(*stored);
+      ++store->counts().scores_reused;
+    } else {
+      MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],  p.targets[bi],
+                     &p.annotations[bi], suite.seed,    suite.batch_cap};
+      const auto t0 = std::chrono::steady_clock::now();
+      u.scores = metric.score(in);
+      u.components = metric.components();
+      u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      u.info = metric.info();
+      u.aggregation = metric.aggregation();
+      u.dataset = p.dataset->name;
+      u.model = p.config->name;
+      u.method = ex.name;
+      u.metric = mt.name;
+      u.batch = static_cast<int64_t>(bi);
+      for (const auto& [name, part] : u.components)
+        ATTRIB_CHECK(part.size() == u.scores.size(), "metric ", mt.name, ": component '", name,
+                     "' has ", part.size(), " values for ", u.scores.size(), " examples");
+      if (store) store->put_score(u);
+    }
+    row.scores.insert(row.scores.end(), u.scores.begin(), u.scores.end());
+    for (auto& [name, part] : u.components) {
       std::vector<double>& all = row.components[name];
       all.insert(all.end(), part.begin(), part.end());
     }
+    info = std::move(u.info);
+    row.aggregation = u.aggregation;
     progress.advance();
   }
   row.example_ids = p.ids;
-  row.aggregation = metric.aggregation();
+  if (p.batches.empty()) row.aggregation = metric.aggregation();
   for (const auto& [name, part] : row.components)
     ATTRIB_CHECK(part.size() == row.scores.size(), "metric ", mt.name, ": component '", name,
                  "' has ", part.size(), " values for ", row.scores.size(), " examples");
-  row.metric_info["choices"] = metric.info();
+  row.metric_info["choices"] = p.batches.empty() ? metric.info() : info;
   row.metric_info["aggregation"] = row.aggregation;
 }
 
@@ -61,7 +95,7 @@ std::string unmet_need(const MetricSpec& spec, const PreparedModel& p) {
 
 void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
                    const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                   RunResults& res) {
+                   RunResults& res, RunStore* store) {
   for (const auto& mt : suite.metrics) {
     const MetricSpec& spec = find_metric(mt.metric);
     progress.stage("metric " + mt.name + " (" + p.config->name + ", " + p.dataset->name + ")",
@@ -100,7 +134,9 @@ void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>
       } else {
         try {
           if (!metric) throw Error(create_error);
-          score_row(p, ex, *metric, mt, suite, progress, row);
+          score_row(p, ex, *metric, mt, suite, progress, store, row);
+        } catch (const Interrupted&) {
+          throw;
         } catch (...) {
           row.scores.clear();
           row.components.clear();

@@ -11,16 +11,18 @@
 #include "progress.h"
 #include "registry.h"
 #include "results.h"
+#include "store/store.h"
 
 namespace attrib {
 
 /// Appends one ScoreRow per (metric, method) to res.rows, in suite order. A method whose
 /// explanation failed, a metric that fails, or a metric whose needs (MetricSpec::needs: the
 /// dataset's annotations, model capabilities) the pair does not meet gives a row with its error
-/// and no scores; the run goes on. `explained[i]` belongs to suite.methods[i].
+/// and no scores; the run goes on. `explained[i]` belongs to suite.methods[i]. With a `store`,
+/// each (metric, explanation batch) is a score unit, read from the store when it holds it.
 void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
                    const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                   RunResults& res);
+                   RunResults& res, RunStore* store);
 
 /// Why `p` cannot give metric `spec` what it needs ("" when it can): "annotations" needs a
 /// dataset with annotations on the explained split; "model" the model's forward; any other need

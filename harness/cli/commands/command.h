@@ -99,5 +99,6 @@ extern const Command kDataCommand;
 extern const Command kTrainCommand;
 extern const Command kBenchCommand;
 extern const Command kCompareCommand;
+extern const Command kExportCommand;
 
 }  // namespace attrib::cli

@@ -13,9 +13,11 @@
 
 #include "command.h"
 #include "embedded.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "results.h"
 #include "runner.h"
+#include "store/store.h"
 #include "suite_args.h"
 
 namespace fs = std::filesystem;
@@ -79,13 +81,41 @@ void claim_out_dir(const std::string& out) {
   // fd stays open (and locked) until the process exits.
 }
 
+/// "N explanation units computed, M reused; ..." for the progress output.
+std::string store_summary(const StoreCounts& c) {
+  auto part = [](const char* what, int64_t computed, int64_t reused) {
+    return std::to_string(computed) + " " + what + " units computed, " + std::to_string(reused) +
+           " reused";
+  };
+  return part("explanation", c.explanations_computed, c.explanations_reused) + "; " +
+         part("score", c.scores_computed, c.scores_reused) + "; " +
+         part("analysis", c.analyses_computed, c.analyses_reused);
+}
+
+/// The command line that resumes this run: the same words, with --out when it was not given.
+std::string resume_command(const std::vector<std::string>& words, const std::string& out) {
+  std::string cmd;
+  bool has_out = false;
+  for (const std::string& w : words) {
+    has_out = has_out || w == "--out" || w.rfind("--out=", 0) == 0;
+    const bool plain = !w.empty() && w.find_first_of(" '\"$`\\|&;<>()*?!#~") == std::string::npos;
+    std::string quoted = "'";
+    for (char c : w) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    cmd += (cmd.empty() ? "" : " ") + (plain ? w : quoted + "'");
+  }
+  if (!has_out) cmd += " --out '" + out + "'";
+  return cmd;
+}
+
 void add_options(CLI::App& app) {
   app.description(
       "Runs every dataset x model x method x metric of the suite, computes each explanation once "
       "and\nshares it across metrics, and writes results.json, leaderboard.md and "
-      "leaderboard.csv.");
+      "leaderboard.csv.\nFinished work is kept in OUT/store.sqlite: re-running on the same --out "
+      "computes only\nwhat is missing (an interrupted run, a new metric or method).");
   add_value(app, "--out", "DIR", "output folder (default: results/<suite>-<UTC time>-seed<N>)");
   add_suite_options(app);
+  app.add_flag("--fresh", "start over: delete OUT/store.sqlite instead of resuming from it");
   app.add_flag("--print-default", "print the embedded default suite and exit");
 }
 
@@ -100,10 +130,16 @@ int run(const Args& args) {
   const int n_threads = configure_threads(suite.threads);
   if (out.empty()) out = default_out_dir(suite.name, suite.seed);
   claim_out_dir(out);
+  const std::string store_path = (fs::path(out) / "store.sqlite").string();
+  if (args.flag("--fresh"))
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(store_path + suffix);
+  RunStore store(store_path);
   Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), args.flag("--quiet"));
   progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
                 ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
-  RunResults results = run_suite(suite, registry, progress, args.command_line());
+  install_interrupt_handlers();
+  RunResults results = run_suite(suite, registry, progress, args.command_line(), &store);
+  progress.note("store: " + store_summary(store.counts()) + " (" + store_path + ")");
   json load_errors = json::array();
   for (const auto& e : registry.errors())
     load_errors.push_back({{"path", e.path}, {"message", e.message}});
@@ -112,6 +148,12 @@ int run(const Args& args) {
   std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
             << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
+  if (results.context.value("incomplete", false)) {
+    std::cerr << "attrib: interrupted; the results are incomplete. Finished units are kept in "
+              << store_path << ". Resume with:\n  " << resume_command(args.command_line(), out)
+              << "\n";
+    return kInterrupted;
+  }
   const bool load_failed = !registry.errors().empty();
   if (load_failed) {
     // Listed again at the end: the first report scrolled away behind the progress output.

@@ -1,0 +1,123 @@
+#pragma once
+// The run store: finished work of a run kept in <out>/store.sqlite, so that a run that is killed,
+// extended (a new metric or method) or re-run computes only what is missing, and so that the
+// attributions can be exported and looked at. Units (explanation batches, metric scores of one
+// explanation batch, analyses of one (dataset, model)) are keyed by a hash of everything that
+// determines their values (unit_key.h); each finished unit is committed in one transaction. The
+// schema is documented in README ("The run store").
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace attrib {
+
+/// One explanation batch: the token scores (after the suite's token reduction, before subword
+/// tokens are summed into their word; float32, one row per example) and what the method recorded.
+struct ExplanationUnit {
+  std::string key;
+  nlohmann::json identity;  ///< the fields the key hashes (unit_key.h)
+  std::string dataset, model, method, plugin;  ///< labels of the run that last used the unit
+  int64_t batch = 0;                           ///< index of the batch in the explained split
+  std::vector<std::string> ids;                ///< example ids, in batch order
+  at::Tensor token_scores;                     ///< float32 [B, ...]
+  /// Text: int64 [B, T] word index of each token (-1: special or padding) and each example's
+  /// tokens as strings (unpadded), so that readers can show and regroup the scores. Dense: empty.
+  at::Tensor word_ids;
+  std::vector<std::vector<std::string>> tokens;
+  nlohmann::json info = nlohmann::json::object();
+  double seconds = 0;
+  int64_t forward_rows = 0, backward_rows = 0;
+  std::map<std::string, std::vector<double>> extras;  ///< per extra output, its values
+};
+
+/// One metric's scores of one explanation batch.
+struct ScoreUnit {
+  std::string key, explanation_key;
+  nlohmann::json identity;
+  std::string dataset, model, method, metric;
+  int64_t batch = 0;
+  std::vector<double> scores;
+  std::map<std::string, std::vector<double>> components;
+  nlohmann::json info;  ///< Metric::info() after the batch
+  std::string aggregation;
+  double seconds = 0;
+};
+
+/// One analysis of one (dataset, model): its results entries.
+struct AnalysisUnit {
+  std::string key;
+  nlohmann::json identity;
+  std::string analysis, dataset, model;
+  nlohmann::json entries = nlohmann::json::array();
+  double seconds = 0;
+};
+
+/// Units computed by this process and units reused from the store, per kind.
+struct StoreCounts {
+  int64_t explanations_computed = 0, explanations_reused = 0;
+  int64_t scores_computed = 0, scores_reused = 0;
+  int64_t analyses_computed = 0, analyses_reused = 0;
+  nlohmann::json to_json() const;
+};
+
+class RunStore {
+ public:
+  /// Version of the store's tables. Bump on any change a reader must know about; a store of a
+  /// newer version is refused (never written by an older attrib).
+  static constexpr int kSchemaVersion = 1;
+
+  /// Opens `path`, creating it (and its tables) when absent. Checks the file with PRAGMA
+  /// quick_check and its schema version; throws attrib::Error naming the file for a file that is
+  /// not an attrib store, is damaged, or has a newer schema. `read_only` never creates or writes.
+  explicit RunStore(const std::string& path, bool read_only = false);
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  /// Starts a run record (its context); later units are attributed to it.
+  void begin_run(const nlohmann::json& context);
+  /// Ends the run record: "complete" or "incomplete", with the counts.
+  void end_run(const std::string& status);
+
+  std::optional<ExplanationUnit> find_explanation(const std::string& key);
+  /// Commits `u` (one transaction).
+  void put_explanation(const ExplanationUnit& u);
+  std::optional<ScoreUnit> find_score(const std::string& key);
+  void put_score(const ScoreUnit& u);
+  std::optional<AnalysisUnit> find_analysis(const std::string& key);
+  void put_analysis(const AnalysisUnit& u);
+
+  /// Records that this run reused the explanation unit `key` under these labels (export and the
+  /// report list the units of the latest run).
+  void touch_explanation(const std::string& key, const std::string& dataset,
+                         const std::string& model, const std::string& method);
+
+  /// The keys of the explanation units the latest run used, in the order it used them;
+  /// `method` filters when not empty.
+  std::vector<std::string> latest_explanation_keys(const std::string& method = "");
+
+  /// put_* and touch_explanation count computed and reused units; callers count reused score
+  /// and analysis units.
+  StoreCounts& counts() { return counts_; }
+
+ private:
+  void exec(const std::string& sql);
+  void commit_unit(const std::function<void()>& writes);
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  int64_t run_id_ = 0;
+  int64_t units_committed_ = 0;
+  StoreCounts counts_;
+};
+
+}  // namespace attrib
