@@ -27,7 +27,7 @@ struct PreparedModel {
   std::vector<at::Tensor> targets;       ///< per batch, int64 [B] on the CPU
   at::Device device = at::kCPU;
   const DatasetConfig* dataset_config = nullptr;
-  Vocab vocab;  ///< text: the vocabulary the model was trained with
+  Vocab vocab;             ///< text: the vocabulary the model was trained with
   std::string model_hash;  ///< content hash of the weights (store/unit_key.h)
 };
 

@@ -20,59 +20,14 @@
 #include <string>
 #include <thread>
 
+#include "cli_support.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs attrib with `args` (shell words) in an isolated cache; captures stdout and stderr.
-Result attrib(const std::string& args, const std::string& tag) {
-  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "cli";
-  fs::create_directories(dir);
-  const fs::path out = dir / (tag + ".out"), err = dir / (tag + ".err");
-  const std::string cmd = "ATTRIB_CACHE_DIR='" + (dir / "cache").string() + "' '" ATTRIB_BIN "' " +
-                          args + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-fs::path write_suite(const std::string& name, const json& suite) {
-  const fs::path p = fs::path(ATTRIB_TEST_TMP) / "cli" / name;
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << suite.dump(2);
-  return p;
-}
-
-json small_suite() {
-  return json::parse(R"JSON({
-    "schema_version": 1, "name": "small", "seed": 3, "batch_cap": 64, "explain_batch": 8,
-    "statistics": {"bootstrap_resamples": 200},
-    "datasets": [{"name": "planted", "spec": "synthetic:planted_text",
-                  "params": {"n_train": 600, "n_val": 100, "n_test": 40, "min_len": 6,
-                             "max_len": 12, "filler_words": 200},
-                  "max_examples": 24, "max_len": 32}],
-    "models": [{"name": "tiny", "plugin": "text_transformer",
-                "params": {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32},
-                "train": {"epochs": 12, "learning_rate": 0.005, "patience": 3}}],
-    "methods": [{"plugin": "random"}, {"plugin": "saliency"}, {"plugin": "input_x_gradient"},
-                {"plugin": "integrated_gradients", "params": {"n_steps": 16}},
-                {"plugin": "occlusion"}],
-    "metrics": [{"metric": "deletion"}, {"metric": "insertion"}]
-  })JSON");
-}
+using namespace attrib_test;
 
 TEST(Cli, HelpAndExitCodes) {
   EXPECT_EQ(attrib("--help", "help").code, 0);
@@ -586,17 +541,26 @@ TEST(CliHardening, FullDiskLeavesNoPartialResults) {
     ::close(fd);
   }
   const fs::path out = disk.dir / "out";
-  const Result r = attrib("run '" + write_suite("tiny.json", tiny_suite()).string() +
-                              "' --quiet --out '" + out.string() + "'",
-                          "full-disk");
+  const std::string suite = write_suite("tiny.json", tiny_suite()).string();
+  auto only_the_lock_is_left = [&] {
+    for (const auto& e : fs::directory_iterator(out)) {
+      const std::string name = e.path().filename().string();
+      EXPECT_TRUE(name == ".attrib.lock") << "left behind: " << name;
+    }
+  };
+  // The run store is the first file written: a disk too full for it stops the run before any
+  // work, and the half-created store is removed.
+  Result r = attrib("run '" + suite + "' --quiet --out '" + out.string() + "'", "full-disk-store");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(has(r.err, (out / "store.sqlite").string())) << r.err;
+  EXPECT_TRUE(has(r.err, "disk is full")) << r.err;
+  only_the_lock_is_left();
+  r = attrib("run '" + suite + "' --quiet --no-store --out '" + out.string() + "'", "full-disk");
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_TRUE(
       has(r.err, (out / "results.json").string() + ": write failed (No space left on device)"))
       << r.err;
-  for (const auto& e : fs::directory_iterator(out)) {
-    const std::string name = e.path().filename().string();
-    EXPECT_TRUE(name == ".attrib.lock") << "left behind: " << name;
-  }
+  only_the_lock_is_left();
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // `attrib export RUN_DIR`: writes the attributions a run kept in RUN_DIR/store.sqlite.
+#include "store/export.h"
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -6,7 +8,6 @@
 
 #include "command.h"
 #include "files.h"
-#include "store/export.h"
 
 namespace fs = std::filesystem;
 
@@ -40,8 +41,7 @@ int run(const Args& args) {
     throw InputError(store_path.string() + ": no run store (run `attrib run ... --out " + dir +
                      "` first)");
   RunStore store(store_path.string(), /*read_only=*/true);
-  const ExportFilter filter{args.value("--method"), args.value("--dataset"),
-                            args.value("--model")};
+  const ExportFilter filter{args.value("--method"), args.value("--dataset"), args.value("--model")};
   const std::string output =
       args.value("--output", (fs::path(dir) / ("attributions." + format)).string());
   ExportSummary sum;

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "command.h"
 #include "embedded.h"
@@ -116,6 +117,7 @@ void add_options(CLI::App& app) {
   add_value(app, "--out", "DIR", "output folder (default: results/<suite>-<UTC time>-seed<N>)");
   add_suite_options(app);
   app.add_flag("--fresh", "start over: delete OUT/store.sqlite instead of resuming from it");
+  app.add_flag("--no-store", "keep no store: nothing to resume, export or re-score later");
   app.add_flag("--print-default", "print the embedded default suite and exit");
 }
 
@@ -133,13 +135,15 @@ int run(const Args& args) {
   const std::string store_path = (fs::path(out) / "store.sqlite").string();
   if (args.flag("--fresh"))
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(store_path + suffix);
-  RunStore store(store_path);
+  std::unique_ptr<RunStore> store;
+  if (!args.flag("--no-store")) store = std::make_unique<RunStore>(store_path);
   Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), args.flag("--quiet"));
+  if (store) store->on_failure([&](const std::string& m) { progress.note("warning: " + m); });
   progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
                 ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
   install_interrupt_handlers();
-  RunResults results = run_suite(suite, registry, progress, args.command_line(), &store);
-  progress.note("store: " + store_summary(store.counts()) + " (" + store_path + ")");
+  RunResults results = run_suite(suite, registry, progress, args.command_line(), store.get());
+  if (store) progress.note("store: " + store_summary(store->counts()) + " (" + store_path + ")");
   json load_errors = json::array();
   for (const auto& e : registry.errors())
     load_errors.push_back({{"path", e.path}, {"message", e.message}});
@@ -149,9 +153,11 @@ int run(const Args& args) {
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
             << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
   if (results.context.value("incomplete", false)) {
-    std::cerr << "attrib: interrupted; the results are incomplete. Finished units are kept in "
-              << store_path << ". Resume with:\n  " << resume_command(args.command_line(), out)
-              << "\n";
+    std::cerr << "attrib: interrupted; the results are incomplete.";
+    if (store && !store->failed())
+      std::cerr << " Finished units are kept in " << store_path << ". Resume with:\n  "
+                << resume_command(args.command_line(), out);
+    std::cerr << "\n";
     return kInterrupted;
   }
   const bool load_failed = !registry.errors().empty();

@@ -44,7 +44,8 @@ std::vector<uint32_t> decode_utf8(const std::string& s) {
 std::string npy_bytes(const NpyArray& a) {
   std::string shape = "(";
   for (size_t i = 0; i < a.shape.size(); ++i)
-    shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 || i + 1 < a.shape.size() ? "," : "");
+    shape +=
+        std::to_string(a.shape[i]) + (a.shape.size() == 1 || i + 1 < a.shape.size() ? "," : "");
   shape += ")";
   std::string header =
       "{'descr': '" + a.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
@@ -76,10 +77,11 @@ void write_npz(const std::string& path, const std::vector<NpyArray>& arrays) {
   for (const NpyArray& a : arrays) {
     const std::string name = a.name + ".npy";
     const std::string data = npy_bytes(a);
-    ATTRIB_CHECK(zip.size() + data.size() < std::numeric_limits<uint32_t>::max() &&
-                     name.size() < 0xffff,
-                 path, ": the export exceeds 4 GiB (a ZIP without ZIP64); export one method at a "
-                 "time with --method");
+    ATTRIB_CHECK(
+        zip.size() + data.size() < std::numeric_limits<uint32_t>::max() && name.size() < 0xffff,
+        path,
+        ": the export exceeds 4 GiB (a ZIP without ZIP64); export one method at a "
+        "time with --method");
     const auto crc = static_cast<uint32_t>(
         crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
     const auto offset = static_cast<uint32_t>(zip.size());

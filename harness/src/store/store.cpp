@@ -2,10 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 
 #include "attrib/error.h"
 
@@ -17,8 +19,8 @@ namespace {
 
 // The tables (README "The run store" documents them for readers outside attrib). Blobs are
 // little-endian arrays: attributions float32 (one row per example, `shape` its dimensions),
-// word_ids int32 (text only), scores, components and extras float64 (one value per example of the unit). Analysis entries
-// are CBOR (RFC 8949), which keeps NaN and Inf that JSON text cannot hold.
+// word_ids int32 (text only), scores, components and extras float64 (one value per example of the
+// unit). Analysis entries are CBOR (RFC 8949), which keeps NaN and Inf that JSON text cannot hold.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs(
@@ -163,16 +165,28 @@ std::map<std::string, std::vector<double>> load_blobs(sqlite3* db, const std::st
   return out;
 }
 
+/// Adds the time of its scope to `total`: the store's own cost, reported with the counts.
+struct ScopeTimer {
+  explicit ScopeTimer(double& total) : total_(total) {}
+  ~ScopeTimer() {
+    total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+  double& total_;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace
 
 json StoreCounts::to_json() const {
-  return {{"explanation_units", {{"computed", explanations_computed},
-                                 {"reused", explanations_reused}}},
-          {"score_units", {{"computed", scores_computed}, {"reused", scores_reused}}},
-          {"analysis_units", {{"computed", analyses_computed}, {"reused", analyses_reused}}}};
+  return {
+      {"explanation_units", {{"computed", explanations_computed}, {"reused", explanations_reused}}},
+      {"score_units", {{"computed", scores_computed}, {"reused", scores_reused}}},
+      {"analysis_units", {{"computed", analyses_computed}, {"reused", analyses_reused}}},
+      {"store_seconds", seconds}};
 }
 
 RunStore::RunStore(const std::string& path, bool read_only) : path_(path) {
+  const bool existed = std::filesystem::exists(path);
   const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -189,7 +203,8 @@ RunStore::RunStore(const std::string& path, bool read_only) : path_(path) {
       Stmt q(db_, path_, "PRAGMA quick_check");
       while (q.step()) check += (check.empty() ? "" : "; ") + q.col_text(0);
     }
-    if (check != "ok") throw Error(path_ + ": the run store is damaged (quick_check: " + check + ")");
+    if (check != "ok")
+      throw Error(path_ + ": the run store is damaged (quick_check: " + check + ")");
     int64_t version = 0;
     bool has_meta = false;
     {
@@ -234,6 +249,11 @@ RunStore::RunStore(const std::string& path, bool read_only) : path_(path) {
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
+    if (!existed && !read_only) {  // e.g. a full disk: leave nothing half-created behind
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        std::filesystem::remove(path + suffix, ec);
+    }
     throw;
   }
 }
@@ -251,36 +271,58 @@ void RunStore::exec(const std::string& sql) {
   }
 }
 
-void RunStore::commit_unit(const std::function<void()>& writes) {
-  exec("BEGIN IMMEDIATE");
+void RunStore::commit_unit(const std::function<void()>& writes, bool unit) {
+  if (failed_) return;
   try {
-    writes();
-  } catch (...) {
-    exec("ROLLBACK");
-    throw;
+    exec("BEGIN IMMEDIATE");
+    try {
+      writes();
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    if (unit && ++units_committed_ == fault_env("ATTRIB_FAULT_KILL_IN_UNIT")) std::raise(SIGKILL);
+    exec("COMMIT");
+  } catch (const Error& e) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    fail(e);
+    return;
   }
-  ++units_committed_;
-  if (units_committed_ == fault_env("ATTRIB_FAULT_KILL_IN_UNIT")) std::raise(SIGKILL);
-  exec("COMMIT");
+  if (!unit) return;
   if (units_committed_ == fault_env("ATTRIB_FAULT_KILL_AFTER_UNITS")) std::raise(SIGKILL);
   if (units_committed_ == fault_env("ATTRIB_FAULT_SIGINT_AFTER_UNITS")) std::raise(SIGINT);
 }
 
+void RunStore::fail(const Error& e) {
+  if (failed_) return;
+  failed_ = true;
+  if (warn_)
+    warn_(std::string(e.what()) + "; the run goes on without keeping its work in the store");
+}
+
 void RunStore::begin_run(const json& context) {
-  Stmt(db_, path_, "INSERT INTO runs(started_utc, status, context) VALUES(?, 'running', ?)")
-      .text(1, utc_now())
-      .text(2, context.dump())
-      .run();
-  run_id_ = sqlite3_last_insert_rowid(db_);
+  commit_unit(
+      [&] {
+        Stmt(db_, path_, "INSERT INTO runs(started_utc, status, context) VALUES(?, 'running', ?)")
+            .text(1, utc_now())
+            .text(2, context.dump())
+            .run();
+        run_id_ = sqlite3_last_insert_rowid(db_);
+      },
+      /*unit=*/false);
 }
 
 void RunStore::end_run(const std::string& status) {
-  Stmt(db_, path_, "UPDATE runs SET finished_utc = ?, status = ?, counts = ? WHERE id = ?")
-      .text(1, utc_now())
-      .text(2, status)
-      .text(3, counts_.to_json().dump())
-      .integer(4, run_id_)
-      .run();
+  commit_unit(
+      [&] {
+        Stmt(db_, path_, "UPDATE runs SET finished_utc = ?, status = ?, counts = ? WHERE id = ?")
+            .text(1, utc_now())
+            .text(2, status)
+            .text(3, counts_.to_json().dump())
+            .integer(4, run_id_)
+            .run();
+      },
+      /*unit=*/false);
 }
 
 namespace {
@@ -292,6 +334,8 @@ int64_t next_seq(sqlite3* db, const std::string& path) {
 }  // namespace
 
 std::optional<ExplanationUnit> RunStore::find_explanation(const std::string& key) {
+  ScopeTimer timer(counts_.seconds);
+  if (failed_) return std::nullopt;
   Stmt q(db_, path_,
          "SELECT identity, dataset, model, method, plugin, batch, info, seconds, forward_rows, "
          "backward_rows FROM explanation_units WHERE key = ?");
@@ -349,9 +393,10 @@ std::optional<ExplanationUnit> RunStore::find_explanation(const std::string& key
 }
 
 void RunStore::put_explanation(const ExplanationUnit& u) {
+  ScopeTimer timer(counts_.seconds);
   const at::Tensor t = u.token_scores.to(at::kCPU, at::kFloat).contiguous();
-  ATTRIB_CHECK(t.size(0) == static_cast<int64_t>(u.ids.size()), "explanation unit ", u.key,
-               ": ", t.size(0), " maps for ", u.ids.size(), " example ids");
+  ATTRIB_CHECK(t.size(0) == static_cast<int64_t>(u.ids.size()), "explanation unit ", u.key, ": ",
+               t.size(0), " maps for ", u.ids.size(), " example ids");
   commit_unit([&] {
     Stmt(db_, path_, "DELETE FROM attributions WHERE unit = ?").text(1, u.key).run();
     Stmt(db_, path_, "DELETE FROM extras WHERE unit = ?").text(1, u.key).run();
@@ -404,20 +449,28 @@ void RunStore::put_explanation(const ExplanationUnit& u) {
 
 void RunStore::touch_explanation(const std::string& key, const std::string& dataset,
                                  const std::string& model, const std::string& method) {
-  Stmt(db_, path_,
-       "UPDATE explanation_units SET dataset = ?, model = ?, method = ?, run_id = ?, seq = ? "
-       "WHERE key = ?")
-      .text(1, dataset)
-      .text(2, model)
-      .text(3, method)
-      .integer(4, run_id_)
-      .integer(5, next_seq(db_, path_))
-      .text(6, key)
-      .run();
+  ScopeTimer timer(counts_.seconds);
   ++counts_.explanations_reused;
+  if (failed_) return;
+  try {
+    Stmt(db_, path_,
+         "UPDATE explanation_units SET dataset = ?, model = ?, method = ?, run_id = ?, seq = ? "
+         "WHERE key = ?")
+        .text(1, dataset)
+        .text(2, model)
+        .text(3, method)
+        .integer(4, run_id_)
+        .integer(5, next_seq(db_, path_))
+        .text(6, key)
+        .run();
+  } catch (const Error& e) {
+    fail(e);
+  }
 }
 
 std::optional<ScoreUnit> RunStore::find_score(const std::string& key) {
+  ScopeTimer timer(counts_.seconds);
+  if (failed_) return std::nullopt;
   Stmt q(db_, path_,
          "SELECT explanation_unit, identity, dataset, model, method, metric, batch, scores, info, "
          "aggregation, seconds FROM score_units WHERE key = ?");
@@ -443,6 +496,7 @@ std::optional<ScoreUnit> RunStore::find_score(const std::string& key) {
 }
 
 void RunStore::put_score(const ScoreUnit& u) {
+  ScopeTimer timer(counts_.seconds);
   commit_unit([&] {
     Stmt(db_, path_, "DELETE FROM score_components WHERE unit = ?").text(1, u.key).run();
     const std::string b = doubles_blob(u.scores);
@@ -474,6 +528,8 @@ void RunStore::put_score(const ScoreUnit& u) {
 }
 
 std::optional<AnalysisUnit> RunStore::find_analysis(const std::string& key) {
+  ScopeTimer timer(counts_.seconds);
+  if (failed_) return std::nullopt;
   Stmt q(db_, path_,
          "SELECT identity, analysis, dataset, model, entries, seconds FROM analysis_units "
          "WHERE key = ?");
@@ -496,6 +552,7 @@ std::optional<AnalysisUnit> RunStore::find_analysis(const std::string& key) {
 }
 
 void RunStore::put_analysis(const AnalysisUnit& u) {
+  ScopeTimer timer(counts_.seconds);
   const std::vector<uint8_t> entries = json::to_cbor(u.entries);
   commit_unit([&] {
     Stmt(db_, path_,

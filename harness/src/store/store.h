@@ -23,7 +23,7 @@ namespace attrib {
 /// tokens are summed into their word; float32, one row per example) and what the method recorded.
 struct ExplanationUnit {
   std::string key;
-  nlohmann::json identity;  ///< the fields the key hashes (unit_key.h)
+  nlohmann::json identity;                     ///< the fields the key hashes (unit_key.h)
   std::string dataset, model, method, plugin;  ///< labels of the run that last used the unit
   int64_t batch = 0;                           ///< index of the batch in the explained split
   std::vector<std::string> ids;                ///< example ids, in batch order
@@ -65,6 +65,7 @@ struct StoreCounts {
   int64_t explanations_computed = 0, explanations_reused = 0;
   int64_t scores_computed = 0, scores_reused = 0;
   int64_t analyses_computed = 0, analyses_reused = 0;
+  double seconds = 0;  ///< time spent reading and writing the store
   nlohmann::json to_json() const;
 };
 
@@ -76,7 +77,8 @@ class RunStore {
 
   /// Opens `path`, creating it (and its tables) when absent. Checks the file with PRAGMA
   /// quick_check and its schema version; throws attrib::Error naming the file for a file that is
-  /// not an attrib store, is damaged, or has a newer schema. `read_only` never creates or writes.
+  /// not an attrib store, is damaged, or has a newer schema, or that cannot be created (a full
+  /// disk: the file is removed again). `read_only` never creates or writes.
   explicit RunStore(const std::string& path, bool read_only = false);
   ~RunStore();
   RunStore(const RunStore&) = delete;
@@ -88,6 +90,12 @@ class RunStore {
   void begin_run(const nlohmann::json& context);
   /// Ends the run record: "complete" or "incomplete", with the counts.
   void end_run(const std::string& status);
+
+  /// Called once with a message when a write fails (e.g. the disk filled up during the run): the
+  /// store then stops reading and writing, and the run goes on without it, so that no computed
+  /// result is lost to the store.
+  void on_failure(std::function<void(const std::string&)> warn) { warn_ = std::move(warn); }
+  bool failed() const { return failed_; }
 
   std::optional<ExplanationUnit> find_explanation(const std::string& key);
   /// Commits `u` (one transaction).
@@ -112,8 +120,12 @@ class RunStore {
 
  private:
   void exec(const std::string& sql);
-  void commit_unit(const std::function<void()>& writes);
+  /// One transaction; `unit`: a unit of work (counted by the fault hooks), not run bookkeeping.
+  void commit_unit(const std::function<void()>& writes, bool unit = true);
+  void fail(const class Error& e);
   std::string path_;
+  bool failed_ = false;
+  std::function<void(const std::string&)> warn_;
   sqlite3* db_ = nullptr;
   int64_t run_id_ = 0;
   int64_t units_committed_ = 0;

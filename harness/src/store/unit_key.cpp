@@ -87,8 +87,7 @@ json score_identity(const std::string& explanation_key, const MetricConfig& mt,
 }
 
 json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
-                       const std::vector<MethodExplanations>& explained,
-                       const SuiteConfig& suite) {
+                       const std::vector<MethodExplanations>& explained, const SuiteConfig& suite) {
   json methods = json::array();
   for (size_t k = 0; k < explained.size(); ++k)
     methods.push_back({{"name", explained[k].name},
@@ -115,8 +114,9 @@ json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
           {"seed", suite.seed},
           {"batch_cap", suite.batch_cap},
           {"device", suite.device},
-          {"statistics", {{"bootstrap_resamples", suite.stats.bootstrap_resamples},
-                          {"confidence", suite.stats.confidence}}}};
+          {"statistics",
+           {{"bootstrap_resamples", suite.stats.bootstrap_resamples},
+            {"confidence", suite.stats.confidence}}}};
 }
 
 }  // namespace attrib
