@@ -67,6 +67,9 @@ struct SuiteConfig {
   /// The resolved block of analysis `name`, or null when the suite leaves it out.
   const nlohmann::json& analysis(const std::string& name) const;
   nlohmann::json resolved;  ///< the whole configuration with defaults filled (recorded)
+  /// The document as given, with the command line's overrides: what a shard records so that
+  /// `attrib merge` runs exactly the same suite.
+  nlohmann::json document;
   /// `attrib run --force`: run methods whose estimated cost exceeds kMaxEstimatedRows (cost.h).
   bool force = false;
 };

@@ -7,6 +7,7 @@
 #include "attrib/error.h"
 #include "cost.h"
 #include "interrupt.h"
+#include "shard.h"
 #include "store/unit_key.h"
 
 namespace attrib {
@@ -39,20 +40,6 @@ void check_finite(const at::Tensor& scores, const Batch& batch) {
               batch.ids.at(static_cast<size_t>(i)) + "' (" +
               std::to_string(bad.sum().item<int64_t>()) + " of " + std::to_string(batch.size()) +
               " examples in the batch)");
-}
-
-/// Features per explained example (words for text), for the methods' cost estimates.
-std::vector<int64_t> features_per_example(const std::vector<Batch>& batches) {
-  std::vector<int64_t> out;
-  for (const Batch& b : batches) {
-    if (b.modality == Modality::kText) {
-      const at::Tensor words = word_starts(b.word_ids.to(at::kCPU)).sum(1).to(at::kLong);
-      for (int64_t i = 0; i < b.size(); ++i) out.push_back(words[i].item<int64_t>());
-    } else {
-      for (int64_t i = 0; i < b.size(); ++i) out.push_back(b.inputs[i].numel());
-    }
-  }
-  return out;
 }
 
 /// mean |x| and max |x| of each extra output (e.g. IG's convergence delta).
@@ -118,7 +105,8 @@ void compute_unit(const PreparedModel& p, size_t bi, AttributionMethod& method,
 /// A batch whose unit is in the store is read from it; every other one is computed and stored.
 void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfig& suite,
                  const Registry& registry, Progress& progress, const std::vector<int64_t>& features,
-                 RunStore* store, MethodExplanations& ex, json& summary) {
+                 RunStore* store, const ShardPlanner* shard, size_t method_index,
+                 MethodExplanations& ex, json& summary) {
   const PluginInfo* plugin = registry.find(m.plugin, ATTRIB_KIND_METHOD);
   registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
   if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features);
@@ -130,6 +118,11 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
   std::map<std::string, std::vector<double>> extras;
   for (size_t bi = 0; bi < p.batches.size(); ++bi) {
     check_interrupted();
+    if (shard && !shard->owns(method_index, bi)) {  // another shard's unit
+      ex.scores.emplace_back();
+      ex.unit_keys.emplace_back();
+      continue;
+    }
     ExplanationUnit u;
     u.identity = explanation_identity(p, bi, m, *plugin, suite);
     u.key = unit_key(u.identity);
@@ -172,6 +165,19 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
 
 }  // namespace
 
+std::vector<int64_t> features_per_example(const std::vector<Batch>& batches) {
+  std::vector<int64_t> out;
+  for (const Batch& b : batches) {
+    if (b.modality == Modality::kText) {
+      const at::Tensor words = word_starts(b.word_ids.to(at::kCPU)).sum(1).to(at::kLong);
+      for (int64_t i = 0; i < b.size(); ++i) out.push_back(words[i].item<int64_t>());
+    } else {
+      for (int64_t i = 0; i < b.size(); ++i) out.push_back(b.inputs[i].numel());
+    }
+  }
+  return out;
+}
+
 ExplainContext explain_context(const SuiteConfig& suite) {
   return ExplainContext{suite.seed, suite.batch_cap};
 }
@@ -191,10 +197,12 @@ std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter&
 
 std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const SuiteConfig& suite,
                                                 const Registry& registry, Progress& progress,
-                                                RunResults& res, RunStore* store) {
+                                                RunResults& res, RunStore* store,
+                                                const ShardPlanner* shard) {
   const std::vector<int64_t> features = features_per_example(p.batches);
   std::vector<MethodExplanations> out;
-  for (const auto& m : suite.methods) {
+  for (size_t k = 0; k < suite.methods.size(); ++k) {
+    const MethodConfig& m = suite.methods[k];
     MethodExplanations ex;
     ex.info = json::object();
     ex.name = m.name;
@@ -205,7 +213,7 @@ std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const Su
                     {"plugin", m.plugin},
                     {"params", m.params}};
     try {
-      explain_one(p, m, suite, registry, progress, features, store, ex, summary);
+      explain_one(p, m, suite, registry, progress, features, store, shard, k, ex, summary);
     } catch (const Interrupted&) {
       throw;
     } catch (...) {

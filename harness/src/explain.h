@@ -17,6 +17,12 @@
 
 namespace attrib {
 
+class ShardPlanner;
+
+/// Features per explained example (words for text, input elements for dense), for the methods'
+/// cost estimates.
+std::vector<int64_t> features_per_example(const std::vector<Batch>& batches);
+
 /// The context every explanation of the suite gets: its seed and batch cap.
 ExplainContext explain_context(const SuiteConfig& suite);
 
@@ -33,10 +39,13 @@ std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter&
 /// (an incompatible, too costly or failing method gets its error, and the run goes on), and one
 /// summary per method appended to res.explanations (choices, time, rows, extras, status). With a
 /// `store`, each batch is an explanation unit: read from the store when it holds it, computed and
-/// committed otherwise. Throws Interrupted (interrupt.h) between units after SIGINT/SIGTERM.
+/// committed otherwise. With a `shard`, only the batches the shard owns are explained (the others
+/// get an undefined tensor and no key). Throws Interrupted (interrupt.h) between units after
+/// SIGINT/SIGTERM.
 std::vector<MethodExplanations> explain_methods(const PreparedModel& p, const SuiteConfig& suite,
                                                 const Registry& registry, Progress& progress,
-                                                RunResults& res, RunStore* store);
+                                                RunResults& res, RunStore* store,
+                                                const ShardPlanner* shard = nullptr);
 
 /// Reduces text attributions [B, T, d] to token scores [B, T] ("sum", "mean", "l2", "l1",
 /// "max_abs": the signed value of largest magnitude); [B, T] passes through; special tokens and

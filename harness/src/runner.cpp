@@ -1,6 +1,7 @@
 #include "runner.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/version.h>
 #include <unistd.h>
 
@@ -99,8 +100,23 @@ void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& expl
 
 }  // namespace
 
+int blas_threads() {
+  using GetFn = int (*)();
+  static const auto get =
+      reinterpret_cast<GetFn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
+}
+
 int configure_threads(int64_t threads) {
   static bool interop_set = false;
+  // OpenBLAS splits a product by its own thread count, and that changes the floating-point
+  // result. It starts with the CPUs the process may use (its affinity: mpirun binds ranks to
+  // cores, taskset and cgroups restrict them), so a bound process gave other numbers than an
+  // unbound one. Pinned to the machine's hardware threads, every process on a machine computes
+  // alike; the count is recorded in context.threads.blas.
+  using SetFn = void (*)(int);
+  if (const auto set = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const int64_t cores = std::max(1u, std::thread::hardware_concurrency());
   // More threads than cores only oversubscribes (and 100000 threads would exhaust memory).
   if (threads > cores)
@@ -134,7 +150,9 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
           {"host", host},
           {"date_utc", utc_now()},
           {"threads",
-           {{"intra_op", at::get_num_threads()}, {"inter_op", at::get_num_interop_threads()}}},
+           {{"intra_op", at::get_num_threads()},
+            {"inter_op", at::get_num_interop_threads()},
+            {"blas", blas_threads()}}},
           {"device", suite.device},
           {"cuda_available", at::hasCUDA()},
           {"seed", suite.seed},
@@ -145,17 +163,19 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
 }
 
 RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                     const std::vector<std::string>& command_line, RunStore* store) {
+                     const std::vector<std::string>& command_line, RunStore* store,
+                     ShardPlanner* shard) {
   RunResults res;
   res.context = run_context(suite, command_line);
   res.suite = suite.resolved;
   if (store) store->begin_run(res.context);
   try {
     for_each_model(suite, registry, progress, res, [&](PreparedModel& p) {
+      if (shard) shard->plan(p, suite, registry);
       const std::vector<MethodExplanations> explained =
-          explain_methods(p, suite, registry, progress, res, store);
-      score_metrics(p, explained, suite, registry, progress, res, store);
-      analyse(p, explained, suite, registry, progress, store, res);
+          explain_methods(p, suite, registry, progress, res, store, shard);
+      score_metrics(p, explained, suite, registry, progress, res, store, shard);
+      if (!shard) analyse(p, explained, suite, registry, progress, store, res);
     });
   } catch (const Interrupted&) {
     res.context["incomplete"] = true;
@@ -163,6 +183,20 @@ RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progres
   if (store) {
     store->end_run(res.context.value("incomplete", false) ? "incomplete" : "complete");
     res.context["store"] = {{"path", store->path()}, {"units", store->counts().to_json()}};
+  }
+  if (shard) {
+    const auto& loads = shard->loads();
+    const auto& naive = shard->naive_loads();
+    auto max_over_mean = [](const std::vector<double>& v) {
+      double sum = 0, mx = 0;
+      for (double x : v) sum += x, mx = std::max(mx, x);
+      return sum > 0 ? mx / (sum / v.size()) : 1.0;
+    };
+    res.context["shard"] = {{"index", shard->spec().index},
+                            {"count", shard->spec().count},
+                            {"estimated_rows", loads},
+                            {"max_over_mean", max_over_mean(loads)},
+                            {"round_robin_max_over_mean", max_over_mean(naive)}};
   }
   return res;
 }

@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "registry.h"
 #include "results.h"
+#include "shard.h"
 #include "store/store.h"
 #include "train.h"
 
@@ -23,14 +24,22 @@ namespace attrib {
 /// shared by all metrics and analyses. A failing model, method or metric becomes error rows; the
 /// run goes on. With a `store`, finished units are read from it and new ones committed to it
 /// (context.store counts both). After SIGINT/SIGTERM (interrupt.h) the run stops at the next
-/// unit boundary and returns what it has, with context.incomplete = true.
+/// unit boundary and returns what it has, with context.incomplete = true. With a `shard`, only
+/// the shard's units are computed and no analysis runs (attrib merge runs them): the rows are
+/// partial, and context.shard records the plan's balance.
 RunResults run_suite(const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                     const std::vector<std::string>& command_line, RunStore* store = nullptr);
+                     const std::vector<std::string>& command_line, RunStore* store = nullptr,
+                     ShardPlanner* shard = nullptr);
 
 /// The context block: versions, git commit, host, date, threads, device, seed.
 nlohmann::json run_context(const SuiteConfig& suite, const std::vector<std::string>& command_line);
 
-/// Sets torch's intra-op threads (0 = all cores) and inter-op threads once; returns the count.
+/// Sets torch's intra-op threads (0 = all cores) and inter-op threads once, and OpenBLAS's threads
+/// to the machine's hardware threads (whatever the process's affinity, so that its numbers do not
+/// depend on it); returns the intra-op count.
 int configure_threads(int64_t threads);
+
+/// OpenBLAS's thread count (0 when the BLAS is not OpenBLAS).
+int blas_threads();
 
 }  // namespace attrib

@@ -4,6 +4,7 @@
 
 #include "attrib/error.h"
 #include "interrupt.h"
+#include "shard.h"
 #include "store/unit_key.h"
 
 namespace attrib {
@@ -24,10 +25,11 @@ json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& expl
 /// otherwise. The row's metric choices are those Metric::info() gave after its last batch.
 void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& metric,
                const MetricConfig& mt, const SuiteConfig& suite, Progress& progress,
-               RunStore* store, ScoreRow& row) {
+               RunStore* store, const ShardPlanner* shard, size_t method_index, ScoreRow& row) {
   json info;
   for (size_t bi = 0; bi < p.batches.size(); ++bi) {
     check_interrupted();
+    if (shard && !shard->owns(method_index, bi)) continue;  // another shard's unit
     ScoreUnit u;
     u.explanation_key = ex.unit_keys.at(bi);
     u.identity = score_identity(u.explanation_key, mt, suite);
@@ -95,7 +97,7 @@ std::string unmet_need(const MetricSpec& spec, const PreparedModel& p) {
 
 void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
                    const SuiteConfig& suite, const Registry& registry, Progress& progress,
-                   RunResults& res, RunStore* store) {
+                   RunResults& res, RunStore* store, const ShardPlanner* shard) {
   for (const auto& mt : suite.metrics) {
     const MetricSpec& spec = find_metric(mt.metric);
     progress.stage("metric " + mt.name + " (" + p.config->name + ", " + p.dataset->name + ")",
@@ -134,7 +136,7 @@ void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>
       } else {
         try {
           if (!metric) throw Error(create_error);
-          score_row(p, ex, *metric, mt, suite, progress, store, row);
+          score_row(p, ex, *metric, mt, suite, progress, store, shard, k, row);
         } catch (const Interrupted&) {
           throw;
         } catch (...) {

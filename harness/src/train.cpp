@@ -1,5 +1,7 @@
 #include "train.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -147,6 +149,31 @@ void store_in_cache(const fs::path& dir, const fs::path& pt, const fs::path& rep
   }
 }
 
+/// An exclusive flock on a cache entry's lock file while it is checked and trained, released
+/// when the process ends in any way. A cache folder that takes no lock file (read-only) works
+/// without one.
+class CacheLock {
+ public:
+  explicit CacheLock(const fs::path& path) {
+    if (path.empty()) return;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~CacheLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  CacheLock(const CacheLock&) = delete;
+  CacheLock& operator=(const CacheLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 /// Training or validation examples, collated: `split` (with the carve, see above) of whichever
@@ -200,8 +227,8 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
   // Identical (plugin, params, data, training options) => identical model: reuse it. The file
   // name carries the plugin, not the suite's model name, so every caller finds the same entry.
   json key_doc = {
-      {"plugin", mc.plugin},  {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
-      {"params", out.params}, {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
+      {"plugin", mc.plugin},   {"version", plugin->version}, {"fingerprint", plugin->fingerprint},
+      {"params", out.params},  {"dataset_hash", ds.hash},    {"dataset_params", ds.params},
       {"train", rc.canonical}, {"max_len", dc.max_len}};
   const std::string key = content_hash(key_doc.dump());
   const fs::path dir = fs::path(cache_dir()) / "models";
@@ -212,6 +239,9 @@ TrainedModel train_or_load(const ModelConfig& mc, const Dataset& ds, const Datas
   const fs::path pt = dir / (mc.plugin + "-" + key + ".pt");
   const fs::path report = dir / (mc.plugin + "-" + key + ".json");
   out.checkpoint = pt.string();
+  // Shards and MPI ranks prepare the same models at once: one trains, the others wait for the
+  // lock and then load its cache entry.
+  const CacheLock lock(use_cache ? dir / (mc.plugin + "-" + key + ".lock") : fs::path());
   if (use_cache && fs::exists(pt) && fs::exists(report) && schema.contains("checkpoint") &&
       load_cached(mc, ds, registry, progress, pt, report, out))
     return out;

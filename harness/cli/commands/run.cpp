@@ -1,22 +1,21 @@
 // `attrib run [SUITE.json]`: runs a suite and writes results.json and the leaderboards.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "command.h"
 #include "embedded.h"
 #include "interrupt.h"
+#include "mpi_world.h"
 #include "progress.h"
 #include "results.h"
+#include "run_output.h"
 #include "runner.h"
 #include "store/store.h"
 #include "suite_args.h"
@@ -35,79 +34,6 @@ std::string default_out_dir(const std::string& suite, uint64_t seed) {
   return "results/" + suite + "-" + buf + "-seed" + std::to_string(seed);
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
-
-// Makes `out` and checks that it takes a file (a probe is written, flushed and removed) before any
-// dataset or model work, so that an unwritable --out does not throw a whole run away. Then locks
-// it (flock on OUT/.attrib.lock, held until exit) so that two runs never overwrite each other's
-// files; the lock file keeps the holder's pid for the second run's message.
-void claim_out_dir(const std::string& out) {
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) throw InputError("--out " + out + ": cannot create the folder (" + ec.message() + ")");
-  const std::string probe =
-      (fs::path(out) / (".attrib-probe-" + std::to_string(getpid()))).string();
-  {
-    std::FILE* f = std::fopen(probe.c_str(), "wb");
-    if (!f)
-      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(errno) + ")");
-    const std::string text(4096, '\n');
-    const bool written =
-        std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
-    int err = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (written && !closed) err = errno;
-    std::remove(probe.c_str());
-    if (!written || !closed)
-      throw InputError("--out " + out + ": cannot write in the folder (" + errno_text(err) + ")");
-  }
-  const std::string lock = (fs::path(out) / ".attrib.lock").string();
-  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw InputError(lock + ": cannot open the lock file (" + errno_text(errno) + ")");
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    char buf[32] = {0};
-    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-    ::close(fd);
-    if (err != EWOULDBLOCK) throw InputError(lock + ": cannot lock (" + errno_text(err) + ")");
-    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    pid.erase(std::remove(pid.begin(), pid.end(), '\n'), pid.end());
-    throw InputError(out + " is in use by another attrib run (pid " +
-                     (pid.empty() ? std::string("unknown") : pid) + ")");
-  }
-  const std::string pid = std::to_string(getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
-    throw InputError(lock + ": cannot write (" + errno_text(errno) + ")");
-  // fd stays open (and locked) until the process exits.
-}
-
-/// "N explanation units computed, M reused; ..." for the progress output.
-std::string store_summary(const StoreCounts& c) {
-  auto part = [](const char* what, int64_t computed, int64_t reused) {
-    return std::to_string(computed) + " " + what + " units computed, " + std::to_string(reused) +
-           " reused";
-  };
-  return part("explanation", c.explanations_computed, c.explanations_reused) + "; " +
-         part("score", c.scores_computed, c.scores_reused) + "; " +
-         part("analysis", c.analyses_computed, c.analyses_reused);
-}
-
-/// The command line that resumes this run: the same words, with --out when it was not given.
-std::string resume_command(const std::vector<std::string>& words, const std::string& out) {
-  std::string cmd;
-  bool has_out = false;
-  for (const std::string& w : words) {
-    has_out = has_out || w == "--out" || w.rfind("--out=", 0) == 0;
-    const bool plain = !w.empty() && w.find_first_of(" '\"$`\\|&;<>()*?!#~") == std::string::npos;
-    std::string quoted = "'";
-    for (char c : w) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    cmd += (cmd.empty() ? "" : " ") + (plain ? w : quoted + "'");
-  }
-  if (!has_out) cmd += " --out '" + out + "'";
-  return cmd;
-}
-
 void add_options(CLI::App& app) {
   app.description(
       "Runs every dataset x model x method x metric of the suite, computes each explanation once "
@@ -116,6 +42,8 @@ void add_options(CLI::App& app) {
       "computes only\nwhat is missing (an interrupted run, a new metric or method).");
   add_value(app, "--out", "DIR", "output folder (default: results/<suite>-<UTC time>-seed<N>)");
   add_suite_options(app);
+  add_value(app, "--shard", "K/N",
+            "compute only shard K of N (its own --out; `attrib merge` combines the shards)");
   app.add_flag("--fresh", "start over: delete OUT/store.sqlite instead of resuming from it");
   app.add_flag("--no-store", "keep no store: nothing to resume, export or re-score later");
   app.add_flag("--print-default", "print the embedded default suite and exit");
@@ -127,52 +55,57 @@ int run(const Args& args) {
     return kOk;
   }
   std::string out = args.value("--out");
+  const MpiWorld& mpi = mpi_world();
   Registry registry;
   const SuiteConfig suite = load_suite(args, registry);
-  const int n_threads = configure_threads(suite.threads);
+  // Ranks on one machine share its cores (unless --threads or the suite says otherwise).
+  const int n_threads = configure_threads(
+      suite.threads > 0 || mpi.local_size <= 1
+          ? suite.threads
+          : std::max<int64_t>(1, std::thread::hardware_concurrency() / mpi.local_size));
+  if (mpi.active() || args.given("--shard")) {
+    if (args.flag("--no-store")) throw UsageError("--no-store: a shard keeps its work in a store");
+    if (!mpi.active()) {
+      if (out.empty()) throw UsageError("--shard: give each shard its own --out DIR");
+      return run_shard(suite, registry, parse_shard(args.value("--shard")), out, args);
+    }
+    if (args.given("--shard"))
+      throw UsageError("--shard: under mpirun each rank takes shard rank+1 of the ranks");
+    if (out.empty()) throw UsageError("--out: every rank must write under the same --out DIR");
+    const ShardSpec spec{mpi.rank + 1, mpi.size};
+    const std::string dir = shard_dir(out, spec);
+    int code = kInternal;
+    try {
+      code = run_shard(suite, registry, spec, dir, args);
+    } catch (const std::exception& e) {  // every rank must reach the gather below
+      std::cerr << "attrib: shard " << spec.label() << ": " << e.what() << "\n";
+      code = dynamic_cast<const UsageError*>(&e) ? kUsage : kInput;
+    }
+    const std::vector<int> codes = mpi_gather_codes(code);
+    if (mpi.rank != 0) return code;
+    bool failed = false;
+    for (size_t r = 0; r < codes.size(); ++r) {
+      if (codes[r] == kOk || codes[r] == kPartial) continue;  // error rows are redone by merge
+      failed = true;
+      const ShardSpec s{static_cast<int64_t>(r) + 1, mpi.size};
+      std::cerr << "attrib: shard " << s.label() << " (rank " << r << ") failed with exit "
+                << codes[r] << "; its finished units are kept in " << shard_dir(out, s)
+                << "; run the same mpirun again to resume\n";
+    }
+    if (failed) return codes[0] == kInterrupted ? kInterrupted : kInput;
+    return merge_shards({out}, out, registry, args);
+  }
   if (out.empty()) out = default_out_dir(suite.name, suite.seed);
   claim_out_dir(out);
-  const std::string store_path = (fs::path(out) / "store.sqlite").string();
-  if (args.flag("--fresh"))
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(store_path + suffix);
-  std::unique_ptr<RunStore> store;
-  if (!args.flag("--no-store")) store = std::make_unique<RunStore>(store_path);
+  std::unique_ptr<RunStore> store = open_store(out, args);
   Progress progress(isatty(STDERR_FILENO) && !std::getenv("CI"), args.flag("--quiet"));
   if (store) store->on_failure([&](const std::string& m) { progress.note("warning: " + m); });
   progress.note("attrib run: suite '" + suite.name + "', seed " + std::to_string(suite.seed) +
                 ", device " + suite.device + ", " + std::to_string(n_threads) + " threads");
   install_interrupt_handlers();
   RunResults results = run_suite(suite, registry, progress, args.command_line(), store.get());
-  if (store) progress.note("store: " + store_summary(store->counts()) + " (" + store_path + ")");
-  json load_errors = json::array();
-  for (const auto& e : registry.errors())
-    load_errors.push_back({{"path", e.path}, {"message", e.message}});
-  results.context["plugin_load_errors"] = load_errors;
-  write_results(out, results, suite.stats);
-  std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
-            << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
-            << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
-  if (results.context.value("incomplete", false)) {
-    std::cerr << "attrib: interrupted; the results are incomplete.";
-    if (store && !store->failed())
-      std::cerr << " Finished units are kept in " << store_path << ". Resume with:\n  "
-                << resume_command(args.command_line(), out);
-    std::cerr << "\n";
-    return kInterrupted;
-  }
-  const bool load_failed = !registry.errors().empty();
-  if (load_failed) {
-    // Listed again at the end: the first report scrolled away behind the progress output.
-    report_load_errors(registry);
-    std::cerr << registry.errors().size()
-              << " plugin file(s) failed to load (see `attrib plugins`)\n";
-  }
-  if (!results.errors.empty()) {
-    std::cerr << results.errors.size() << " part(s) of the run failed; see \"errors\" in "
-              << (fs::path(out) / "results.json").string() << "\n";
-    return kPartial;  // before kPlugin: missing numbers matter more than an unused plugin
-  }
-  return load_failed ? kPlugin : kOk;
+  if (store) progress.note("store: " + store_summary(store->counts()) + " (" + store->path() + ")");
+  return finish_run(out, results, suite, registry, store.get(), args);
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ SuiteConfig load_suite(const Args& args, Registry& registry) {
     throw InputError((pos.empty() ? std::string("<default suite>") : pos[0]) + ": " + e.what());
   }
   report_load_errors(registry);
+  suite.document = doc;
   suite.force = args.flag("--force");
   return suite;
 }

@@ -571,6 +571,23 @@ void RunStore::put_analysis(const AnalysisUnit& u) {
   ++counts_.analyses_computed;
 }
 
+void RunStore::absorb(const std::string& other) {
+  { RunStore check(other, /*read_only=*/true); }  // quick_check and schema version
+  Stmt(db_, path_, "ATTACH DATABASE ? AS shard").text(1, other).run();
+  try {
+    exec("BEGIN IMMEDIATE");
+    for (const char* table : {"explanation_units", "attributions", "extras", "score_units",
+                              "score_components", "analysis_units"})
+      exec(std::string("INSERT OR IGNORE INTO main.") + table + " SELECT * FROM shard." + table);
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_, "DETACH DATABASE shard", nullptr, nullptr, nullptr);
+    throw;
+  }
+  exec("DETACH DATABASE shard");
+}
+
 std::vector<std::string> RunStore::latest_explanation_keys(const std::string& method) {
   std::vector<std::string> keys;
   Stmt q(db_, path_,

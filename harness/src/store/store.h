@@ -118,6 +118,10 @@ class RunStore {
   /// and analysis units.
   StoreCounts& counts() { return counts_; }
 
+  /// Copies every unit of the store at `other` (a shard's) into this one, in one transaction;
+  /// units already here are kept. Checks `other` like the constructor does.
+  void absorb(const std::string& other);
+
  private:
   void exec(const std::string& sql);
   /// One transaction; `unit`: a unit of work (counted by the fault hooks), not run bookkeeping.
