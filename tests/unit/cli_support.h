@@ -1,6 +1,7 @@
 #pragma once
 // What the command-line tests share: running the attrib binary in an isolated cache and the small
 // suite they run (a tiny transformer trained on planted text, five methods, two metrics).
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -28,16 +29,23 @@ inline std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-// Runs attrib with `args` (shell words) in an isolated cache; captures stdout and stderr.
-inline Result attrib(const std::string& args, const std::string& tag, const std::string& env = "") {
+// Runs `launcher` (e.g. "mpirun -n 2", or nothing) on attrib with `args` (shell words) in an
+// isolated cache, with `env` assignments; captures stdout and stderr.
+inline Result attrib_with_launcher(const std::string& launcher, const std::string& args,
+                                   const std::string& tag, const std::string& env = "") {
   const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "cli";
   fs::create_directories(dir);
   const fs::path out = dir / (tag + ".out"), err = dir / (tag + ".err");
-  const std::string cmd = env + " ATTRIB_CACHE_DIR='" + (dir / "cache").string() +
-                          "' '" ATTRIB_BIN "' " + args + " >'" + out.string() + "' 2>'" +
+  const std::string cmd = "env " + env + " ATTRIB_CACHE_DIR='" + (dir / "cache").string() + "' " +
+                          launcher + " '" ATTRIB_BIN "' " + args + " >'" + out.string() + "' 2>'" +
                           err.string() + "'";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// Runs attrib with `args` (shell words) in an isolated cache; captures stdout and stderr.
+inline Result attrib(const std::string& args, const std::string& tag, const std::string& env = "") {
+  return attrib_with_launcher("", args, tag, env);
 }
 
 inline fs::path write_suite(const std::string& name, const json& suite) {
@@ -63,6 +71,24 @@ inline json small_suite() {
                 {"plugin": "occlusion"}],
     "metrics": [{"metric": "deletion"}, {"metric": "insertion"}]
   })JSON");
+}
+
+/// small_suite() with 4 methods (12 explanation units of 3 batches, 24 score units with its 2
+/// metrics) and the agreement analysis (1 unit): the suite of the store, resume and shard tests.
+inline json units_suite() {
+  json s = small_suite();
+  s["methods"] = json::parse(R"([{"plugin": "random"}, {"plugin": "saliency"},
+      {"plugin": "integrated_gradients", "params": {"n_steps": 8}}, {"plugin": "occlusion"}])");
+  s["agreement"] = {{"k", 0.25}};
+  return s;
+}
+
+inline json results_of(const fs::path& out) { return json::parse(slurp(out / "results.json")); }
+
+/// The parts of a run that must not depend on how it was split over processes or interruptions.
+inline void expect_same_results(const json& a, const json& b) {
+  for (const char* key : {"rows", "leaderboards", "agreement", "errors"})
+    EXPECT_EQ(a[key], b[key]) << key;
 }
 
 }  // namespace attrib_test

@@ -15,21 +15,11 @@ namespace {
 // 4 methods x 3 batches = 12 explanation units, 2 metrics -> 24 score units, 1 analysis unit.
 constexpr int kUnits = 12 + 24 + 1;
 
-json resume_suite() {
-  json s = small_suite();
-  s["methods"] = json::parse(R"([{"plugin": "random"}, {"plugin": "saliency"},
-      {"plugin": "integrated_gradients", "params": {"n_steps": 8}}, {"plugin": "occlusion"}])");
-  s["agreement"] = {{"k", 0.25}};
-  return s;
-}
-
 fs::path out_dir(const std::string& name) {
   const fs::path p = fs::path(ATTRIB_TEST_TMP) / "resume" / name;
   fs::remove_all(p);
   return p;
 }
-
-json results(const fs::path& out) { return json::parse(slurp(out / "results.json")); }
 
 int64_t computed(const json& r) {
   const json& u = r["context"]["store"]["units"];
@@ -38,22 +28,14 @@ int64_t computed(const json& r) {
          u["analysis_units"]["computed"].get<int64_t>();
 }
 
-/// The parts of a run that must not depend on how it was split into processes.
-void expect_same_results(const json& a, const json& b) {
-  EXPECT_EQ(a["rows"], b["rows"]);
-  EXPECT_EQ(a["leaderboards"], b["leaderboards"]);
-  EXPECT_EQ(a["agreement"], b["agreement"]);
-  EXPECT_EQ(a["errors"], b["errors"]);
-}
-
 bool killed(const Result& r) { return r.code == -1 || r.code == 137; }
 
 TEST(Resume, KilledRunsResumeToTheUninterruptedResultsWithoutRecomputing) {
-  const fs::path suite = write_suite("resume.json", resume_suite());
+  const fs::path suite = write_suite("resume.json", units_suite());
   const fs::path once = out_dir("once"), killed_dir = out_dir("killed");
   Result r = attrib("run '" + suite.string() + "' --quiet --out '" + once.string() + "'", "once");
   ASSERT_EQ(r.code, 0) << r.err;
-  const json expected = results(once);
+  const json expected = results_of(once);
   EXPECT_EQ(computed(expected), kUnits);
 
   const std::string run =
@@ -71,7 +53,7 @@ TEST(Resume, KilledRunsResumeToTheUninterruptedResultsWithoutRecomputing) {
   }
   r = attrib(run, "resumed");
   ASSERT_EQ(r.code, 0) << r.err;
-  const json resumed = results(killed_dir);
+  const json resumed = results_of(killed_dir);
   // Every unit computed exactly once over the four processes: nothing finished was redone.
   EXPECT_EQ(committed + computed(resumed), kUnits);
   EXPECT_FALSE(resumed["context"].value("incomplete", false));
@@ -80,30 +62,30 @@ TEST(Resume, KilledRunsResumeToTheUninterruptedResultsWithoutRecomputing) {
 }
 
 TEST(Resume, SigintWritesIncompleteResultsAndSaysHowToResume) {
-  const fs::path suite = write_suite("resume_int.json", resume_suite());
+  const fs::path suite = write_suite("resume_int.json", units_suite());
   const fs::path out = out_dir("interrupted");
   const std::string run = "run '" + suite.string() + "' --quiet --out '" + out.string() + "'";
   Result r = attrib(run, "sigint", "ATTRIB_FAULT_SIGINT_AFTER_UNITS=5");
   EXPECT_EQ(r.code, 130) << r.err;
   EXPECT_NE(r.err.find("Resume with:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(out.string()), std::string::npos) << r.err;
-  const json partial = results(out);
+  const json partial = results_of(out);
   EXPECT_TRUE(partial["context"]["incomplete"].get<bool>());
   EXPECT_EQ(computed(partial), 5);  // the unit in flight finished, then the run stopped
   r = attrib(run, "sigint_resumed");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(computed(results(out)), kUnits - 5);
+  EXPECT_EQ(computed(results_of(out)), kUnits - 5);
 }
 
 TEST(Resume, NewMetricReusesEveryExplanationAndNewParamsRecomputeOneMethod) {
-  json s = resume_suite();
+  json s = units_suite();
   const fs::path out = out_dir("extend");
   auto run = [&](const std::string& tag) {
     const Result r = attrib(
         "run '" + write_suite(tag + ".json", s).string() + "' --quiet --out '" + out.string() + "'",
         tag);
     EXPECT_EQ(r.code, 0) << r.err;
-    return results(out)["context"]["store"]["units"];
+    return results_of(out)["context"]["store"]["units"];
   };
   run("extend1");
   s["metrics"].push_back({{"metric", "sparseness"}});
@@ -122,12 +104,12 @@ TEST(Resume, NewMetricReusesEveryExplanationAndNewParamsRecomputeOneMethod) {
                  "' --quiet --fresh --out '" + out.string() + "'",
              "extend_fresh");
   ASSERT_EQ(again.code, 0) << again.err;
-  EXPECT_EQ(results(out)["context"]["store"]["units"]["explanation_units"]["reused"], 0);
+  EXPECT_EQ(results_of(out)["context"]["store"]["units"]["explanation_units"]["reused"], 0);
 }
 
 TEST(Resume, ExportReadBackThroughPrecomputedGivesTheSameScores) {
   const fs::path out = out_dir("export");
-  json s = resume_suite();
+  json s = units_suite();
   s.erase("agreement");
   Result r = attrib(
       "run '" + write_suite("export.json", s).string() + "' --quiet --out '" + out.string() + "'",
@@ -150,10 +132,10 @@ TEST(Resume, ExportReadBackThroughPrecomputedGivesTheSameScores) {
              "export_back");
   ASSERT_EQ(r.code, 0) << r.err;
   std::map<std::string, json> original;
-  const json first = results(out);
+  const json first = results_of(out);
   for (const json& row : first["rows"])
     if (row["method"] == "saliency") original[row["metric"].get<std::string>()] = row["scores"];
-  const json back = results(out2)["rows"];
+  const json back = results_of(out2)["rows"];
   ASSERT_EQ(back.size(), 2u);
   for (const json& row : back)
     EXPECT_EQ(row["scores"], original.at(row["metric"].get<std::string>())) << row["metric"];
@@ -183,7 +165,7 @@ TEST(Resume, DamagedOrForeignStoreIsRefusedWithExit3) {
   const fs::path out = out_dir("damaged");
   fs::create_directories(out);
   std::ofstream(out / "store.sqlite") << "this is not a database\n" << std::string(4096, 'x');
-  const fs::path suite = write_suite("damaged.json", resume_suite());
+  const fs::path suite = write_suite("damaged.json", units_suite());
   Result r = attrib("run '" + suite.string() + "' --quiet --out '" + out.string() + "'", "damaged");
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_NE(r.err.find((out / "store.sqlite").string()), std::string::npos) << r.err;
