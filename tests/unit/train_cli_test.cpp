@@ -235,7 +235,9 @@ TEST(TrainCli, DamagedOrUnwritableCacheEntries) {
                                      .c_str());
   std::vector<std::string> left;
   if (fs::exists(tiny / "models"))
-    for (const auto& e : fs::directory_iterator(tiny / "models")) left.push_back(e.path().string());
+    for (const auto& e : fs::directory_iterator(tiny / "models"))
+      if (e.path().extension() != ".lock")  // the entry's empty lock file (see train.cpp) stays
+        left.push_back(e.path().string());
   std::system(("umount '" + tiny.string() + "'").c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(err);
   EXPECT_NE(slurp(err).find("could not write the model cache entry"), std::string::npos)
