@@ -51,7 +51,15 @@ class Metric {
   /// Per-example components of the examples of the last score() call that aggregation() needs,
   /// by name (NaN where undefined); empty for the mean.
   virtual std::map<std::string, std::vector<double>> components() const { return {}; }
+  /// Per-example curves of the last score() call, by name, each example resampled onto
+  /// kCurvePoints evenly spaced fractions 0..1 of the perturbed features (linear interpolation),
+  /// row-major [B x kCurvePoints], NaN rows where undefined; kept in the run store for the
+  /// report's mean curves. Empty for metrics without a curve.
+  virtual std::map<std::string, std::vector<double>> curves() const { return {}; }
 };
+
+/// Points of the curves Metric::curves() returns (fractions 0, 0.05, ..., 1).
+constexpr int64_t kCurvePoints = 21;
 
 /// A named parameter set that reproduces a reference implementation's numbers (e.g. "eraser":
 /// the ERASER benchmark code). Suites select it with "profile"; explicit params override it.

@@ -44,6 +44,7 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
       const auto t0 = std::chrono::steady_clock::now();
       u.scores = metric.score(in);
       u.components = metric.components();
+      u.curves = metric.curves();
       u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       u.info = metric.info();
       u.aggregation = metric.aggregation();

@@ -7,8 +7,8 @@
 
 #include "attrib/error.h"
 #include "attrib/params.h"
-#include "faithfulness/faithfulness.h"
 #include "common/perturb.h"
+#include "faithfulness/faithfulness.h"
 
 namespace attrib {
 namespace {
@@ -80,6 +80,7 @@ class CurveMetric : public Metric {
     const std::vector<double> values = perturb::evaluate(in, rows, masks, owner, cls, p_["output"]);
 
     std::vector<double> out(B, std::nan(""));
+    curve_.assign(static_cast<size_t>(B * kCurvePoints), std::nan(""));
     size_t pos = 0;
     for (int64_t i = 0; i < B; ++i) {
       const size_t K1 = counts[i].size();
@@ -87,12 +88,15 @@ class CurveMetric : public Metric {
         pos += K1;
         continue;
       }
-      out[i] =
-          area(std::vector<double>(values.begin() + pos, values.begin() + pos + K1), counts[i]);
+      const std::vector<double> v(values.begin() + pos, values.begin() + pos + K1);
+      out[i] = area(v, counts[i]);
+      resample(v, counts[i], curve_.data() + i * kCurvePoints);
       pos += K1;
     }
     return out;
   }
+
+  std::map<std::string, std::vector<double>> curves() const override { return {{name(), curve_}}; }
 
  private:
   std::string name() const { return insertion_ ? "insertion" : "deletion"; }
@@ -119,9 +123,24 @@ class CurveMetric : public Metric {
     return s;
   }
 
+  // The curve at fractions g / (kCurvePoints - 1) of the n features, interpolated linearly
+  // between its points at m_k / n.
+  static void resample(const std::vector<double>& v, const std::vector<int64_t>& m, double* out) {
+    const double n = static_cast<double>(m.back());
+    size_t k = 0;
+    for (int64_t g = 0; g < kCurvePoints; ++g) {
+      const double f = static_cast<double>(g) / (kCurvePoints - 1);
+      while (k + 2 < m.size() && m[k + 1] / n < f) ++k;
+      const double f0 = m[k] / n, f1 = m[k + 1] / n;
+      const double t = f1 > f0 ? std::clamp((f - f0) / (f1 - f0), 0.0, 1.0) : 0.0;
+      out[g] = v[k] + t * (v[k + 1] - v[k]);
+    }
+  }
+
   bool insertion_;
   json p_;
   std::string resolved_substrate_;
+  std::vector<double> curve_;
 };
 
 MetricSpec curve_spec(bool insertion) {

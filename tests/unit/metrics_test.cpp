@@ -85,6 +85,30 @@ TEST(DeletionInsertion, UnevenLastStep) {
   EXPECT_NEAR(run_metric("deletion", p, model, x, a)[0], 5.7, 1e-12);
 }
 
+TEST(DeletionInsertion, CurvesResampledOntoTheFractionGrid) {
+  // As above: the curve D = [15, 6, 1, 0] at fractions [0, 0.4, 0.8, 1] of the 5 features.
+  LinearLogit model({5, 4, 3, 2, 1});
+  json p = kLogit;
+  p["step_fraction"] = 0.4;
+  const auto& spec = attrib::find_metric("deletion");
+  auto metric = spec.create(attrib::resolve_params(spec.params, p, "params"));
+  attrib::Batch b;
+  b.inputs = at::ones({1, 5});
+  b.ids = {"ex0"};
+  b.labels = at::zeros({1}, at::kLong);
+  const at::Tensor a = at::tensor({5.0f, 4.0f, 3.0f, 2.0f, 1.0f}).view({1, -1});
+  const at::Tensor targets = at::zeros({1}, at::kLong);
+  metric->score({model, b, a, targets, nullptr, 0, 256});
+  const std::vector<double> c = metric->curves().at("deletion");
+  ASSERT_EQ(c.size(), static_cast<size_t>(attrib::kCurvePoints));
+  EXPECT_NEAR(c[0], 15.0, 1e-12);  // 0 %
+  EXPECT_NEAR(c[4], 10.5, 1e-12);  // 20 %: halfway from 15 to 6
+  EXPECT_NEAR(c[8], 6.0, 1e-12);   // 40 %
+  EXPECT_NEAR(c[12], 3.5, 1e-12);  // 60 %
+  EXPECT_NEAR(c[18], 0.5, 1e-12);  // 90 %
+  EXPECT_NEAR(c[20], 0.0, 1e-12);  // 100 %
+}
+
 TEST(DeletionInsertion, ProbabilityOfPredictedClassAndTies) {
   LinearLogit model({1, 1});
   at::Tensor x = at::tensor({1.0f, 2.0f}).view({1, -1});

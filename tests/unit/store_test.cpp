@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "attrib/error.h"
+#include "metric.h"
 #include "store/npz.h"
 #include "store/unit_key.h"
 
@@ -101,6 +102,8 @@ TEST(RunStore, ScoreAndAnalysisUnitsKeepNaN) {
   sc.identity = {{"unit", "score"}};
   sc.scores = {0.1, std::nan(""), -std::numeric_limits<double>::infinity()};
   sc.components["auc"] = {1.0, 2.0, 3.0};
+  sc.curves["deletion"] = std::vector<double>(3 * kCurvePoints, 0.25);
+  sc.curves["deletion"][kCurvePoints] = std::nan("");
   sc.info = {{"steps", 10}};
   sc.aggregation = "mean";
   s.put_score(sc);
@@ -110,6 +113,9 @@ TEST(RunStore, ScoreAndAnalysisUnitsKeepNaN) {
   EXPECT_TRUE(std::isnan(back->scores[1]));
   EXPECT_EQ(back->scores[2], sc.scores[2]);
   EXPECT_EQ(back->components.at("auc"), sc.components.at("auc"));
+  ASSERT_EQ(back->curves.at("deletion").size(), static_cast<size_t>(3 * kCurvePoints));
+  EXPECT_EQ(back->curves.at("deletion")[0], 0.25);
+  EXPECT_TRUE(std::isnan(back->curves.at("deletion")[kCurvePoints]));
   EXPECT_EQ(back->aggregation, "mean");
 
   AnalysisUnit an;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "attrib/error.h"
+#include "metric.h"
 
 namespace attrib {
 
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS score_units(
 CREATE TABLE IF NOT EXISTS score_components(
   unit TEXT NOT NULL REFERENCES score_units(key), name TEXT NOT NULL, data BLOB NOT NULL,
   PRIMARY KEY(unit, name));
+CREATE TABLE IF NOT EXISTS score_curves(
+  unit TEXT NOT NULL REFERENCES score_units(key), name TEXT NOT NULL, points INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY(unit, name));
 CREATE TABLE IF NOT EXISTS analysis_units(
   key TEXT PRIMARY KEY, identity TEXT NOT NULL, analysis TEXT NOT NULL, dataset TEXT NOT NULL,
   model TEXT NOT NULL, entries BLOB NOT NULL, seconds REAL NOT NULL, run_id INTEGER NOT NULL);
@@ -235,7 +239,9 @@ RunStore::RunStore(const std::string& path, bool read_only) : path_(path) {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
-    if (!has_meta) {
+    if (has_meta) {
+      exec(kSchema);  // tables added within this schema version (IF NOT EXISTS)
+    } else {
       exec("BEGIN IMMEDIATE");
       exec(kSchema);
       Stmt(db_, path_, "INSERT INTO meta(key, value) VALUES('schema_version', ?)")
@@ -492,6 +498,7 @@ std::optional<ScoreUnit> RunStore::find_score(const std::string& key) {
   u.seconds = q.col_real(10);
   u.components =
       load_blobs(db_, path_, "SELECT name, data FROM score_components WHERE unit = ?", key);
+  u.curves = load_blobs(db_, path_, "SELECT name, data FROM score_curves WHERE unit = ?", key);
   return u;
 }
 
@@ -499,6 +506,7 @@ void RunStore::put_score(const ScoreUnit& u) {
   ScopeTimer timer(counts_.seconds);
   commit_unit([&] {
     Stmt(db_, path_, "DELETE FROM score_components WHERE unit = ?").text(1, u.key).run();
+    Stmt(db_, path_, "DELETE FROM score_curves WHERE unit = ?").text(1, u.key).run();
     const std::string b = doubles_blob(u.scores);
     Stmt(db_, path_,
          "INSERT OR REPLACE INTO score_units(key, explanation_unit, identity, dataset, model, "
@@ -522,6 +530,11 @@ void RunStore::put_score(const ScoreUnit& u) {
     for (const auto& [name, values] : u.components) {
       const std::string cb = doubles_blob(values);
       c.text(1, u.key).text(2, name).blob(3, cb.data(), cb.size()).run();
+    }
+    Stmt cv(db_, path_, "INSERT INTO score_curves(unit, name, points, data) VALUES(?, ?, ?, ?)");
+    for (const auto& [name, values] : u.curves) {
+      const std::string vb = doubles_blob(values);
+      cv.text(1, u.key).text(2, name).integer(3, kCurvePoints).blob(4, vb.data(), vb.size()).run();
     }
   });
   ++counts_.scores_computed;
@@ -577,7 +590,7 @@ void RunStore::absorb(const std::string& other) {
   try {
     exec("BEGIN IMMEDIATE");
     for (const char* table : {"explanation_units", "attributions", "extras", "score_units",
-                              "score_components", "analysis_units"})
+                              "score_components", "score_curves", "analysis_units"})
       exec(std::string("INSERT OR IGNORE INTO main.") + table + " SELECT * FROM shard." + table);
     exec("COMMIT");
   } catch (...) {

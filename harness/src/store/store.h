@@ -46,7 +46,8 @@ struct ScoreUnit {
   int64_t batch = 0;
   std::vector<double> scores;
   std::map<std::string, std::vector<double>> components;
-  nlohmann::json info;  ///< Metric::info() after the batch
+  std::map<std::string, std::vector<double>> curves;  ///< Metric::curves(): [B x kCurvePoints]
+  nlohmann::json info;                                ///< Metric::info() after the batch
   std::string aggregation;
   double seconds = 0;
 };
