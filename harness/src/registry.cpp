@@ -14,6 +14,7 @@
 
 #include "attrib/error.h"
 #include "attrib/params.h"
+#include "attrib/user_input.h"
 
 namespace attrib {
 
@@ -246,9 +247,9 @@ bool Registry::Impl::load_new_file(const std::string& path) {
 
   json metadata = json::object();
   if (desc->metadata_json != nullptr && desc->metadata_json[0] != '\0') {
-    try {
-      metadata = json::parse(desc->metadata_json);
-    } catch (const json::exception& e) {
+    try {  // depth- and range-checked like every JSON attrib reads: a plugin is outside input
+      metadata = parse_json_checked(desc->metadata_json, "");
+    } catch (const std::exception& e) {
       return d.fail(path,
                     "plugin '" + name + "': metadata_json is not valid JSON (" + e.what() + ")");
     }
