@@ -16,9 +16,9 @@ namespace {
 // `attrib --help` lists the commands in this order.
 const std::vector<cli::Command>& command_table() {
   static const std::vector<cli::Command> table = {
-      cli::kRunCommand,     cli::kExplainCommand, cli::kPluginsCommand,
-      cli::kMetricsCommand, cli::kDataCommand,    cli::kTrainCommand,
-      cli::kBenchCommand,   cli::kCompareCommand, cli::kExportCommand,
+      cli::kRunCommand,    cli::kExplainCommand, cli::kPluginsCommand, cli::kMetricsCommand,
+      cli::kDataCommand,   cli::kTrainCommand,   cli::kBenchCommand,   cli::kCompareCommand,
+      cli::kExportCommand, cli::kReportCommand,
   };
   return table;
 }

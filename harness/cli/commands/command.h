@@ -100,5 +100,6 @@ extern const Command kTrainCommand;
 extern const Command kBenchCommand;
 extern const Command kCompareCommand;
 extern const Command kExportCommand;
+extern const Command kReportCommand;
 
 }  // namespace attrib::cli

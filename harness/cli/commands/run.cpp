@@ -12,10 +12,12 @@
 #include <iostream>
 #include <memory>
 
+#include "attrib/error.h"
 #include "command.h"
 #include "embedded.h"
 #include "interrupt.h"
 #include "progress.h"
+#include "report/report.h"
 #include "results.h"
 #include "runner.h"
 #include "store/store.h"
@@ -152,6 +154,13 @@ int run(const Args& args) {
   std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
             << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
+  try {  // the report is a view of the results: failing to write it never fails the run
+    const std::string report = (fs::path(out) / "report.html").string();
+    write_report(out, report, ReportOptions{}, store && !store->failed());
+    std::cout << "report:      " << report << "\n";
+  } catch (...) {
+    std::cerr << "attrib: warning: report.html not written: " << in_flight_error() << "\n";
+  }
   if (results.context.value("incomplete", false)) {
     std::cerr << "attrib: interrupted; the results are incomplete.";
     if (store && !store->failed())

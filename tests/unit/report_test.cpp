@@ -1,0 +1,201 @@
+// The HTML report (harness/src/report): every section is on the page, a failing method's error
+// is shown and linked, the page fetches nothing, and headless Chromium renders it (with and
+// without JavaScript) without console errors.
+#include <gtest/gtest.h>
+#include <png.h>
+
+#include <regex>
+#include <set>
+#include <vector>
+
+#include "cli_support.h"
+#include "report/sections.h"
+
+using namespace attrib_test;
+
+namespace {
+
+constexpr const char* kChromium = "/usr/bin/chromium";
+
+/// The small suite with a method that fails (its file is missing) and the three analyses, so
+/// that every section has content; run once for all tests of this file.
+class Report : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    json suite = small_suite();
+    suite["name"] = "report";
+    suite["methods"].push_back({{"plugin", "precomputed"},
+                                {"name", "missing_file"},
+                                {"params", {{"file", "/nonexistent/attributions.jsonl"}}}});
+    suite["agreement"] = {{"k", 0.25}};
+    suite["randomisation"] = {
+        {"tests", {"cascading"}}, {"similarity", {"spearman_abs"}}, {"max_examples", 8}};
+    suite["throughput"] = {{"batch_sizes", {8}}, {"repetitions", 2}, {"examples", 8}};
+    dir_ = fs::path(ATTRIB_TEST_TMP) / "report" / "run";
+    fs::remove_all(dir_);
+    run_ = new Result(attrib("run '" + write_suite("report.json", suite).string() + "' --out '" +
+                                 dir_.string() + "' --quiet",
+                             "report-run"));
+  }
+  static void TearDownTestSuite() { delete run_; }
+  static fs::path dir_;
+  static Result* run_;
+};
+
+fs::path Report::dir_;
+Result* Report::run_ = nullptr;
+
+/// Distinct RGB colours of a PNG (0 when it cannot be read).
+size_t distinct_colours(const fs::path& file) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, file.c_str())) return 0;
+  image.format = PNG_FORMAT_RGB;
+  std::vector<png_byte> pixels(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr)) return 0;
+  std::set<uint32_t> colours;
+  for (size_t i = 0; i + 2 < pixels.size() && colours.size() < 1000; i += 3)
+    colours.insert(pixels[i] << 16 | pixels[i + 1] << 8 | pixels[i + 2]);
+  return colours.size();
+}
+
+/// Runs Chromium headless on `page` with the network blocked; returns its exit code, and its
+/// stdout and stderr through `out`/`err`.
+int chromium(const std::string& flags, const fs::path& page, const std::string& tag,
+             std::string* out, std::string* err) {
+  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "report";
+  const fs::path o = dir / (tag + ".out"), e = dir / (tag + ".err");
+  const std::string cmd =
+      std::string("timeout 60 ") + kChromium +
+      " --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir='" +
+      (dir / ("profile-" + tag)).string() +
+      "' --host-resolver-rules='MAP * ~NOTFOUND' --proxy-server=127.0.0.1:9"
+      " --enable-logging=stderr --v=0 " +
+      flags + " 'file://" + page.string() + "' >'" + o.string() + "' 2>'" + e.string() + "'";
+  const int status = std::system(cmd.c_str());
+  *out = slurp(o);
+  *err = slurp(e);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Lines of Chromium's log that report a problem in the page's own scripts or console.
+std::string page_errors(const std::string& log) {
+  std::string found;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (line.find("Uncaught") != std::string::npos || line.find(":CONSOLE") != std::string::npos)
+      found += line + "\n";
+  return found;
+}
+
+/// The http(s) URLs in Chromium's net log that the page asked for: those of the browser's own
+/// background services (update checks, time, accounts) are left out, since a headless Chromium
+/// makes them on its own, whatever it opens.
+std::vector<std::string> page_requests(const fs::path& net_log) {
+  const std::string log = slurp(net_log);
+  const std::regex url(R"re("url":"(https?)://([^/":]+)[^"]*")re");
+  const std::regex browser_own(
+      R"re((^|\.)(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)$)re");
+  std::vector<std::string> found;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), url); it != std::sregex_iterator();
+       ++it)
+    if (!std::regex_search((*it)[2].str(), browser_own)) found.push_back((*it)[0].str());
+  return found;
+}
+
+}  // namespace
+
+TEST_F(Report, PageHasEverySectionAndShowsTheFailingMethod) {
+  ASSERT_EQ(run_->code, 5) << run_->err;  // the precomputed method's rows failed
+  const fs::path page = dir_ / "report.html";
+  ASSERT_TRUE(fs::exists(page)) << run_->out << run_->err;
+  EXPECT_NE(run_->out.find("report:"), std::string::npos);
+  const std::string html = slurp(page);
+  for (const char* id : attrib::report::kSectionIds)
+    EXPECT_NE(html.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
+
+  // The error is listed in the header and linked to its row in the leaderboard.
+  const json results = json::parse(slurp(dir_ / "results.json"));
+  ASSERT_FALSE(results["errors"].empty());
+  EXPECT_NE(html.find("missing_file"), std::string::npos);
+  EXPECT_NE(html.find("/nonexistent/attributions.jsonl"), std::string::npos);
+  const std::string row = "row--planted--tiny--deletion--missing-file";
+  EXPECT_NE(html.find("href=\"#" + row + "\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"" + row + "\""), std::string::npos);
+
+  // Charts and the explorer have content: forest plots, a randomisation line, throughput bars,
+  // agreement cells, coloured tokens.
+  EXPECT_NE(html.find("class=\"pt best\""), std::string::npos);
+  EXPECT_NE(html.find("<polyline"), std::string::npos);
+  EXPECT_NE(html.find("class=\"bar ref\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"cv"), std::string::npos);
+  EXPECT_NE(html.find("class=\"toks\""), std::string::npos);
+
+  // Self-contained: no src/href/url() that leaves the file.
+  const std::regex external(R"((src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//)",
+                            std::regex::icase);
+  EXPECT_FALSE(std::regex_search(html, external));
+  EXPECT_LT(html.size(), 1000000u);
+
+  // `attrib report` rebuilds it, with fewer examples.
+  const fs::path small = dir_ / "small.html";
+  const Result r =
+      attrib("report '" + dir_.string() + "' --out '" + small.string() + "' --examples 3",
+             "report-rebuild");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string rebuilt = slurp(small);
+  size_t examples = 0;
+  for (size_t p = 0; (p = rebuilt.find("<div class=\"ex\"", p)) != std::string::npos; ++p)
+    ++examples;
+  EXPECT_EQ(examples, 3u);
+}
+
+TEST_F(Report, BadRunFoldersAreInvalidInputNamingTheFile) {
+  const Result missing = attrib("report /nonexistent/run", "report-missing");
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("/nonexistent/run"), std::string::npos) << missing.err;
+  const fs::path bad = fs::path(ATTRIB_TEST_TMP) / "report" / "bad";
+  fs::create_directories(bad);
+  std::ofstream(bad / "results.json") << "{\"rows\": [";
+  const Result malformed = attrib("report '" + bad.string() + "'", "report-malformed");
+  EXPECT_EQ(malformed.code, 3);
+  EXPECT_NE(malformed.err.find((bad / "results.json").string()), std::string::npos)
+      << malformed.err;
+  std::ofstream(bad / "results.json") << "[1, 2]";
+  const Result foreign = attrib("report '" + bad.string() + "'", "report-foreign");
+  EXPECT_EQ(foreign.code, 3);
+  EXPECT_NE(foreign.err.find("not an attrib results document"), std::string::npos) << foreign.err;
+}
+
+TEST_F(Report, ChromiumRendersEverySectionWithAndWithoutJavaScript) {
+  if (!fs::exists(kChromium))
+    GTEST_SKIP() << kChromium << " is not installed (scripts/setup.sh installs it): the browser "
+                 << "check of the report is skipped";
+  const fs::path page = dir_ / "report.html";
+  ASSERT_TRUE(fs::exists(page)) << run_->err;
+  std::string out, err;
+
+  // The DOM after the scripts ran has every section; the page logged nothing and asked for
+  // nothing on the network (the net log would show it even though the requests are blocked).
+  const fs::path net_log = fs::path(ATTRIB_TEST_TMP) / "report" / "net-log.json";
+  fs::remove(net_log);
+  ASSERT_EQ(
+      chromium("--dump-dom --log-net-log='" + net_log.string() + "'", page, "dom", &out, &err), 0)
+      << err;
+  ASSERT_TRUE(fs::exists(net_log));
+  EXPECT_EQ(page_requests(net_log), std::vector<std::string>{});
+  for (const char* id : attrib::report::kSectionIds)
+    EXPECT_NE(out.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
+  EXPECT_EQ(page_errors(err), "");
+
+  // Screenshots with and without JavaScript are not blank: the charts are static SVG.
+  for (const std::string tag : {"js", "nojs"}) {
+    const fs::path png = fs::path(ATTRIB_TEST_TMP) / "report" / ("shot-" + tag + ".png");
+    fs::remove(png);
+    const std::string flags = "--window-size=1280,2400 --screenshot='" + png.string() + "'" +
+                              (tag == "nojs" ? " --blink-settings=scriptEnabled=false" : "");
+    ASSERT_EQ(chromium(flags, page, "shot-" + tag, &out, &err), 0) << err;
+    EXPECT_GT(distinct_colours(png), 16u) << tag << ": the screenshot is (nearly) one colour";
+    EXPECT_EQ(page_errors(err), "") << tag;
+  }
+}
