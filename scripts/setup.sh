@@ -9,6 +9,7 @@ packages=(
   libcli11-dev                             # attrib's command-line parsing
   libpng-dev libjpeg-dev                   # image datasets (images:DIR)
   libsqlite3-dev                           # the run store (<out>/store.sqlite)
+  chromium                                 # browser test of the HTML report (Report.Chromium*)
   dataset-fashion-mnist
 )
 if [[ "${ATTRIB_WITH_PYTHON_TESTS:-1}" == 1 ]]; then
