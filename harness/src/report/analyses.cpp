@@ -102,7 +102,9 @@ std::string randomisation_section(const json& doc) {
       for (const json* e : groups[k]) {
         if (str(*e, "test") != test || str(*e, "similarity") != similarity) continue;
         const json& choices = at_or_null(*e, "choices");
-        if (str(choices, "decisive") == similarity) threshold = get_num(choices, "fail_threshold");
+        // The threshold only where it decides a verdict (not for the independent test).
+        if (str(choices, "decisive") == similarity && at_or_null(*e, "passes").is_boolean())
+          threshold = get_num(choices, "fail_threshold");
         const json& ls = at_or_null(*e, "layers");
         if (ls.is_array() && !ls.empty()) {
           Series s{str(*e, "method"), {}, {}, {}};

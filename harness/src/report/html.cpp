@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 
@@ -38,6 +39,8 @@ std::string escape(const std::string& text) {
 
 std::string fmt(double x, int digits) {
   if (!std::isfinite(x)) return "—";
+  // Whole numbers (counts, ranks, seeds) in full: 1500, not 1.5e+03.
+  if (x == std::round(x) && std::abs(x) < 1e12) return std::to_string(static_cast<int64_t>(x));
   std::ostringstream os;
   os.precision(digits);
   os << x;

@@ -10,7 +10,8 @@ namespace attrib::report {
 /// `text` with &, <, >, " and ' escaped: safe in element content and in quoted attributes.
 std::string escape(const std::string& text);
 
-/// `x` with `digits` significant digits ("0.123", "1.5e+04"); "—" when x is NaN or infinite.
+/// `x` with `digits` significant digits ("0.123", "1.5e-05"), whole numbers in full ("1500");
+/// "—" when x is NaN or infinite.
 std::string fmt(double x, int digits = 3);
 
 /// A short fixed-point number for SVG coordinates (one decimal, no trailing ".0").

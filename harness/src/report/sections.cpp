@@ -121,8 +121,8 @@ std::string metric_block(const json& board, const json& mb) {
   return "<div class=\"metric\" id=\"" + anchor({"lb", dataset, model, metric}) + "\"><h4>" +
          escape(metric) + " <small>" + (direction < 0 ? "lower" : "higher") + " is better · " +
          escape(str(mb, "aggregation")) + " over " + fmt(get_num(mb, "n_examples")) +
-         " examples</small></h4><div class=\"pair\">" + table +
-         forest_plot(rows, direction, title) + "</div></div>";
+         " examples</small></h4><div class=\"pair\"><div>" + table + "</div><div>" +
+         forest_plot(rows, direction, title) + "</div></div></div>";
 }
 
 }  // namespace
@@ -161,7 +161,8 @@ std::string run_section(const json& doc) {
   const json& desc = at_or_null(at_or_null(doc, "suite"), "description");
   if (desc.is_string()) out += "<p>" + escape(desc.get<std::string>()) + "</p>";
 
-  // Errors: each linked to its leaderboard row when one carries the same message.
+  // Errors: each linked to the first leaderboard row whose error carries its message (a failed
+  // explanation's rows say "explanation failed: MESSAGE").
   const json& errors = at_or_null(doc, "errors");
   const json& rows = at_or_null(doc, "rows");
   out += "<div id=\"errors\"><h3>Errors (" + std::to_string(errors.is_array() ? errors.size() : 0) +
@@ -175,7 +176,8 @@ std::string run_section(const json& doc) {
       std::string link;
       if (rows.is_array())
         for (const json& r : rows)
-          if (at_or_null(r, "error").is_string() && r["error"].get<std::string>() == message) {
+          if (!message.empty() && at_or_null(r, "error").is_string() &&
+              r["error"].get<std::string>().find(message) != std::string::npos) {
             link =
                 row_anchor(str(r, "dataset"), str(r, "model"), str(r, "metric"), str(r, "method"));
             break;

@@ -208,7 +208,7 @@ std::string si(double v) {
 std::string log_bar_chart(const std::vector<Bar>& bars, const std::string& title,
                           const std::string& unit, double reference,
                           const std::string& reference_label) {
-  const double label_w = 170, w = 500, top = 24, x0 = label_w + 8, x1 = w - 70;
+  const double label_w = 170, w = 500, top = 36, x0 = label_w + 8, x1 = w - 70;
   const double bottom = top + kRow * static_cast<double>(bars.size()) + 4, h = bottom + 30;
   double lo = HUGE_VAL, hi = -HUGE_VAL;
   for (const Bar& b : bars)
@@ -246,8 +246,8 @@ std::string log_bar_chart(const std::vector<Bar>& bars, const std::string& title
   }
   if (std::isfinite(reference) && reference > 0) {
     const double x = xv(reference);
-    out +=
-        line(x, top - 4, x, bottom, "thr") + text(x + 3, top - 6, reference_label, "start", "thrl");
+    out += line(x, top - 10, x, bottom, "thr") +
+           text(x + 3, top - 3, reference_label, "start", "thrl");
   }
   return out + "</svg>";
 }
@@ -257,7 +257,8 @@ std::string heatmap(const std::vector<std::string>& labels,
                     double scale) {
   const double cell = 36, left = 140, top = 110;
   const double n = static_cast<double>(labels.size());
-  const double w = left + cell * n + 8, h = top + cell * n + 8;
+  // Room on the right for the last rotated column label.
+  const double w = left + cell * n + 90, h = top + cell * n + 8;
   std::string out = open_svg(w, h, title);
   for (size_t i = 0; i < labels.size(); ++i) {
     const double y = top + cell * (static_cast<double>(i) + 0.5);
