@@ -29,6 +29,7 @@ struct Group {
   std::vector<std::string> ids;      ///< the explained examples, in order
   std::vector<std::string> methods;  ///< in the order the rows name them
   std::vector<std::string> metrics;
+  std::map<std::string, std::string> errors;  ///< method -> the error of its first failed row
 };
 
 std::vector<Group> groups_of(const json& doc) {
@@ -37,8 +38,9 @@ std::vector<Group> groups_of(const json& doc) {
     const std::string d = str(r, "dataset"), m = str(r, "model");
     auto g = std::find_if(out.begin(), out.end(),
                           [&](const Group& x) { return x.dataset == d && x.model == m; });
-    if (g == out.end()) g = out.insert(out.end(), Group{d, m, {}, {}, {}, {}});
+    if (g == out.end()) g = out.insert(out.end(), Group{d, m, {}, {}, {}, {}, {}});
     g->rows.push_back(&r);
+    if (at_or_null(r, "error").is_string()) g->errors.emplace(str(r, "method"), str(r, "error"));
     auto add = [](std::vector<std::string>& v, const std::string& s) {
       if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
     };
@@ -248,7 +250,11 @@ std::string example_block(const Group& g, const std::string& id,
     }
     out += "<tr><th>" + escape(method) + "</th><td>";
     if (it == maps.end()) {
-      out += "<span class=\"note\">no map in the store</span></td><td></td>";
+      const auto error = g.errors.find(method);
+      out += "<span class=\"" +
+             std::string(error == g.errors.end() ? "note\">no map in the store"
+                                                 : "err\">" + escape(error->second)) +
+             "</span></td><td></td>";
     } else if (!it->second.word_ids.empty() || !it->second.tokens.empty()) {
       out += "<span class=\"toks\">" + token_line(it->second) +
              "</span></td><td class=\"scale\">±" +

@@ -84,7 +84,7 @@ std::string shorten(const std::string& s, size_t n) {
 
 std::string forest_plot(const std::vector<ForestRow>& rows, int direction, const std::string& title,
                         double threshold, const std::string& threshold_label) {
-  const double label_w = 150, w = 440, top = 24, x0 = label_w + 8, x1 = w - 14;
+  const double label_w = 130, w = 360, top = 24, x0 = label_w + 8, x1 = w - 14;
   const double bottom = top + kRow * static_cast<double>(rows.size()) + 4;
   const double h = bottom + 30;
   std::vector<double> values{threshold};
@@ -102,7 +102,7 @@ std::string forest_plot(const std::vector<ForestRow>& rows, int direction, const
   for (size_t i = 0; i < rows.size(); ++i) {
     const ForestRow& r = rows[i];
     const double y = top + kRow * (static_cast<double>(i) + 0.5);
-    const std::string label = (r.tied ? "= " : "") + shorten(r.label, 24);
+    const std::string label = (r.tied ? "= " : "") + shorten(r.label, 21);
     out += "<g><title>" + escape(r.label) + ": " +
            (r.note.empty() ? fmt(r.mean) + " [" + fmt(r.low) + ", " + fmt(r.high) + "]" +
                                  (r.best   ? " (best)"
