@@ -34,9 +34,9 @@ class Report : public ::testing::Test {
     suite["throughput"] = {{"batch_sizes", {8}}, {"repetitions", 2}, {"examples", 8}};
     dir_ = fs::path(ATTRIB_TEST_TMP) / "report" / "run";
     fs::remove_all(dir_);
-    run_ = new Result(attrib("run '" + write_suite("report.json", suite).string() + "' --out '" +
-                                 dir_.string() + "' --quiet",
-                             "report-run"));
+    run_ = new Result(attrib_test::attrib("run '" + write_suite("report.json", suite).string() +
+                                              "' --out '" + dir_.string() + "' --quiet",
+                                          "report-run"));
   }
   static void TearDownTestSuite() { delete run_; }
   static fs::path dir_;
@@ -140,9 +140,9 @@ TEST_F(Report, PageHasEverySectionAndShowsTheFailingMethod) {
 
   // `attrib report` rebuilds it, with fewer examples.
   const fs::path small = dir_ / "small.html";
-  const Result r =
-      attrib("report '" + dir_.string() + "' --out '" + small.string() + "' --examples 3",
-             "report-rebuild");
+  const Result r = attrib_test::attrib(
+      "report '" + dir_.string() + "' --out '" + small.string() + "' --examples 3",
+      "report-rebuild");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string rebuilt = slurp(small);
   size_t examples = 0;
@@ -152,18 +152,18 @@ TEST_F(Report, PageHasEverySectionAndShowsTheFailingMethod) {
 }
 
 TEST_F(Report, BadRunFoldersAreInvalidInputNamingTheFile) {
-  const Result missing = attrib("report /nonexistent/run", "report-missing");
+  const Result missing = attrib_test::attrib("report /nonexistent/run", "report-missing");
   EXPECT_EQ(missing.code, 3);
   EXPECT_NE(missing.err.find("/nonexistent/run"), std::string::npos) << missing.err;
   const fs::path bad = fs::path(ATTRIB_TEST_TMP) / "report" / "bad";
   fs::create_directories(bad);
   std::ofstream(bad / "results.json") << "{\"rows\": [";
-  const Result malformed = attrib("report '" + bad.string() + "'", "report-malformed");
+  const Result malformed = attrib_test::attrib("report '" + bad.string() + "'", "report-malformed");
   EXPECT_EQ(malformed.code, 3);
   EXPECT_NE(malformed.err.find((bad / "results.json").string()), std::string::npos)
       << malformed.err;
   std::ofstream(bad / "results.json") << "[1, 2]";
-  const Result foreign = attrib("report '" + bad.string() + "'", "report-foreign");
+  const Result foreign = attrib_test::attrib("report '" + bad.string() + "'", "report-foreign");
   EXPECT_EQ(foreign.code, 3);
   EXPECT_NE(foreign.err.find("not an attrib results document"), std::string::npos) << foreign.err;
 }

@@ -33,6 +33,19 @@ std::string absent(const char* what, const char* suite_key) {
 
 using Key = std::tuple<std::string, std::string>;  // (dataset, model)
 
+bool failed(const json& entry) { return at_or_null(entry, "error").is_string(); }
+
+/// The entries that failed (a method whose explanations failed), listed instead of charted.
+std::string failed_entries(const json& all) {
+  std::string out;
+  for (const json& e : all)
+    if (failed(e))
+      out += "<li><b>" + escape(str(e, "method")) + "</b> on " + escape(str(e, "dataset")) + " / " +
+             escape(str(e, "model")) + ": <span class=\"err\">" + escape(str(e, "error")) +
+             "</span></li>";
+  return out.empty() ? "" : "<ul class=\"errors\">" + out + "</ul>";
+}
+
 /// The verdicts of the decisive similarity: method x test, pass or fail.
 std::string verdict_table(const std::vector<const json*>& entries) {
   std::vector<std::string> tests, methods;
@@ -78,7 +91,9 @@ std::string randomisation_section(const json& doc) {
   if (all.empty()) return out + absent("randomisation results", "randomisation") + "</section>";
   std::map<Key, std::vector<const json*>> groups;
   std::vector<Key> order;
+  out += failed_entries(all);
   for (const json& e : all) {
+    if (failed(e)) continue;
     const Key k{str(e, "dataset"), str(e, "model")};
     if (!groups.count(k)) order.push_back(k);
     groups[k].push_back(&e);
@@ -153,7 +168,9 @@ std::string throughput_section(const json& doc) {
   using TKey = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<TKey, std::vector<const json*>> groups;
   std::vector<TKey> order;
+  out += failed_entries(all);
   for (const json& e : all) {
+    if (failed(e)) continue;
     const TKey k{str(e, "dataset"), str(e, "model"), str(e, "device"), str(e, "batch_size")};
     if (!groups.count(k)) order.push_back(k);
     groups[k].push_back(&e);
