@@ -1,6 +1,8 @@
 // The HTML report (harness/src/report): every section is on the page, a failing method's error
 // is shown and linked, the page fetches nothing, and headless Chromium renders it (with and
 // without JavaScript) without console errors.
+#include "report/report.h"
+
 #include <gtest/gtest.h>
 #include <png.h>
 
@@ -10,6 +12,7 @@
 
 #include "cli_support.h"
 #include "report/sections.h"
+#include "store/store.h"
 
 using namespace attrib_test;
 
@@ -208,4 +211,51 @@ TEST_F(Report, ChromiumRendersEverySectionWithAndWithoutJavaScript) {
     EXPECT_GT(distinct_colours(png), 16u) << tag << ": the screenshot is (nearly) one colour";
     EXPECT_EQ(page_errors(err), "") << tag;
   }
+}
+
+// The explorer reads the store's token scores and word ids: WordPiece pieces share their word's
+// box ("##" dropped after the first piece), special tokens are greyed, and each token's colour
+// step is its score on the line's symmetric scale (here ±0.9).
+TEST(ReportExplorer, WordPiecesAreGroupedUnderTheirWordAndColouredOnTheLinesScale) {
+  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "report" / "wordpiece";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "store.sqlite").string();
+  {
+    attrib::RunStore store(path);
+    store.begin_run({{"suite", "t"}});
+    attrib::ExplanationUnit u;
+    u.key = "k1";
+    u.identity = {{"unit", "explanation"}};
+    u.dataset = "d";
+    u.model = "m";
+    u.method = "saliency";
+    u.plugin = "saliency";
+    u.ids = {"e0"};
+    u.token_scores = at::tensor({0.1f, 0.9f, -0.5f, 0.2f, 0.0f, 0.0f}).reshape({1, 6});
+    u.word_ids = at::tensor({-1, 0, 0, 1, -1, -1}, at::kLong).reshape({1, 6});
+    u.tokens = {{"[CLS]", "play", "##ing", "ball", "[SEP]"}};  // unpadded: 5 of 6 positions
+    store.put_explanation(u);
+    store.end_run("complete");
+  }
+  const json doc = {{"context", {{"seed", 0}}},
+                    {"rows",
+                     {{{"dataset", "d"},
+                       {"model", "m"},
+                       {"method", "saliency"},
+                       {"metric", "deletion"},
+                       {"direction", -1},
+                       {"example_ids", {"e0"}},
+                       {"scores", {0.25}},
+                       {"error", nullptr}}}}};
+  attrib::RunStore store(path, /*read_only=*/true);
+  const std::string html = attrib::report_html(doc, &store);
+  EXPECT_NE(html.find("<span class=\"w\"><i class=\"c8\" title=\"play: 0.9\">play</i><i "
+                      "class=\"c-4\" title=\"##ing: -0.5\">ing</i></span>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<i class=\"c1 sp\" title=\"[CLS]: 0.1\">[CLS]</i>"), std::string::npos);
+  EXPECT_NE(html.find(">ball</i>"), std::string::npos);
+  EXPECT_EQ(html.find(">[PAD]<"), std::string::npos);
+  EXPECT_NE(html.find("deletion 0.25"), std::string::npos);
+  EXPECT_NE(html.find("best deletion"), std::string::npos);
 }
