@@ -259,3 +259,44 @@ TEST(ReportExplorer, WordPiecesAreGroupedUnderTheirWordAndColouredOnTheLinesScal
   EXPECT_NE(html.find("deletion 0.25"), std::string::npos);
   EXPECT_NE(html.find("best deletion"), std::string::npos);
 }
+
+// Dense maps (images, tabular rows) are drawn as a grid per method: channels summed, one path per
+// colour step, step 0 left to the white background.
+TEST(ReportExplorer, DenseMapsAreGridsWithChannelsSummed) {
+  const fs::path dir = fs::path(ATTRIB_TEST_TMP) / "report" / "dense";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "store.sqlite").string();
+  {
+    attrib::RunStore store(path);
+    store.begin_run({{"suite", "t"}});
+    attrib::ExplanationUnit u;
+    u.key = "k1";
+    u.identity = {{"unit", "explanation"}};
+    u.dataset = "d";
+    u.model = "m";
+    u.method = "gradient";
+    u.plugin = "saliency";
+    u.ids = {"img"};
+    // [1, C=2, H=2, W=2]: the channel sums are {2, 0; 0, -2}.
+    u.token_scores = at::tensor({1.f, 0.f, 0.f, -1.f, 1.f, 0.f, 0.f, -1.f}).reshape({1, 2, 2, 2});
+    store.put_explanation(u);
+    store.end_run("complete");
+  }
+  const json doc = {{"context", {{"seed", 0}}},
+                    {"rows",
+                     {{{"dataset", "d"},
+                       {"model", "m"},
+                       {"method", "gradient"},
+                       {"metric", "deletion"},
+                       {"direction", -1},
+                       {"example_ids", {"img"}},
+                       {"scores", {0.5}},
+                       {"error", nullptr}}}}};
+  attrib::RunStore store(path, /*read_only=*/true);
+  const std::string html = attrib::report_html(doc, &store);
+  EXPECT_NE(html.find("viewBox=\"0 0 2 2\""), std::string::npos);
+  EXPECT_NE(html.find("<path class=\"f8\" d=\"M0 0h1v1h-1z\"/>"), std::string::npos);
+  EXPECT_NE(html.find("<path class=\"f-8\" d=\"M1 1h1v1h-1z\"/>"), std::string::npos);
+  EXPECT_NE(html.find("±2</span>"), std::string::npos);
+}
