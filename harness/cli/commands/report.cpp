@@ -34,7 +34,7 @@ int run(const Args& args) {
   options.examples = args.integer("--examples", options.examples, 0);
   const std::string out = args.value("--out", (fs::path(dir) / "report.html").string());
   const size_t bytes = write_report(dir, out, options, !args.flag("--no-store"));
-  std::cerr << "attrib report: " << out << " (" << (bytes + 512) / 1024 << " kB)\n";
+  std::cerr << "attrib report: " << out << " (" << (bytes + 500) / 1000 << " kB)\n";
   return kOk;
 }
 
