@@ -171,6 +171,22 @@ TEST_F(Report, BadRunFoldersAreInvalidInputNamingTheFile) {
   EXPECT_NE(foreign.err.find("not an attrib results document"), std::string::npos) << foreign.err;
 }
 
+// The report is a view of the results: when it cannot be written (here a folder is in its way)
+// the run warns and keeps its exit code and its other files.
+TEST(ReportRun, AReportThatCannotBeWrittenOnlyWarns) {
+  const fs::path out = fs::path(ATTRIB_TEST_TMP) / "report" / "blocked";
+  fs::remove_all(out);
+  fs::create_directories(out / "report.html" / "x");
+  const Result r =
+      attrib_test::attrib("run '" + write_suite("report-blocked.json", small_suite()).string() +
+                              "' --out '" + out.string() + "' --no-store --quiet",
+                          "report-blocked");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: report.html not written"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(out / "results.json"));
+  EXPECT_TRUE(fs::exists(out / "leaderboard.md"));
+}
+
 TEST_F(Report, ChromiumRendersEverySectionWithAndWithoutJavaScript) {
   if (!fs::exists(kChromium))
     GTEST_SKIP() << kChromium << " is not installed (scripts/setup.sh installs it): the browser "
