@@ -34,7 +34,7 @@ table{border-collapse:collapse;font-size:12.5px;margin:4px 0}
 th,td{padding:2px 7px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
 table.sort th{cursor:pointer;background:#f4f4f4;white-space:nowrap}td.n{text-align:right;
 font-variant-numeric:tabular-nums}tr.top td{font-weight:600}tr.error td{background:#fff3f3}
-.err{color:#b00020}td.pass{color:#1a7a3a}td.fail{color:#b00020;font-weight:600}
+.err{color:#b00020}.msg{max-width:36em}td.pass{color:#1a7a3a}td.fail{color:#b00020;font-weight:600}
 .pair{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
 .charts{display:flex;flex-wrap:wrap;gap:14px}
 svg.chart{background:#fff;border:1px solid #eee;max-width:100%;height:auto}

@@ -95,9 +95,8 @@ std::string metric_block(const json& board, const json& mb) {
     if (error.is_string()) {
       fr.note = "error: " + error.get<std::string>();
       table += "<tr id=\"" + id + "\" class=\"error\"><td class=\"n\" data-v=\"\">—</td><td>" +
-               escape(method) +
-               "</td><td colspan=\"7\" class=\"err\">error: " + escape(error.get<std::string>()) +
-               "</td></tr>";
+               escape(method) + "</td><td colspan=\"7\" class=\"err\"><div class=\"msg\">error: " +
+               escape(error.get<std::string>()) + "</div></td></tr>";
       rows.push_back(fr);
       continue;
     }
