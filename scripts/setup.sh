@@ -10,6 +10,7 @@ packages=(
   libpng-dev libjpeg-dev                   # image datasets (images:DIR)
   libsqlite3-dev                           # the run store (<out>/store.sqlite)
   libopenmpi-dev openmpi-bin               # mpirun -n N attrib run (ATTRIB_WITH_MPI)
+  chromium                                 # browser test of the HTML report (Report.Chromium*)
   dataset-fashion-mnist
 )
 if [[ "${ATTRIB_WITH_PYTHON_TESTS:-1}" == 1 ]]; then

@@ -18,7 +18,7 @@ const std::vector<cli::Command>& command_table() {
   static const std::vector<cli::Command> table = {
       cli::kRunCommand,    cli::kExplainCommand, cli::kPluginsCommand, cli::kMetricsCommand,
       cli::kDataCommand,   cli::kTrainCommand,   cli::kBenchCommand,   cli::kCompareCommand,
-      cli::kExportCommand, cli::kMergeCommand,
+      cli::kExportCommand, cli::kMergeCommand,   cli::kReportCommand,
   };
   return table;
 }

@@ -101,5 +101,6 @@ extern const Command kBenchCommand;
 extern const Command kCompareCommand;
 extern const Command kExportCommand;
 extern const Command kMergeCommand;
+extern const Command kReportCommand;
 
 }  // namespace attrib::cli

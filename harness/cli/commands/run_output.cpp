@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include "attrib/error.h"
+#include "report/report.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -105,6 +108,13 @@ int finish_run(const std::string& out, RunResults& results, const SuiteConfig& s
   std::cout << "results:     " << (fs::path(out) / "results.json").string() << "\n"
             << "leaderboard: " << (fs::path(out) / "leaderboard.md").string() << "\n"
             << "csv:         " << (fs::path(out) / "leaderboard.csv").string() << "\n";
+  try {  // the report is a view of the results: failing to write it never fails the run
+    const std::string report = (fs::path(out) / "report.html").string();
+    write_report(out, report, ReportOptions{}, store && !store->failed());
+    std::cout << "report:      " << report << "\n";
+  } catch (...) {
+    std::cerr << "attrib: warning: report.html not written: " << in_flight_error() << "\n";
+  }
   if (results.context.value("incomplete", false)) {
     std::cerr << "attrib: interrupted; the results are incomplete.";
     if (store && !store->failed())
