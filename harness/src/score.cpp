@@ -37,7 +37,7 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
     std::optional<ScoreUnit> stored = store ? store->find_score(u.key) : std::nullopt;
     if (stored) {
       u = std::move(*stored);
-      ++store->counts().scores_reused;
+      store->touch_score(u.key);
     } else {
       MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],  p.targets[bi],
                      &p.annotations[bi], suite.seed,    suite.batch_cap};

@@ -93,6 +93,7 @@ std::string report_html(const json& doc, RunStore* store, const ReportOptions& o
       "</style></head><body><h1>attrib report: " + escape(suite) + "</h1>" + nav;
   page += run_section(doc);
   page += leaderboards_section(doc);
+  page += curves_section(store);
   page += randomisation_section(doc);
   page += throughput_section(doc);
   page += agreement_section(doc);

@@ -9,8 +9,8 @@
 namespace attrib::report {
 
 /// Every section's id, in page order.
-inline constexpr const char* kSectionIds[] = {"run",        "leaderboards", "randomisation",
-                                              "throughput", "agreement",    "examples"};
+inline constexpr const char* kSectionIds[] = {
+    "run", "leaderboards", "curves", "randomisation", "throughput", "agreement", "examples"};
 
 /// The id of the leaderboard row of (dataset, model, metric, method); the header's error list
 /// links to it.
@@ -21,6 +21,8 @@ std::string row_anchor(const std::string& dataset, const std::string& model,
 std::string run_section(const nlohmann::json& doc);
 /// Per (dataset, model): the overall ranking, then per metric a table beside a forest plot.
 std::string leaderboards_section(const nlohmann::json& doc);
+/// Mean deletion and insertion curves per method with 95 % bands, from the store (curves.cpp).
+std::string curves_section(RunStore* store);
 /// Similarity per randomised layer (line charts) and single-point tests (forest plots).
 std::string randomisation_section(const nlohmann::json& doc);
 /// Explanations per second per method against the model's forward+backward.

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 #include "attrib/error.h"
 #include "metric.h"
@@ -584,6 +585,40 @@ void RunStore::put_analysis(const AnalysisUnit& u) {
   ++counts_.analyses_computed;
 }
 
+void RunStore::touch_score(const std::string& key) {
+  ScopeTimer timer(counts_.seconds);
+  ++counts_.scores_reused;
+  if (failed_) return;
+  try {
+    Stmt(db_, path_, "UPDATE score_units SET run_id = ? WHERE key = ?")
+        .integer(1, run_id_)
+        .text(2, key)
+        .run();
+  } catch (const Error& e) {
+    fail(e);
+  }
+}
+
+std::vector<RunStore::Curves> RunStore::latest_curves() {
+  std::vector<Curves> out;
+  std::map<std::string, size_t> index;
+  Stmt q(db_, path_,
+         "SELECT e.dataset, e.model, e.method, s.metric, c.name, c.data FROM score_curves c "
+         "JOIN score_units s ON c.unit = s.key JOIN explanation_units e ON s.explanation_unit = "
+         "e.key WHERE s.run_id = (SELECT max(run_id) FROM score_units) ORDER BY e.seq, s.batch");
+  while (q.step()) {
+    Curves c{q.col_text(0), q.col_text(1), q.col_text(2), q.col_text(3), q.col_text(4), {}};
+    const std::string k =
+        c.dataset + '\n' + c.model + '\n' + c.method + '\n' + c.metric + '\n' + c.name;
+    auto [it, added] = index.emplace(k, out.size());
+    if (added) out.push_back(std::move(c));
+    const std::vector<double> v = blob_doubles(q.col_blob(5), path_ + ": curve " + k);
+    std::vector<double>& all = out[it->second].data;
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
 void RunStore::absorb(const std::string& other) {
   { RunStore check(other, /*read_only=*/true); }  // quick_check and schema version
   Stmt(db_, path_, "ATTACH DATABASE ? AS shard").text(1, other).run();
@@ -592,6 +627,11 @@ void RunStore::absorb(const std::string& other) {
     for (const char* table : {"explanation_units", "attributions", "extras", "score_units",
                               "score_components", "score_curves", "analysis_units"})
       exec(std::string("INSERT OR IGNORE INTO main.") + table + " SELECT * FROM shard." + table);
+    // Run ids are the shard's own: the copied units belong to no run of this store until a run
+    // here uses them (otherwise a shard's later run id would pass for this store's latest run).
+    for (const char* table : {"explanation_units", "score_units", "analysis_units"})
+      exec(std::string("UPDATE main.") + table +
+           " SET run_id = 0 WHERE key IN (SELECT key FROM shard." + table + ")");
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

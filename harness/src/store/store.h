@@ -111,12 +111,23 @@ class RunStore {
   void touch_explanation(const std::string& key, const std::string& dataset,
                          const std::string& model, const std::string& method);
 
+  /// Records that this run reused the score unit `key` (the report's curves are those of the
+  /// latest run).
+  void touch_score(const std::string& key);
+
+  /// Per (dataset, model, method, metric, curve name) of the latest run: every example's curve,
+  /// [examples x kCurvePoints] row-major, in the run's example order.
+  struct Curves {
+    std::string dataset, model, method, metric, name;
+    std::vector<double> data;
+  };
+  std::vector<Curves> latest_curves();
+
   /// The keys of the explanation units the latest run used, in the order it used them;
   /// `method` filters when not empty.
   std::vector<std::string> latest_explanation_keys(const std::string& method = "");
 
-  /// put_* and touch_explanation count computed and reused units; callers count reused score
-  /// and analysis units.
+  /// put_* and touch_* count computed and reused units; callers count reused analysis units.
   StoreCounts& counts() { return counts_; }
 
   /// Copies every unit of the store at `other` (a shard's) into this one, in one transaction;
