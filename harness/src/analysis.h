@@ -23,10 +23,10 @@ struct MethodExplanations {
   std::string name;                           ///< the suite's method name
   std::string plugin;                         ///< the method plugin
   std::shared_ptr<AttributionMethod> method;  ///< the configured method (null if creation failed)
-  std::vector<at::Tensor> scores;  ///< per batch: float [B, n] feature scores (feature_scores)
+  std::vector<at::Tensor> scores;      ///< per batch: float [B, n] feature scores (feature_scores)
   std::vector<std::string> unit_keys;  ///< per batch: the run store key of its explanation
-  nlohmann::json info;             ///< the choices the method recorded (first batch)
-  std::string error;               ///< why the method failed; empty when it succeeded
+  nlohmann::json info;                 ///< the choices the method recorded (first batch)
+  std::string error;                   ///< why the method failed; empty when it succeeded
   bool ok() const { return error.empty(); }
 };
 

@@ -37,8 +37,9 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
+    const std::string why = ec.message();  // before remove() reuses ec
     fs::remove(tmp, ec);
-    throw Error("cannot write " + path + " (" + ec.message() + ")");
+    throw Error("cannot write " + path + " (" + why + ")");
   }
 }
 
