@@ -14,8 +14,8 @@ namespace attrib {
 const std::vector<MetricSpec>& metric_catalogue() {
   static const std::vector<MetricSpec> catalogue = [] {
     std::vector<MetricSpec> all;
-    for (auto family : {faithfulness_metrics, plausibility_metrics, localisation_metrics,
-                        complexity_metrics})
+    for (auto family :
+         {faithfulness_metrics, plausibility_metrics, localisation_metrics, complexity_metrics})
       for (auto& m : family()) all.push_back(std::move(m));
     return all;
   }();

@@ -9,9 +9,9 @@
 
 #include "attrib/error.h"
 #include "attrib/random.h"
-#include "faithfulness/faithfulness.h"
 #include "common/perturb.h"
 #include "common/stats.h"
+#include "faithfulness/faithfulness.h"
 
 namespace attrib {
 namespace {

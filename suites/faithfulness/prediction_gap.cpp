@@ -7,8 +7,8 @@
 
 #include "attrib/error.h"
 #include "attrib/random.h"
-#include "faithfulness/faithfulness.h"
 #include "common/perturb.h"
+#include "faithfulness/faithfulness.h"
 
 namespace attrib {
 namespace {

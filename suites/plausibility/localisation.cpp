@@ -10,8 +10,8 @@
 
 #include "attrib/error.h"
 #include "attrib/random.h"
-#include "common/perturb.h"
 #include "common/annotated.h"
+#include "common/perturb.h"
 #include "plausibility/plausibility.h"
 
 namespace attrib {

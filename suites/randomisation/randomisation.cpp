@@ -4,10 +4,10 @@
 #include <cmath>
 #include <set>
 
-#include "common/agreement_measures.h"
 #include "attrib/error.h"
 #include "attrib/params.h"
 #include "attrib/random.h"
+#include "common/agreement_measures.h"
 #include "common/stats.h"
 
 namespace attrib {

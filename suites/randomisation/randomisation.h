@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "attrib/batch.h"
 #include "analysis.h"
+#include "attrib/batch.h"
 #include "attrib/model.h"
 
 namespace attrib {

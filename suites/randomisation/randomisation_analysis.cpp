@@ -44,21 +44,22 @@ PermutedLabelModel train_on_permuted_labels(const AnalysisInput& in) {
   Retrained t = in.retrain(rq);
   const Batch& fit = t.train_batch;
   const double memorised =
-      fit.size() > 0 ? (batch_logits(*t.model, fit, in.context.max_rows).argmax(1) ==
-                        fit.labels.to(at::kCPU))
-                           .to(at::kDouble)
-                           .mean()
-                           .item<double>()
-                     : 0;
+      fit.size() > 0
+          ? (batch_logits(*t.model, fit, in.context.max_rows).argmax(1) == fit.labels.to(at::kCPU))
+                .to(at::kDouble)
+                .mean()
+                .item<double>()
+          : 0;
   PermutedLabelModel out{t.model, json::object()};
-  out.record = {{"labels", "training split '" + t.train_split + "' permuted (Fisher-Yates, seeded)"},
-                {"label_seed", seed},
-                {"train_accuracy_on_permuted_labels", memorised},
-                {"val_accuracy_true_labels", t.report.value("val_accuracy", 0.0)},
-                {"epochs_run", t.report.value("epochs_run", 0)},
-                {"early_stopping", "off (patience = epochs)"},
-                {"cached", t.report.value("cached", false)},
-                {"checkpoint", t.checkpoint}};
+  out.record = {
+      {"labels", "training split '" + t.train_split + "' permuted (Fisher-Yates, seeded)"},
+      {"label_seed", seed},
+      {"train_accuracy_on_permuted_labels", memorised},
+      {"val_accuracy_true_labels", t.report.value("val_accuracy", 0.0)},
+      {"epochs_run", t.report.value("epochs_run", 0)},
+      {"early_stopping", "off (patience = epochs)"},
+      {"cached", t.report.value("cached", false)},
+      {"checkpoint", t.checkpoint}};
   return out;
 }
 
@@ -107,26 +108,24 @@ class RandomisationAnalysis : public Analysis {
       std::vector<at::Tensor> valid = rvalid;
       for (size_t bi = 0; bi < valid.size(); ++bi)
         if (!valid[bi].defined()) valid[bi] = at::ones(original[bi].sizes(), at::kBool);
-      RandomisationInput ri{
-          in.model,
-          rb,
-          rt,
-          original,
-          valid,
-          [&](ModelAdapter& model, const std::vector<at::Tensor>& tg) {
-            return in.explain(*ex.method, model, rb, tg);
-          },
-          in.context.seed,
-          where,
-          permuted.model.get(),
-          permuted.record,
-          permuted_error,
-          in.feature_shape};
+      RandomisationInput ri{in.model,
+                            rb,
+                            rt,
+                            original,
+                            valid,
+                            [&](ModelAdapter& model, const std::vector<at::Tensor>& tg) {
+                              return in.explain(*ex.method, model, rb, tg);
+                            },
+                            in.context.seed,
+                            where,
+                            permuted.model.get(),
+                            permuted.record,
+                            permuted_error,
+                            in.feature_shape};
       json entries = run_randomisation(o_, ri, in.bootstrap_resamples, in.confidence);
       for (auto& e : entries) {
         if (e.contains("error"))
-          in.fail("randomisation[" + e["test"].get<std::string>() + "] for " + ex.name,
-                  e["error"]);
+          in.fail("randomisation[" + e["test"].get<std::string>() + "] for " + ex.name, e["error"]);
         out.push_back(std::move(e));
       }
       progress.advance();

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "attrib/error.h"
+#include "common/stats.h"
 #include "leaderboard.h"
 #include "reporters.h"
 #include "results.h"
-#include "common/stats.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -88,17 +88,18 @@ attrib::RunResults baseline_results() {
     }
   }
   // 9 repetitions, 1.00 .. 1.08 s in a shuffled order.
-  r.analyses["throughput"].push_back({{"dataset", "planted"},
-                          {"model", "tiny"},
-                          {"method", "saliency"},
-                          {"kind", "method"},
-                          {"device", "cpu"},
-                          {"batch_size", 8},
-                          {"warmup", 2},
-                          {"examples_per_repetition", 64},
-                          {"seconds", {1.04, 1.00, 1.07, 1.02, 1.08, 1.01, 1.05, 1.03, 1.06}},
-                          {"explanations_per_second", {{"median", 64 / 1.04}}},
-                          {"peak_memory_bytes", nullptr}});
+  r.analyses["throughput"].push_back(
+      {{"dataset", "planted"},
+       {"model", "tiny"},
+       {"method", "saliency"},
+       {"kind", "method"},
+       {"device", "cpu"},
+       {"batch_size", 8},
+       {"warmup", 2},
+       {"examples_per_repetition", 64},
+       {"seconds", {1.04, 1.00, 1.07, 1.02, 1.08, 1.01, 1.05, 1.03, 1.06}},
+       {"explanations_per_second", {{"median", 64 / 1.04}}},
+       {"peak_memory_bytes", nullptr}});
   return r;
 }
 

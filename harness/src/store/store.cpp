@@ -233,6 +233,10 @@ void RunStore::begin_run(const json& context) {
             .text(2, context.dump())
             .run();
         run_id_ = sqlite3_last_insert_rowid(db_);
+        // The order of use within the run, counted here rather than with a max() scan per unit.
+        Stmt q(db_, path_, "SELECT coalesce(max(seq), 0) + 1 FROM explanation_units");
+        q.step();
+        seq_ = q.col_int(0);
       },
       /*unit=*/false);
 }
@@ -249,14 +253,6 @@ void RunStore::end_run(const std::string& status) {
       },
       /*unit=*/false);
 }
-
-namespace {
-int64_t next_seq(sqlite3* db, const std::string& path) {
-  Stmt q(db, path, "SELECT coalesce(max(seq), 0) + 1 FROM explanation_units");
-  q.step();
-  return q.col_int(0);
-}
-}  // namespace
 
 std::optional<ExplanationUnit> RunStore::find_explanation(const std::string& key) {
   ScopeTimer timer(counts_.seconds);
@@ -341,7 +337,7 @@ void RunStore::put_explanation(const ExplanationUnit& u) {
         .integer(10, u.forward_rows)
         .integer(11, u.backward_rows)
         .integer(12, run_id_)
-        .integer(13, next_seq(db_, path_))
+        .integer(13, seq_++)
         .run();
     Stmt ins(db_, path_,
              "INSERT INTO attributions(unit, position, example_id, dtype, shape, data, word_ids, "
@@ -385,7 +381,7 @@ void RunStore::touch_explanation(const std::string& key, const std::string& data
         .text(2, model)
         .text(3, method)
         .integer(4, run_id_)
-        .integer(5, next_seq(db_, path_))
+        .integer(5, seq_++)
         .text(6, key)
         .run();
   } catch (const Error& e) {

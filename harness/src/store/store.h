@@ -144,6 +144,7 @@ class RunStore {
   std::function<void(const std::string&)> warn_;
   sqlite3* db_ = nullptr;
   int64_t run_id_ = 0;
+  int64_t seq_ = 1;  ///< next explanation_units.seq
   int64_t units_committed_ = 0;
   StoreCounts counts_;
 };
