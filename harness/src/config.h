@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "isolation.h"
 #include "registry.h"
 #include "results.h"
 
@@ -72,6 +73,8 @@ struct SuiteConfig {
   nlohmann::json document;
   /// `attrib run --force`: run methods whose estimated cost exceeds kMaxEstimatedRows (cost.h).
   bool force = false;
+  /// `attrib run --isolate/--method-timeout`: which method plugins run in a child process.
+  IsolationOptions isolation;
 };
 
 /// Validates a suite document. `registry` resolves plugin names and parameter schemas.

@@ -7,6 +7,7 @@
 #include "attrib/error.h"
 #include "cost.h"
 #include "interrupt.h"
+#include "isolation.h"
 #include "shard.h"
 #include "store/unit_key.h"
 
@@ -70,7 +71,8 @@ void compute_unit(const PreparedModel& p, size_t bi, AttributionMethod& method,
                   const SuiteConfig& suite, ExplanationUnit& u) {
   const Batch& b = p.batches[bi];
   const auto t0 = std::chrono::steady_clock::now();
-  Explanation e = method.explain(*p.model, b, p.targets[bi].to(p.device), explain_context(suite));
+  Explanation e =
+      method.explain(*p.model, b, p.targets[bi].to(p.device), explain_context(suite, &p));
   at::Tensor tokens = token_scores(e.attributions, b, suite.token_reduction);
   u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Dense maps are kept in the input's shape, so that a reader of the store sees images as images.
@@ -111,6 +113,9 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
   registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
   if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features);
   ex.method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
+  summary["isolated"] = isolated(*plugin, suite.isolation);
+  if (summary["isolated"])
+    ex.method = isolate(std::move(ex.method), m.plugin, suite.isolation.timeout_seconds);
   progress.stage("explain " + m.name + " (" + p.config->name + ", " + p.dataset->name + ")",
                  static_cast<int64_t>(p.batches.size()));
   double secs = 0;
@@ -178,8 +183,8 @@ std::vector<int64_t> features_per_example(const std::vector<Batch>& batches) {
   return out;
 }
 
-ExplainContext explain_context(const SuiteConfig& suite) {
-  return ExplainContext{suite.seed, suite.batch_cap};
+ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p) {
+  return ExplainContext{suite.seed, suite.batch_cap, p ? &p->split_ids : nullptr};
 }
 
 std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter& model,

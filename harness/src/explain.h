@@ -23,8 +23,9 @@ class ShardPlanner;
 /// cost estimates.
 std::vector<int64_t> features_per_example(const std::vector<Batch>& batches);
 
-/// The context every explanation of the suite gets: its seed and batch cap.
-ExplainContext explain_context(const SuiteConfig& suite);
+/// The context every explanation of the suite gets: its seed and batch cap, and with `p` the ids
+/// of its explained split (kept in `p`, which must outlive the context).
+ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p = nullptr);
 
 /// Feature scores (feature_scores with `reduction`) of `method` on `batches` of `model` for the
 /// per-batch `targets` (moved to `device`), one [B, n] tensor per batch: the re-explanations of

@@ -18,6 +18,7 @@ struct Batches {
   std::vector<Batch> batches;
   std::vector<Annotations> annotations;
   std::vector<std::string> ids;
+  std::vector<std::string> split_ids;  ///< the whole split's, before max_examples
 };
 
 /// Dense collation of examples [begin, end) with inputs and labels on `device`.
@@ -37,6 +38,7 @@ Batches make_batches(const Dataset& ds, const DatasetConfig& dc, const Vocab& vo
     if (dc.max_examples > 0) n = std::min<size_t>(n, dc.max_examples);
     ATTRIB_CHECK(n > 0, "dataset '", ds.name, "': split '", dc.split, "' has no examples");
     Batches out;
+    for (const auto& x : split) out.split_ids.push_back(x.id);
     for (size_t b = 0; b < n; b += per_batch) {
       const size_t e = std::min(n, b + static_cast<size_t>(per_batch));
       Batch batch = dense_batch(ds, split, b, e, device);
@@ -51,6 +53,7 @@ Batches make_batches(const Dataset& ds, const DatasetConfig& dc, const Vocab& vo
   if (dc.max_examples > 0) n = std::min<size_t>(n, dc.max_examples);
   ATTRIB_CHECK(n > 0, "dataset '", ds.name, "': split '", dc.split, "' has no examples");
   Batches out;
+  for (const auto& x : split) out.split_ids.push_back(x.id);
   for (size_t b = 0; b < n; b += per_batch) {
     const size_t e = std::min(n, b + static_cast<size_t>(per_batch));
     Batch batch = collate_text(split, b, e, vocab, dc.max_len);
@@ -144,7 +147,8 @@ PreparedModel prepare_model(const Dataset& ds, const DatasetConfig& dc, const Mo
                        device,
                        &dc,
                        std::move(vocab),
-                       record["content_hash"].get<std::string>()};
+                       record["content_hash"].get<std::string>(),
+                       std::move(data.split_ids)};
 }
 
 json dataset_record(const Dataset& ds, const DatasetConfig& dc) {

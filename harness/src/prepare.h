@@ -29,6 +29,8 @@ struct PreparedModel {
   const DatasetConfig* dataset_config = nullptr;
   Vocab vocab;             ///< text: the vocabulary the model was trained with
   std::string model_hash;  ///< content hash of the weights (store/unit_key.h)
+  /// Every example id of the explained split, the unselected ones too (ExplainContext::split_ids).
+  std::vector<std::string> split_ids;
 };
 
 /// Loads every dataset and model of `suite` (training models or reusing cached ones), records

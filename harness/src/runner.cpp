@@ -49,7 +49,7 @@ void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& expl
              const SuiteConfig& suite, const Registry& registry, Progress& progress,
              RunStore* store, RunResults& res) {
   if (suite.analyses.empty()) return;
-  const ExplainContext ctx = explain_context(suite);
+  const ExplainContext ctx = explain_context(suite, &p);
   AnalysisInput in{p.dataset->name, p.config->name, *p.model, p.batches,
                    p.targets,       p.ids,          explained};
   if (p.dataset->modality == Modality::kDense) in.feature_shape = p.dataset->feature_shape;
@@ -158,6 +158,7 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
           {"seed", suite.seed},
           {"batch_cap", suite.batch_cap},
           {"explain_batch", suite.explain_batch},
+          {"isolation", isolation_json(suite.isolation)},
           {"suite", suite.name},
           {"command_line", command_line}};
 }

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <unordered_set>
 
 #include "attrib/error.h"
 #include "attrib/params.h"
@@ -16,7 +17,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kMetadata = R"json({
-  "description": "Precomputed attributions from a JSONL file: each line {\"id\": example id, \"method\": name, \"scores\": [numbers]}. Text: one score per word of the example (in order; special tokens and padding excluded); dense: one per input element (row-major). Lines of other methods are ignored, and so are lines whose id no explained example has (the plugin sees one batch at a time, so it cannot tell an id outside the dataset from an example the suite did not select). A missing example, a wrong length or a malformed line are errors naming FILE:LINE.",
+  "description": "Precomputed attributions from a JSONL file: each line {\"id\": example id, \"method\": name, \"scores\": [numbers]}. Text: one score per word of the example (in order; special tokens and padding excluded); dense: one per input element (row-major). Lines of other methods are ignored. An id that the explained split does not have is an error naming its line; examples of the split that the run does not select (max_examples, shards) may have lines. A missing example, a wrong length or a malformed line are errors naming FILE:LINE.",
   "citation": "",
   "params": {
     "file": {"type": "string", "required": true, "description": "path of the JSONL file"},
@@ -87,7 +88,9 @@ class Precomputed : public attrib::AttributionMethod {
   }
 
   attrib::Explanation explain(attrib::ModelAdapter&, const attrib::Batch& batch, const at::Tensor&,
-                              const attrib::ExplainContext&) override {
+                              const attrib::ExplainContext& ctx) override {
+    if (ctx.split_ids && ctx.split_ids != checked_split_) check_ids(*ctx.split_ids);
+    checked_split_ = ctx.split_ids;
     const int64_t B = batch.size();
     at::Tensor out;
     const bool text = batch.modality == attrib::Modality::kText;
@@ -144,6 +147,26 @@ class Precomputed : public attrib::AttributionMethod {
   };
   std::string file_, method_;
   std::map<std::string, Entry> entries_;
+  const std::vector<std::string>* checked_split_ = nullptr;
+
+  // An id the split does not have is a typo or a file for another dataset: an error naming the
+  // first such line. Examples of the split that this run does not select are no error.
+  void check_ids(const std::vector<std::string>& split_ids) const {
+    const std::unordered_set<std::string> known(split_ids.begin(), split_ids.end());
+    const Entry* first = nullptr;
+    std::string first_id;
+    size_t unknown = 0;
+    for (const auto& [id, e] : entries_) {
+      if (known.count(id)) continue;
+      ++unknown;
+      if (!first || e.line < first->line) first = &e, first_id = id;
+    }
+    if (first)
+      throw attrib::Error(file_ + ":" + std::to_string(first->line) + ": example id \"" + first_id +
+                          "\" is not in the explained split (" + std::to_string(split_ids.size()) +
+                          " examples); " + std::to_string(unknown) + " of the file's " +
+                          std::to_string(entries_.size()) + " ids are unknown");
+  }
 };
 
 }  // namespace

@@ -327,7 +327,12 @@ TEST(Cli, FaultyMethodsBecomeErrorRowsAndTheRunGoesOn) {
       {"batch", "maps (one per example)"},
       {"throw_int", "unknown exception"},
       {"throw", "failed on purpose"},
-      {"throw_on_create", "unknown exception"}};
+      {"throw_on_create", "unknown exception"},
+      // A third-party plugin runs in a worker process by default (--isolate auto).
+      {"segfault", "crashed with SIGSEGV"},
+      {"abort", "crashed with SIGABRT"},
+      {"exit", "ended its worker process with exit(0)"},
+      {"loop", "did not finish within 3 s (--method-timeout)"}};
   for (const auto& [fault, message] : faults)
     suite["methods"].push_back({{"plugin", "fixture_faulty"},
                                 {"name", "faulty_" + fault},
@@ -341,7 +346,7 @@ TEST(Cli, FaultyMethodsBecomeErrorRowsAndTheRunGoesOn) {
   fs::remove_all(out);
   const Result r =
       attrib("run '" + write_suite("faulty.json", suite).string() + "' --plugin-dir '" +
-                 plugins.string() + "' --out '" + out.string() + "'",
+                 plugins.string() + "' --out '" + out.string() + "' --method-timeout 3",
              "faulty");
   EXPECT_EQ(r.code, 5) << r.err;
   ASSERT_TRUE(fs::exists(out / "leaderboard.md")) << r.err;

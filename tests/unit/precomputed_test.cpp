@@ -52,19 +52,27 @@ TEST(Precomputed, DenseScoresKeepTheInputShape) {
   attrib_test::expect_near(e.attributions.flatten(), {1, 2, 3, 4}, 0);
 }
 
-TEST(Precomputed, IdsNoBatchAsksForAreIgnored) {
-  // The plugin sees one batch at a time: an id outside the dataset looks the same as an example
-  // the suite did not select (split, max_examples), so such lines are documented as ignored.
+TEST(Precomputed, IdsOutsideTheSplitAreErrorsAndUnselectedExamplesAreNot) {
   const std::string f = write("extra.jsonl",
                               "{\"id\": \"a\", \"method\": \"m\", \"scores\": [1, 2, 3]}\n"
-                              "{\"id\": \"zz\", \"method\": \"m\", \"scores\": [7]}\n"
-                              "{\"id\": \"b\", \"method\": \"m\", \"scores\": [4, 5]}\n");
-  const auto e = explain({{"file", f}}, text_batch());
+                              "{\"id\": \"c\", \"method\": \"m\", \"scores\": [7]}\n"
+                              "{\"id\": \"b\", \"method\": \"m\", \"scores\": [4, 5]}\n"
+                              "{\"id\": \"zz\", \"method\": \"m\", \"scores\": [7]}\n");
+  attrib_test::NoModel model;
+  auto method = registry().create_method("precomputed", {{"file", f}});
+  const at::Tensor targets = at::zeros({2}, at::kLong);
+  // "c" is an example of the split that this run does not explain (max_examples): no error.
+  const std::vector<std::string> split = {"a", "b", "c", "zz"};
+  attrib::ExplainContext ctx;
+  ctx.split_ids = &split;
+  const auto e = method->explain(model, text_batch(), targets, ctx);
   attrib_test::expect_near(e.attributions[1], {0, 4, 5, 0, 0, 0}, 0);
-  const attrib::PluginInfo* plugin = registry().find("precomputed", ATTRIB_KIND_METHOD);
-  ASSERT_NE(plugin, nullptr);
-  EXPECT_THAT(plugin->metadata["description"].get<std::string>(),
-              HasSubstr("lines whose id no explained example has"));
+  // "zz" is in no example of the split: a typo, or a file for another dataset.
+  const std::vector<std::string> other = {"a", "b", "c", "d"};
+  ctx.split_ids = &other;
+  EXPECT_THAT(error_of([&] { method->explain(model, text_batch(), targets, ctx); }),
+              HasSubstr("extra.jsonl:4: example id \"zz\" is not in the explained split (4 "
+                        "examples); 1 of the file's 4 ids are unknown"));
 }
 
 TEST(Precomputed, BadInputNamesTheLine) {

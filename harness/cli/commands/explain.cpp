@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 #include "registry.h"
 #include "runner.h"
+#include "suite_args.h"
 
 using nlohmann::json;
 
@@ -38,6 +39,7 @@ void add_options(CLI::App& app) {
             "text: embedding reduction sum|mean|l2|l1|max_abs (default sum)");
   add_value(app, "--threads", "N", "torch threads (default: all cores)");
   add_value(app, "--plugin-dir", "DIR", "extra plugin folder (repeatable)");
+  add_isolation_options(app);
   app.add_flag("--json", "compact JSON (default: indented)");
 }
 
@@ -105,11 +107,14 @@ int run(const Args& args) {
     const json schema = mp->metadata.value("params", json::object());
     model_params[schema.contains("path") ? "path" : "checkpoint"] = model_spec.substr(colon + 1);
   }
+  const IsolationOptions isolation = isolation_options(args);
   std::shared_ptr<ModelAdapter> model;
   std::shared_ptr<AttributionMethod> method;
   try {
     model = registry.create_model(plugin, model_params, "--model-param");
     method = registry.create_method(method_name, params, "--param");
+    if (isolated(*registry.find(method_name, ATTRIB_KIND_METHOD), isolation))
+      method = isolate(std::move(method), method_name, isolation.timeout_seconds);
   } catch (const Error& e) {
     throw PluginError(e.what());
   }

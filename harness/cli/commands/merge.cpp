@@ -158,6 +158,7 @@ int run_shard(const SuiteConfig& suite, const Registry& registry, const ShardSpe
       {"suite", suite.name},
       {"suite_document", suite.document},
       {"force", suite.force},
+      {"isolation", isolation_json(suite.isolation)},
       {"seed", suite.seed},
       {"attrib_version", ATTRIB_VERSION},
       {"index", spec.index},
@@ -192,6 +193,8 @@ int merge_shards(const std::vector<std::string>& dirs, const std::string& out, R
                      ": suite_document: " + e.what());
   }
   suite.force = shards.front().manifest.value("force", false);
+  // The analyses re-explain: they isolate the methods as the shards did.
+  suite.isolation = isolation_from_json(shards.front().manifest.value("isolation", json()));
   configure_threads(suite.threads);
   claim_out_dir(out);
   RunStore store((fs::path(out) / "store.sqlite").string());

@@ -42,6 +42,7 @@ void add_options(CLI::App& app) {
       "computes only\nwhat is missing (an interrupted run, a new metric or method).");
   add_value(app, "--out", "DIR", "output folder (default: results/<suite>-<UTC time>-seed<N>)");
   add_suite_options(app);
+  add_isolation_options(app);
   add_value(app, "--shard", "K/N",
             "compute only shard K of N (its own --out; `attrib merge` combines the shards)");
   app.add_flag("--fresh", "start over: delete OUT/store.sqlite instead of resuming from it");
@@ -57,7 +58,8 @@ int run(const Args& args) {
   std::string out = args.value("--out");
   const MpiWorld& mpi = mpi_world();
   Registry registry;
-  const SuiteConfig suite = load_suite(args, registry);
+  SuiteConfig suite = load_suite(args, registry);
+  suite.isolation = isolation_options(args);
   // Ranks on one machine share its cores (unless --threads or the suite says otherwise).
   const int n_threads = configure_threads(
       suite.threads > 0 || mpi.local_size <= 1

@@ -8,6 +8,29 @@ using nlohmann::json;
 
 namespace attrib::cli {
 
+void add_isolation_options(CLI::App& app) {
+  add_value(app, "--isolate", "auto|all|none",
+            "which method plugins run in a child process, where a crash, exit() or time-out\n"
+            "becomes an error row (default auto: those from outside the built-in folder)");
+  add_value(app, "--method-timeout", "SECONDS",
+            "longest one explain() call of an isolated method may take (default 3600)");
+}
+
+IsolationOptions isolation_options(const Args& args) {
+  IsolationOptions o;
+  if (!args.value("--isolate").empty()) o.mode = args.value("--isolate");
+  try {
+    check_isolation_mode(o.mode);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+  if (!args.value("--method-timeout").empty())
+    // Below a year: the deadline must stay representable (poll() waits in milliseconds).
+    o.timeout_seconds =
+        parse_number("--method-timeout", args.value("--method-timeout"), {0, true, 3.2e7});
+  return o;
+}
+
 void add_suite_options(CLI::App& app) {
   add_value(app, "--device", "cpu|cuda", "overrides the suite's device");
   add_value(app, "--seed", "N", "overrides the suite's seed (same seed => same numbers)");

@@ -8,6 +8,11 @@
 
 namespace attrib::cli {
 
+/// --isolate and --method-timeout: which method plugins run in a worker process (isolation.h).
+void add_isolation_options(CLI::App& app);
+/// Their values; UsageError for a bad one.
+IsolationOptions isolation_options(const Args& args);
+
 /// --device, --seed, --threads, --max-examples, --force, --plugin-dir and --quiet.
 void add_suite_options(CLI::App& app);
 

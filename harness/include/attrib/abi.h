@@ -14,7 +14,8 @@
 // (attrib::AttributionMethod, attrib::ModelAdapter, attrib::Batch, attrib::Explanation,
 // attrib::ModelInfo, attrib::ExplainContext). The first four fields never move, so a host can
 // always name a plugin whose ABI it refuses.
-#define ATTRIB_ABI_VERSION 1
+// History: 2 added ExplainContext::split_ids.
+#define ATTRIB_ABI_VERSION 2
 
 // The symbol every plugin exports.
 #define ATTRIB_PLUGIN_ENTRY_SYMBOL "attrib_plugin_entry"

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "attrib/batch.h"
 #include "attrib/export.h"
@@ -16,6 +17,10 @@ namespace attrib {
 struct ExplainContext {
   uint64_t seed = 0;       ///< run seed; random draws use attrib::example_generator(seed, id, k)
   int64_t max_rows = 256;  ///< batch cap: at most this many rows per model forward/backward
+  /// Every example id of the dataset split being explained, including the examples this run does
+  /// not select (max_examples, another shard's): a method that reads per-example data from
+  /// elsewhere checks that the data belongs to this split. Null when the caller has no dataset.
+  const std::vector<std::string>* split_ids = nullptr;
 };
 
 /// The result of explaining a batch.
