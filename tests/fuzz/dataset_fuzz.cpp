@@ -33,6 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // What `attrib data [--json]` does next.
     const nlohmann::json summary = dataset_summary(d, report);
     render_dataset_summary(summary);
-    summary.dump(2);
+    summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   });
 }

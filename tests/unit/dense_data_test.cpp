@@ -388,6 +388,29 @@ void write_idx_set(const fs::path& dir, const std::string& part, int64_t n, int6
 
 unsigned char fill51(int64_t i) { return static_cast<unsigned char>(51 * (i % 6)); }
 
+// Found by fuzzing (tests/fuzz): data files need not be UTF-8, and a Latin-1 label or category
+// made the error messages and the `attrib data` summary throw nlohmann's type_error 316.
+TEST(DenseDataCsv, NonUtf8LabelsAndCategoriesGiveMessagesAndSummaries) {
+  const fs::path dir = temp_dir("non_utf8");
+  const fs::path f = dir / "latin1.csv";
+  write(f, "colour,label\nrouge,caf\xe9\nvert,b\nbleu\xe8,b\n");
+  EXPECT_THAT(error_of([&] {
+                load("csv:" + f.string(), {{"classes", {"b"}}});
+              }),
+              HasSubstr(":2: column 'label': expected a label in the label set [\"b\"]"));
+  json report;
+  const attrib::Dataset d = load("csv:" + f.string(), json::object(), &report);
+  const json summary = attrib::dataset_summary(d, report);
+  EXPECT_THAT(attrib::render_dataset_summary(summary), HasSubstr("\xEF\xBF\xBD"));  // U+FFFD
+  EXPECT_NO_THROW(summary.dump(2, ' ', false, json::error_handler_t::replace));
+
+  const fs::path a = dir / "latin1.arff";
+  write(a, "@relation r\n@attribute x {caf\xe9,b}\n@attribute c {p,q}\n@data\nb,p\nz,q\n");
+  EXPECT_THAT(
+      error_of([&] { load("arff:" + a.string()); }),
+      HasSubstr(":6: attribute 'x': expected one of [\"caf\xEF\xBF\xBD\",\"b\"], found 'z'"));
+}
+
 TEST(DenseDataIdx, ReadsGzippedAndPlainFilesScaledToUnitRange) {
   const fs::path dir = temp_dir("idx");
   write_idx_set(dir, "train", 3, 2, 3, /*gz=*/true, fill51);
