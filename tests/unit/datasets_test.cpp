@@ -542,6 +542,43 @@ TEST(Eraser, TarEntriesAreBoundedAndTruncationIsDetected) {
   EXPECT_EQ(attrib::read_tar_gz(tar.string()).at("docs/d1"), "a b c");
 }
 
+// An uncompressed tar header (zlib reads plain data as is) with an octal size.
+std::string tar_header(const std::string& name, size_t size, char type) {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  h.replace(100, 7, "0000644");
+  char field[16];
+  std::snprintf(field, sizeof field, "%011zo", size);
+  h.replace(124, 11, field);
+  h[156] = type;
+  h.replace(148, 8, 8, ' ');
+  unsigned sum = 0;
+  for (char c : h) sum += static_cast<unsigned char>(c);
+  std::snprintf(field, sizeof field, "%06o", sum);
+  h.replace(148, 7, field, 7);  // six digits and a NUL, then the space
+  return h;
+}
+
+std::string tar_data(std::string s) {
+  s.resize((s.size() + 511) / 512 * 512, '\0');
+  return s;
+}
+
+// Found by fuzzing (tests/fuzz): a pax record of length "-1" wrapped the record offset around and
+// read_tar_gz looped forever. Bad records end the pax header; a good one still names the entry.
+TEST(Eraser, TarPaxRecordsWithBadLengthsEndTheHeaderWithoutHanging) {
+  const fs::path tar = temp_dir("tar_pax") / "docs.tar.gz";
+  for (const std::string bad : {"1-1 x\n", "-1 path=x\n", "99 path=x\n", "2 path=x\n", "0 \n"}) {
+    write(tar, tar_header("pax", bad.size(), 'x') + tar_data(bad) + tar_header("docs/d1", 5, '0') +
+                   tar_data("a b c") + std::string(1024, '\0'));
+    EXPECT_EQ(attrib::read_tar_gz(tar.string()).at("docs/d1"), "a b c") << bad;
+  }
+  const std::string good = "18 path=docs/long\n";
+  write(tar, tar_header("pax", good.size(), 'x') + tar_data(good) + tar_header("d", 5, '0') +
+                 tar_data("a b c") + std::string(1024, '\0'));
+  EXPECT_EQ(attrib::read_tar_gz(tar.string()).at("docs/long"), "a b c");
+}
+
 TEST(Eraser, BadInputNamesFileAndLine) {
   const fs::path dir = temp_dir("eraser_bad");
   write(dir / "docs" / "d1", "a b c");

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "attrib/error.h"
@@ -388,6 +389,29 @@ void write_idx_set(const fs::path& dir, const std::string& part, int64_t n, int6
 
 unsigned char fill51(int64_t i) { return static_cast<unsigned char>(51 * (i % 6)); }
 
+// Found by fuzzing (tests/fuzz): data files need not be UTF-8, and a Latin-1 label or category
+// made the error messages and the `attrib data` summary throw nlohmann's type_error 316.
+TEST(DenseDataCsv, NonUtf8LabelsAndCategoriesGiveMessagesAndSummaries) {
+  const fs::path dir = temp_dir("non_utf8");
+  const fs::path f = dir / "latin1.csv";
+  write(f, "colour,label\nrouge,caf\xe9\nvert,b\nbleu\xe8,b\n");
+  EXPECT_THAT(error_of([&] {
+                load("csv:" + f.string(), {{"classes", {"b"}}});
+              }),
+              HasSubstr(":2: column 'label': expected a label in the label set [\"b\"]"));
+  json report;
+  const attrib::Dataset d = load("csv:" + f.string(), json::object(), &report);
+  const json summary = attrib::dataset_summary(d, report);
+  EXPECT_THAT(attrib::render_dataset_summary(summary), HasSubstr("\xEF\xBF\xBD"));  // U+FFFD
+  EXPECT_NO_THROW(summary.dump(2, ' ', false, json::error_handler_t::replace));
+
+  const fs::path a = dir / "latin1.arff";
+  write(a, "@relation r\n@attribute x {caf\xe9,b}\n@attribute c {p,q}\n@data\nb,p\nz,q\n");
+  EXPECT_THAT(
+      error_of([&] { load("arff:" + a.string()); }),
+      HasSubstr(":6: attribute 'x': expected one of [\"caf\xEF\xBF\xBD\",\"b\"], found 'z'"));
+}
+
 TEST(DenseDataIdx, ReadsGzippedAndPlainFilesScaledToUnitRange) {
   const fs::path dir = temp_dir("idx");
   write_idx_set(dir, "train", 3, 2, 3, /*gz=*/true, fill51);
@@ -528,6 +552,35 @@ TEST(DenseDataImages, PngRoundTripAndUnknownFormat) {
   write(dir / "c.jpg", std::string("\xFF\xD8\xFF\xE0garbage", 11));
   EXPECT_THAT(error_of([&] { attrib::read_image((dir / "c.jpg").string()); }),
               HasSubstr("c.jpg: expected a valid JPEG image, found a corrupt one"));
+}
+
+// Found by fuzzing (tests/fuzz): a 636-byte JPEG whose header claimed 60000 x 60000 pixels had
+// its 10.8 GB pixel buffer allocated (libjpeg fills a truncated image in). Sizes are now checked
+// against kMaxImagePixels from the header, before anything is allocated.
+TEST(DenseDataImages, HeadersClaimingHugeImagesAreErrorsNotAllocations) {
+  const fs::path dir = temp_dir("image_claims");
+  // SOI, SOF0 (8-bit, 60000 x 60000, one component) and SOS: all jpeg_read_header needs.
+  write(dir / "big.jpg", std::string("\xFF\xD8\xFF\xC0\x00\x0B\x08\xEA\x60\xEA\x60\x01\x01\x11\x00"
+                                     "\xFF\xDA\x00\x08\x01\x01\x00\x00\x3F\x00\x00\x00",
+                                     27));
+  EXPECT_THAT(error_of([&] { attrib::read_image((dir / "big.jpg").string()); }),
+              HasSubstr("big.jpg: expected an image of at most 67108864 pixels (8192 x 8192), "
+                        "found 60000 x 60000"));
+  // A 2 x 2 PNG whose IHDR (CRC updated) says 10000 x 10000.
+  attrib::Image img;
+  img.width = img.height = 2;
+  img.channels = 1;
+  img.pixels = {0, 1, 2, 3};
+  attrib::write_png((dir / "big.png").string(), img);
+  std::ifstream in(dir / "big.png", std::ios::binary);
+  std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (int k = 0; k < 2; ++k) png.replace(16 + 4 * k, 4, std::string("\x00\x00\x27\x10", 4));
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(png.data() + 12), 17);
+  for (int k = 0; k < 4; ++k) png[29 + k] = static_cast<char>(crc >> (24 - 8 * k));
+  write(dir / "big.png", png);
+  EXPECT_THAT(error_of([&] { attrib::read_image((dir / "big.png").string()); }),
+              HasSubstr("big.png: expected an image of at most 67108864 pixels (8192 x 8192), "
+                        "found 10000 x 10000"));
 }
 
 TEST(DenseDataImages, ClassSubfoldersMasksAndThreshold) {

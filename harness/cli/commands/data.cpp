@@ -89,7 +89,8 @@ int run(const Args& args) {
   const Dataset d = load_dataset_reported(name, positional[0], params, &report);
   const json summary = dataset_summary(d, report);
   if (args.flag("--json"))
-    std::cout << summary.dump(2) << "\n";
+    // Class names and categories come from the data, which need not be UTF-8.
+    std::cout << summary.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   else
     std::cout << render_dataset_summary(summary);
   return kOk;

@@ -9,6 +9,7 @@
 namespace attrib {
 
 using nlohmann::json;
+using readers::json_text;
 using readers::kSplits;
 
 json dataset_summary(const Dataset& d, const json& report) {
@@ -106,7 +107,7 @@ std::string render_dataset_summary(const json& s) {
   if (s.contains("format"))
     os << "format: " << s["format"].get<std::string>()
        << (s.contains("source") ? " (" + s["source"].get<std::string>() + ")" : "") << "\n";
-  os << "params: " << s.value("params", json::object()).dump() << "\n";
+  os << "params: " << json_text(s.value("params", json::object())) << "\n";
   std::string classes;
   for (const auto& c : s["classes"])
     classes += (classes.empty() ? "" : ", ") + c.get<std::string>();
@@ -133,7 +134,7 @@ std::string render_dataset_summary(const json& s) {
           os << " (train mean " << num(c["mean"]) << ", std " << num(c["std"])
              << (c["standardized"].get<bool>() ? ", standardized" : "") << ")";
         else
-          os << " (one-hot " << c["categories"].dump() << ")";
+          os << " (one-hot " << json_text(c["categories"]) << ")";
         os << "\n";
       }
       if (cols.size() > 24) os << "  ... (" << cols.size() - 24 << " more columns)\n";
@@ -172,7 +173,7 @@ std::string render_dataset_summary(const json& s) {
     os << "notes:";
     std::string sep = " ";
     for (const auto& [k, v] : s["notes"].items()) {
-      os << sep << k << " " << v.dump();
+      os << sep << k << " " << json_text(v);
       sep = ", ";
     }
     os << "\n";

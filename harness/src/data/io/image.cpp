@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csetjmp>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -18,12 +19,27 @@ namespace attrib {
 
 namespace {
 
+/// Most pixels of an image read: 8192 x 8192 (as the largest IDX item), far above what a dense
+/// dataset resizes to (at most 1024 x 1024), yet it refuses a corrupt or hostile header before
+/// the pixel buffer is allocated (a 636-byte JPEG claiming 60000 x 60000 asked for 10.8 GB, and
+/// libjpeg fills a truncated image in rather than failing).
+constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
+
+std::string too_large(const std::string& path, uint64_t width, uint64_t height) {
+  return path + ": expected an image of at most " + std::to_string(kMaxImagePixels) +
+         " pixels (8192 x 8192), found " + std::to_string(width) + " x " + std::to_string(height);
+}
+
 Image read_png(const std::string& path) {
   png_image png;
   std::memset(&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&png, path.c_str()))
     throw Error(path + ": expected a PNG image, found an unreadable one (" + png.message + ")");
+  if (uint64_t{png.width} * png.height > kMaxImagePixels) {
+    png_image_free(&png);
+    throw Error(too_large(path, png.width, png.height));
+  }
   const bool colour = (png.format & PNG_FORMAT_FLAG_COLOR) != 0;
   png.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;  // alpha dropped, composited on black
   Image img;
@@ -74,6 +90,12 @@ Image read_jpeg(const std::string& path) {
   jpeg_stdio_src(&info, f);
   jpeg_read_header(&info, TRUE);
   info.out_color_space = info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  if (uint64_t{info.image_width} * info.image_height > kMaxImagePixels) {
+    const uint64_t w = info.image_width, h = info.image_height;
+    jpeg_destroy_decompress(&info);
+    std::fclose(f);
+    throw Error(too_large(path, w, h));
+  }
   jpeg_start_decompress(&info);
   img.width = info.output_width;
   img.height = info.output_height;

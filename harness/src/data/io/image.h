@@ -15,6 +15,7 @@ struct Image {
 
 /// Decodes a PNG or JPEG file, chosen by its first bytes (not its name). Grey+alpha and RGBA
 /// lose their alpha channel, palette images are expanded to RGB, 16-bit samples are reduced to 8.
+/// An image of more than 8192 x 8192 pixels is an error, raised before its pixels are allocated.
 Image read_image(const std::string& path);
 
 /// Writes an 8-bit grey (channels 1) or RGB (channels 3) PNG.

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -101,9 +102,12 @@ std::map<std::string, std::string> read_tar_gz(
     } else if (type == 'x') {  // pax records "LEN key=value\n"
       for (size_t k = 0; k < data.size();) {
         const size_t sp = data.find(' ', k);
-        if (sp == std::string::npos) break;
-        const size_t len = std::strtoul(data.c_str() + k, nullptr, 10);
-        if (len == 0 || k + len > data.size()) break;
+        if (sp == std::string::npos || !std::isdigit(static_cast<unsigned char>(data[k]))) break;
+        // LEN counts the whole record, its digits, the space and the '\n' included. Checked
+        // without overflow: a LEN of "-1" once wrapped k around and looped forever.
+        char* end = nullptr;
+        const unsigned long long len = std::strtoull(data.c_str() + k, &end, 10);
+        if (end != data.c_str() + sp || len < sp - k + 2 || len > data.size() - k) break;
         const std::string rec = data.substr(sp + 1, k + len - sp - 2);
         if (rec.compare(0, 5, "path=") == 0) pax_path = rec.substr(5);
         k += len;

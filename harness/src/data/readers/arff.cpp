@@ -161,7 +161,7 @@ Dataset read_arff(const std::string& /*name*/, const std::string& path, const js
       if (col.kind == Column::kNominal &&
           std::find(col.values.begin(), col.values.end(), cell.text) == col.values.end())
         throw Error(where + "attribute '" + col.name + "': expected one of " +
-                    json(col.values).dump() + ", found '" + cell.text + "'");
+                    json_text(col.values) + ", found '" + cell.text + "'");
       double v;
       if (col.kind == Column::kNumeric && !parse_number(cell.text, v) &&
           !non_finite_number(cell.text))  // nan/inf: a missing value, see encode_table

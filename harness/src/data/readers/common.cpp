@@ -60,8 +60,12 @@ std::string path_in(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).string();
 }
 
+std::string json_text(const json& v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string short_json(const json& v) {
-  std::string s = v.dump();
+  std::string s = json_text(v);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }

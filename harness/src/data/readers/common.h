@@ -53,7 +53,11 @@ std::string slurp(const std::string& path);
 /// `dir`/`name` as a string.
 std::string path_in(const std::string& dir, const std::string& name);
 
-/// A JSON value for messages, cut to 60 characters.
+/// A JSON value as text for messages and summaries. Data files need not be UTF-8 (a Latin-1 CSV),
+/// so invalid UTF-8 becomes U+FFFD instead of nlohmann's type_error.
+std::string json_text(const nlohmann::json& v);
+
+/// A JSON value for messages (json_text), cut to 60 characters.
 std::string short_json(const nlohmann::json& v);
 
 /// "a, b, c".
@@ -114,8 +118,7 @@ class ClassIndex {
   int64_t operator()(const std::string& label, const Where& w, const char* what) const {
     const auto it = index_.find(label);
     if (it == index_.end())
-      w.fail(what, "a label in the label set " + nlohmann::json(classes_).dump(),
-             "\"" + label + "\"");
+      w.fail(what, "a label in the label set " + json_text(classes_), "\"" + label + "\"");
     return it->second;
   }
 

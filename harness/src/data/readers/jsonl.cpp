@@ -181,7 +181,7 @@ Dataset read_jsonl(const std::string& /*name*/, const std::string& file, const j
       if (r.e.label >= static_cast<int64_t>(classes.size()))
         r.where.fail("label",
                      "a class index < " + std::to_string(classes.size()) + " (label set " +
-                         json(classes).dump() + ")",
+                         json_text(classes) + ")",
                      short_json(r.label));
     }
     ids.add(r.e.id, r.where);

@@ -194,7 +194,7 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
     int64_t k;
     if (!fixed || !parse_index(v, k) || k >= static_cast<int64_t>(classes.size()))
       throw Error(file_line(t.file, t.rows[r].line) + "column '" + lname +
-                  "': expected a label in the label set " + json(classes).dump() + ", found '" + v +
+                  "': expected a label in the label set " + json_text(classes) + ", found '" + v +
                   "'");
     return k;
   };
@@ -337,7 +337,7 @@ Dataset encode_table(const Table& t, const json& p, json& report) {
         auto it = std::find(cats.begin(), cats.end(), trim(cell.text));
         if (it == cats.end())
           throw Error(file_line(t.file, t.rows[r].line) + "column '" + cname +
-                      "': expected one of " + json(cats).dump() + ", found '" + cell.text + "'");
+                      "': expected one of " + json_text(cats) + ", found '" + cell.text + "'");
         e.index[r] = it - cats.begin();
       }
       std::vector<int64_t> counts(cats.size(), 0);
