@@ -27,6 +27,7 @@ struct MethodExplanations {
   std::vector<std::string> unit_keys;  ///< per batch: the run store key of its explanation
   nlohmann::json info;                 ///< the choices the method recorded (first batch)
   std::string error;                   ///< why the method failed; empty when it succeeded
+  bool isolated = false;               ///< `method` explains in a worker process (isolation.h)
   bool ok() const { return error.empty(); }
 };
 

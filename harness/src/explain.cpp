@@ -113,8 +113,9 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
   registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
   if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features);
   ex.method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
-  summary["isolated"] = isolated(*plugin, suite.isolation);
-  if (summary["isolated"])
+  ex.isolated = isolated(*plugin, suite.isolation);
+  summary["isolated"] = ex.isolated;
+  if (ex.isolated)
     ex.method = isolate(std::move(ex.method), m.plugin, suite.isolation.timeout_seconds);
   progress.stage("explain " + m.name + " (" + p.config->name + ", " + p.dataset->name + ")",
                  static_cast<int64_t>(p.batches.size()));

@@ -174,6 +174,8 @@ class ThroughputAnalysis : public Analysis {
             {"device", in.device},
             {"batch_size", bs},
             {"threads", at::get_num_threads()}};
+        // A method timed in a worker process includes a fork per call (isolation.h).
+        if (!reference && explained[k].isolated) entry["isolated"] = true;
         try {
           if (!reference && !explained[k].ok())
             throw Error("explanation failed: " + explained[k].error);

@@ -291,6 +291,22 @@ TEST(Compare, MismatchedChoicesAreNotComparable) {
   EXPECT_EQ(report["summary"]["regressions"], 0);
 }
 
+TEST(Compare, TimingsThroughAWorkerProcessAreNotComparableWithInProcessOnes) {
+  attrib::RunResults c = baseline_results();
+  c.analyses["throughput"][0]["isolated"] = true;  // a fork per call (attrib run --isolate)
+  const json report = attrib::compare_results(document(baseline_results()), document(c), {});
+  EXPECT_EQ(report["throughput"][0]["status"], "not_comparable");
+  EXPECT_EQ(report["throughput"][0]["differing_keys"][0]["key"], "isolated");
+  c.analyses["throughput"][0]["isolated"] = "yes";
+  try {
+    attrib::check_results_document(document(c), "x.json");
+    FAIL() << "expected an error";
+  } catch (const attrib::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "x.json: throughput[0].isolated: expected boolean or null, got string");
+  }
+}
+
 TEST(Compare, MissingErroredAndNewRows) {
   attrib::RunResults c = baseline_results();
   c.rows.erase(c.rows.begin());        // saliency / deletion missing

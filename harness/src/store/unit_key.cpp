@@ -89,12 +89,16 @@ json score_identity(const std::string& explanation_key, const MetricConfig& mt,
 json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
                        const std::vector<MethodExplanations>& explained, const SuiteConfig& suite) {
   json methods = json::array();
-  for (size_t k = 0; k < explained.size(); ++k)
+  for (size_t k = 0; k < explained.size(); ++k) {
     methods.push_back({{"name", explained[k].name},
                        {"plugin", suite.methods[k].plugin},
                        {"params", suite.methods[k].params},
                        {"units", explained[k].unit_keys},
                        {"error", explained[k].error}});
+    // Timings through a worker process are another measurement (only named when true, so that
+    // the keys of runs without isolation stay as they were).
+    if (explained[k].isolated) methods.back()["isolated"] = true;
+  }
   json batches = json::array();
   for (const Batch& b : p.batches) batches.push_back(batch_identity(b));
   json targets = json::array();
