@@ -7,6 +7,7 @@
 #include "attrib/params.h"
 #include "command.h"
 #include "data/dataset.h"
+#include "generation/causal_lm.h"
 #include "registry.h"
 #include "runner.h"
 #include "suite_args.h"
@@ -40,6 +41,12 @@ void add_options(CLI::App& app) {
   add_value(app, "--threads", "N", "torch threads (default: all cores)");
   add_value(app, "--plugin-dir", "DIR", "extra plugin folder (repeatable)");
   add_isolation_options(app);
+  add_value(app, "--target-text", "STR",
+            "causal LM: the continuation to explain, tokenised on whitespace (default: the\n"
+            "model's greedy continuation of the prompt)");
+  add_value(app, "--max-new-tokens", "N", "causal LM: longest greedy continuation (default 20)");
+  add_value(app, "--target-output", "log_prob|prob",
+            "causal LM: the explained output of the continuation (default log_prob)");
   app.add_flag("--json", "compact JSON (default: indented)");
 }
 
@@ -64,6 +71,38 @@ at::Tensor json_to_tensor(const json& v, const std::string& where) {
                        std::to_string(parts[0].numel()) + " and " + std::to_string(p.numel()) +
                        " values)");
   return at::stack(parts);
+}
+
+// The causal LM's continuation (given, or generated greedily from the prompt) set as its target,
+// and the one-example batch repeated once per explained output: the sequence and each token.
+json set_continuation(CausalLmTarget& lm, Batch& batch, const Vocab& vocab, const Args& args) {
+  const std::string given = args.value("--target-text");
+  const int64_t max_new = args.integer("--max-new-tokens", 20, 1);
+  std::vector<int64_t> target;
+  for (const std::string& w : whitespace_tokens(given)) target.push_back(vocab.id(w));
+  const bool generated = target.empty();
+  if (generated) {
+    if (!given.empty()) throw UsageError("--target-text: no tokens in the given text");
+    const at::Tensor ids = batch.inputs[0].masked_select(batch.attention_mask[0].to(at::kBool));
+    target = lm.generate(
+        std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel()),
+        max_new);
+  }
+  lm.set_target(target, args.value("--target-output", "log_prob"));
+  const int64_t n = 1 + static_cast<int64_t>(target.size());
+  for (at::Tensor* t : {&batch.inputs, &batch.attention_mask, &batch.word_ids})
+    *t = t->repeat({n, 1});
+  if (batch.labels.defined()) batch.labels = batch.labels.repeat({n});
+  if (batch.offsets.defined()) batch.offsets = batch.offsets.repeat({n, 1, 1});
+  // One id for every copy: sampling methods draw the same coalitions for every output.
+  batch.ids.assign(n, batch.ids.front());
+  json tokens = json::array();
+  for (int64_t id : target)
+    tokens.push_back(id >= 0 && id < vocab.size() ? vocab.tokens()[id] : std::to_string(id));
+  return {{"target_ids", target},
+          {"target_tokens", tokens},
+          {"generated", generated},
+          {"output", args.value("--target-output", "log_prob")}};
 }
 
 int run(const Args& args) {
@@ -111,7 +150,12 @@ int run(const Args& args) {
   std::shared_ptr<ModelAdapter> model;
   std::shared_ptr<AttributionMethod> method;
   try {
-    model = registry.create_model(plugin, model_params, "--model-param");
+    // A TorchScript causal LM is explained through its continuation's log-probability.
+    if (plugin == "torchscript" && colon != std::string::npos &&
+        is_causal_lm(model_spec.substr(colon + 1)))
+      model = std::make_shared<CausalLmTarget>(model_spec.substr(colon + 1));
+    else
+      model = registry.create_model(plugin, model_params, "--model-param");
     method = registry.create_method(method_name, params, "--param");
     if (isolated(*registry.find(method_name, ATTRIB_KIND_METHOD), isolation))
       method = isolate(std::move(method), method_name, isolation.timeout_seconds);
@@ -163,13 +207,22 @@ int run(const Args& args) {
     for (int64_t i = 0; i < x.size(0); ++i) batch.ids.push_back("input-" + std::to_string(i));
     batch.labels = at::full({x.size(0)}, -1, at::kLong);
   }
+  auto* lm = dynamic_cast<CausalLmTarget*>(model.get());
+  json generation;
+  if (lm) {
+    if (text.empty()) throw UsageError("a causal LM explains a --text prompt");
+    generation = set_continuation(*lm, batch, vocab, args);
+    if (args.given("--target")) throw UsageError("--target: a causal LM explains every class");
+  }
   at::Tensor logits;
   {
     at::NoGradGuard no_grad;
     logits = model->forward(batch.inputs, batch.attention_mask).to(at::kCPU);
   }
   at::Tensor targets;
-  if (target == "predicted") {
+  if (lm) {
+    targets = at::arange(batch.size(), at::kLong);  // the sequence, then each target token
+  } else if (target == "predicted") {
     targets = logits.argmax(1);
   } else {
     const int64_t k = std::atoll(target.c_str());
@@ -219,6 +272,16 @@ int run(const Args& args) {
       doc["subword_aggregation"] = "sum";
     }
     doc["token_reduction"] = reduction;
+  }
+  if (lm) {
+    // Captum's LLMAttribution layout: seq_attr [words], token_attr [words x target tokens].
+    const at::Tensor per_word = feature_scores(e.attributions, batch, reduction)
+                                    .masked_select(word_starts(batch.word_ids.to(at::kCPU)))
+                                    .view({batch.size(), -1});
+    generation["seq_attr"] = tensor_to_json(per_word[0]);
+    generation["token_attr"] = tensor_to_json(per_word.slice(0, 1).t());
+    generation["target_scores"] = tensor_to_json(logits[0]);
+    doc["generation"] = generation;
   }
   std::cout << (compact ? doc.dump() : doc.dump(2)) << "\n";
   return kOk;
