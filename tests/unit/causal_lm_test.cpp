@@ -78,6 +78,41 @@ TEST(CausalLm, ExactShapleyMatchesPythonsEnumeration) {
   EXPECT_NEAR(sum, ref["full_minus_empty"].get<double>(), 1e-4);
 }
 
+// A template slot is one feature however many tokens its text has: its ablation score is the
+// drop of the sequence log-prob when all its tokens are masked together; the text around the
+// slots is never perturbed.
+TEST(CausalLm, TemplateSlotsAreJointFeatures) {
+  if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
+  json ref;
+  const fs::path pt = make_lm("[BOS] the cat sat on the", "mat [EOS]", ref);
+  const attrib_test::Result r = attrib_test::attrib(
+      "explain --model 'torchscript:" + pt.string() +
+          "' --method feature_ablation --template '[BOS] {who} sat on the {where}' "
+          "--slot 'who=the big cat' --slot where=rug --target-text 'ran [EOS]' --json",
+      "causal_lm_template");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json g = json::parse(r.out)["generation"];
+  EXPECT_EQ(g["features"], json({"who", "where"}));
+  ASSERT_EQ(g["seq_attr"].size(), 2u);
+  attrib::CausalLmTarget lm(pt.string());
+  lm.set_target({13, 4});  // ran [EOS]
+  // [BOS] the big cat sat on the rug, then with "the big cat" and with "rug" masked (id 2).
+  const at::Tensor x = at::tensor({3, 5, 20, 7, 9, 10, 5, 12}, at::kLong).unsqueeze(0);
+  const at::Tensor who = at::tensor({3, 2, 2, 2, 9, 10, 5, 12}, at::kLong).unsqueeze(0);
+  const at::Tensor where = at::tensor({3, 5, 20, 7, 9, 10, 5, 2}, at::kLong).unsqueeze(0);
+  const auto f = [&](const at::Tensor& ids) {
+    return lm.forward(ids, at::ones_like(ids))[0][0].item<double>();
+  };
+  EXPECT_NEAR(g["seq_attr"][0].get<double>(), f(x) - f(who), 1e-5);
+  EXPECT_NEAR(g["seq_attr"][1].get<double>(), f(x) - f(where), 1e-5);
+  const attrib_test::Result bad =
+      attrib_test::attrib("explain --model 'torchscript:" + pt.string() +
+                              "' --method feature_ablation --template '{who} sat' --slot where=rug",
+                          "causal_lm_template_bad");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("slot {who} has no text"), std::string::npos) << bad.err;
+}
+
 TEST(CausalLm, GreedyContinuationIsRecordedAndGradientsReachThePrompt) {
   if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
   json ref;

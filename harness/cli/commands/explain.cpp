@@ -41,6 +41,10 @@ void add_options(CLI::App& app) {
   add_value(app, "--threads", "N", "torch threads (default: all cores)");
   add_value(app, "--plugin-dir", "DIR", "extra plugin folder (repeatable)");
   add_isolation_options(app);
+  add_value(app, "--template", "STR",
+            "causal LM: a prompt with named slots, e.g. \"{name} lives in {city}\"; each slot is\n"
+            "one feature, the text around the slots is never perturbed");
+  add_value(app, "--slot", "NAME=VALUE", "a --template slot's text (repeatable)");
   add_value(app, "--target-text", "STR",
             "causal LM: the continuation to explain, tokenised on whitespace (default: the\n"
             "model's greedy continuation of the prompt)");
@@ -71,6 +75,54 @@ at::Tensor json_to_tensor(const json& v, const std::string& where) {
                        std::to_string(parts[0].numel()) + " and " + std::to_string(p.numel()) +
                        " values)");
   return at::stack(parts);
+}
+
+// The prompt of a template: the text around the slots (never perturbed: word id -1, like a
+// special token) and each slot's value, whose tokens share the slot's word id (one feature).
+// Returns {"names": slot names in prompt order, "tokens": the prompt's tokens}.
+json template_batch(const std::string& templ, const json& values, const Vocab& vocab,
+                    Batch& batch) {
+  std::vector<int64_t> ids, words;
+  json names = json::array(), tokens = json::array();
+  auto add = [&](const std::string& text, int64_t word) {
+    for (const std::string& t : whitespace_tokens(text)) {
+      ids.push_back(vocab.id(t));
+      words.push_back(word);
+      tokens.push_back(t);
+    }
+  };
+  size_t at = 0;
+  while (at < templ.size()) {
+    const size_t open = templ.find('{', at);
+    add(templ.substr(at, open == std::string::npos ? std::string::npos : open - at), -1);
+    if (open == std::string::npos) break;
+    const size_t close = templ.find('}', open);
+    if (close == std::string::npos)
+      throw UsageError("--template: '{' at character " + std::to_string(open) + " is not closed");
+    const std::string name = templ.substr(open + 1, close - open - 1);
+    if (!values.contains(name))
+      throw UsageError("--template: slot {" + name + "} has no text (give --slot " + name +
+                       "=TEXT)");
+    for (const json& n : names)
+      if (n == name) throw UsageError("--template: slot {" + name + "} appears twice");
+    const size_t before = ids.size();
+    const json& v = values[name];  // --slot parses JSON: n=3 is the number 3, i.e. the text "3"
+    add(v.is_string() ? v.get<std::string>() : v.dump(), static_cast<int64_t>(names.size()));
+    if (ids.size() == before) throw UsageError("--slot " + name + ": no tokens in its text");
+    names.push_back(name);
+    at = close + 1;
+  }
+  for (const auto& [name, v] : values.items())
+    if (std::find(names.begin(), names.end(), json(name)) == names.end())
+      throw UsageError("--slot " + name + ": the template has no slot {" + name + "}");
+  if (names.empty()) throw UsageError("--template: no {slot} in the template");
+  batch.modality = Modality::kText;
+  batch.inputs = at::tensor(ids, at::kLong).unsqueeze(0);
+  batch.attention_mask = at::ones_like(batch.inputs);
+  batch.word_ids = at::tensor(words, at::kLong).unsqueeze(0);
+  batch.labels = at::full({1}, -1, at::kLong);
+  batch.ids = {"input-0"};
+  return {{"names", names}, {"tokens", tokens}};
 }
 
 // The causal LM's continuation (given, or generated greedily from the prompt) set as its target,
@@ -122,7 +174,9 @@ int run(const Args& args) {
     throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   if (model_spec.empty()) throw UsageError("--model is required");
   if (method_name.empty()) throw UsageError("--method is required");
-  if (input.empty() == text.empty()) throw UsageError("give exactly one of --input and --text");
+  const std::string templ = args.value("--template");
+  if (input.empty() + text.empty() + templ.empty() != 2)
+    throw UsageError("give exactly one of --input, --text and --template");
   Registry registry;
   load_plugins(registry, args.values("--plugin-dir"));
   configure_threads(threads);
@@ -168,7 +222,14 @@ int run(const Args& args) {
   Batch batch;
   json tokens;
   Vocab vocab;
-  if (!text.empty()) {
+  json slots;
+  if (!templ.empty()) {
+    if (info.vocab.empty() || !dynamic_cast<CausalLmTarget*>(model.get()))
+      throw UsageError("--template: needs a causal LM with a vocabulary");
+    vocab = model_vocab(info, Vocab());
+    slots = template_batch(templ, key_values(args.values("--slot"), "--slot"), vocab, batch);
+    tokens = slots["tokens"];
+  } else if (!text.empty()) {
     if (info.modality != Modality::kText)
       throw InputError("--text: model '" + info.name + "' takes dense inputs; use --input");
     if (info.vocab.empty())
@@ -210,7 +271,8 @@ int run(const Args& args) {
   auto* lm = dynamic_cast<CausalLmTarget*>(model.get());
   json generation;
   if (lm) {
-    if (text.empty()) throw UsageError("a causal LM explains a --text prompt");
+    if (text.empty() && templ.empty())
+      throw UsageError("a causal LM explains a --text or --template prompt");
     generation = set_continuation(*lm, batch, vocab, args);
     if (args.given("--target")) throw UsageError("--target: a causal LM explains every class");
   }
@@ -281,6 +343,7 @@ int run(const Args& args) {
     generation["seq_attr"] = tensor_to_json(per_word[0]);
     generation["token_attr"] = tensor_to_json(per_word.slice(0, 1).t());
     generation["target_scores"] = tensor_to_json(logits[0]);
+    if (!slots.is_null()) generation["features"] = slots["names"];
     doc["generation"] = generation;
   }
   std::cout << (compact ? doc.dump() : doc.dump(2)) << "\n";
