@@ -31,18 +31,25 @@ fs::path make_lm(const std::string& prompt, const std::string& target, json& ref
   return pt;
 }
 
+// The `generation` block of `attrib explain --model torchscript:PT ARGS --json`.
+json explain_lm(const fs::path& pt, const std::string& args, const std::string& tag) {
+  const attrib_test::Result r = attrib_test::attrib(
+      "explain --model 'torchscript:" + pt.string() + "' " + args + " --json", tag);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? json::parse(r.out)["generation"] : json::object();
+}
+
 TEST(CausalLm, FeatureAblationOfAPythonLmMatchesPython) {
   if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
   json ref;
   const fs::path pt = make_lm("[BOS] the cat sat on the", "mat [EOS]", ref);
   ASSERT_TRUE(attrib::is_causal_lm(pt.string()));
-  const attrib_test::Result r = attrib_test::attrib(
-      "explain --model 'torchscript:" + pt.string() +
-          "' --method feature_ablation --text '[BOS] the cat sat on the' --target-text 'mat "
-          "[EOS]' --json",
-      "causal_lm_ablation");
-  ASSERT_EQ(r.code, 0) << r.err;
-  const json g = json::parse(r.out)["generation"];
+  const json g =
+      explain_lm(pt,
+                 "--method feature_ablation --text '[BOS] the cat sat on the' --target-text 'mat "
+                 "[EOS]'",
+                 "causal_lm_ablation");
+  ASSERT_TRUE(g.contains("seq_attr"));
   EXPECT_EQ(g["target_tokens"], json({"mat", "[EOS]"}));
   EXPECT_FALSE(g["generated"].get<bool>());
   ASSERT_EQ(g["seq_attr"].size(), 6u);
@@ -63,13 +70,10 @@ TEST(CausalLm, ExactShapleyMatchesPythonsEnumeration) {
   if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
   json ref;
   const fs::path pt = make_lm("[BOS] the cat sat on the", "mat [EOS]", ref);
-  const attrib_test::Result r = attrib_test::attrib(
-      "explain --model 'torchscript:" + pt.string() +
-          "' --method shapley_exact --text '[BOS] the cat sat on the' --target-text 'mat [EOS]' "
-          "--json",
+  const json g = explain_lm(
+      pt, "--method shapley_exact --text '[BOS] the cat sat on the' --target-text 'mat [EOS]'",
       "causal_lm_shapley");
-  ASSERT_EQ(r.code, 0) << r.err;
-  const json g = json::parse(r.out)["generation"];
+  ASSERT_TRUE(g.contains("seq_attr"));
   double sum = 0;
   for (size_t i = 0; i < 6; ++i) {
     EXPECT_NEAR(g["seq_attr"][i].get<double>(), ref["shapley_seq"][i].get<double>(), 1e-5) << i;
@@ -85,13 +89,11 @@ TEST(CausalLm, TemplateSlotsAreJointFeatures) {
   if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
   json ref;
   const fs::path pt = make_lm("[BOS] the cat sat on the", "mat [EOS]", ref);
-  const attrib_test::Result r = attrib_test::attrib(
-      "explain --model 'torchscript:" + pt.string() +
-          "' --method feature_ablation --template '[BOS] {who} sat on the {where}' "
-          "--slot 'who=the big cat' --slot where=rug --target-text 'ran [EOS]' --json",
-      "causal_lm_template");
-  ASSERT_EQ(r.code, 0) << r.err;
-  const json g = json::parse(r.out)["generation"];
+  const json g = explain_lm(pt,
+                            "--method feature_ablation --template '[BOS] {who} sat on the {where}' "
+                            "--slot 'who=the big cat' --slot where=rug --target-text 'ran [EOS]'",
+                            "causal_lm_template");
+  ASSERT_TRUE(g.contains("seq_attr"));
   EXPECT_EQ(g["features"], json({"who", "where"}));
   ASSERT_EQ(g["seq_attr"].size(), 2u);
   attrib::CausalLmTarget lm(pt.string());
@@ -141,12 +143,10 @@ TEST(CausalLm, GreedyContinuationIsRecordedAndGradientsReachThePrompt) {
   se[0][0].backward();
   EXPECT_TRUE((e.grad().abs().sum(2) > 0).all().item<bool>());
 
-  const attrib_test::Result r = attrib_test::attrib(
-      "explain --model 'torchscript:" + pt.string() +
-          "' --method integrated_gradients --text '[BOS] a dog' --max-new-tokens 4 --json",
-      "causal_lm_generate");
-  ASSERT_EQ(r.code, 0) << r.err;
-  const json g = json::parse(r.out)["generation"];
+  const json g =
+      explain_lm(pt, "--method integrated_gradients --text '[BOS] a dog' --max-new-tokens 4",
+                 "causal_lm_generate");
+  ASSERT_TRUE(g.contains("seq_attr"));
   EXPECT_TRUE(g["generated"].get<bool>());
   EXPECT_EQ(g["target_ids"].get<std::vector<int64_t>>(), cont);
   EXPECT_EQ(g["token_attr"][0].size(), cont.size());
