@@ -43,7 +43,7 @@ TEST(CausalLm, FeatureAblationOfAPythonLmMatchesPython) {
   if (!python_has_torch()) GTEST_SKIP() << ATTRIB_PYTHON << " cannot import torch (python3-torch)";
   json ref;
   const fs::path pt = make_lm("[BOS] the cat sat on the", "mat [EOS]", ref);
-  ASSERT_TRUE(attrib::is_causal_lm(pt.string()));
+  ASSERT_NE(attrib::load_causal_lm(pt.string()), nullptr);
   const json g =
       explain_lm(pt,
                  "--method feature_ablation --text '[BOS] the cat sat on the' --target-text 'mat "

@@ -130,6 +130,9 @@ json template_batch(const std::string& templ, const json& values, const Vocab& v
 json set_continuation(CausalLmTarget& lm, Batch& batch, const Vocab& vocab, const Args& args) {
   const std::string given = args.value("--target-text");
   const int64_t max_new = args.integer("--max-new-tokens", 20, 1);
+  const std::string output = args.value("--target-output", "log_prob");
+  if (output != "log_prob" && output != "prob")
+    throw UsageError("--target-output: expected log_prob or prob, got \"" + output + "\"");
   std::vector<int64_t> target;
   for (const std::string& w : whitespace_tokens(given)) target.push_back(vocab.id(w));
   const bool generated = target.empty();
@@ -140,7 +143,7 @@ json set_continuation(CausalLmTarget& lm, Batch& batch, const Vocab& vocab, cons
         std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel()),
         max_new);
   }
-  lm.set_target(target, args.value("--target-output", "log_prob"));
+  lm.set_target(target, output);
   const int64_t n = 1 + static_cast<int64_t>(target.size());
   for (at::Tensor* t : {&batch.inputs, &batch.attention_mask, &batch.word_ids})
     *t = t->repeat({n, 1});
@@ -154,7 +157,7 @@ json set_continuation(CausalLmTarget& lm, Batch& batch, const Vocab& vocab, cons
   return {{"target_ids", target},
           {"target_tokens", tokens},
           {"generated", generated},
-          {"output", args.value("--target-output", "log_prob")}};
+          {"output", output}};
 }
 
 int run(const Args& args) {
@@ -205,11 +208,9 @@ int run(const Args& args) {
   std::shared_ptr<AttributionMethod> method;
   try {
     // A TorchScript causal LM is explained through its continuation's log-probability.
-    if (plugin == "torchscript" && colon != std::string::npos &&
-        is_causal_lm(model_spec.substr(colon + 1)))
-      model = std::make_shared<CausalLmTarget>(model_spec.substr(colon + 1));
-    else
-      model = registry.create_model(plugin, model_params, "--model-param");
+    if (plugin == "torchscript" && colon != std::string::npos)
+      model = load_causal_lm(model_spec.substr(colon + 1));
+    if (!model) model = registry.create_model(plugin, model_params, "--model-param");
     method = registry.create_method(method_name, params, "--param");
     if (isolated(*registry.find(method_name, ATTRIB_KIND_METHOD), isolation))
       method = isolate(std::move(method), method_name, isolation.timeout_seconds);

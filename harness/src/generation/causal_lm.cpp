@@ -43,14 +43,19 @@ int64_t id_field(const json& meta, const char* key) {
 
 }  // namespace
 
-bool is_causal_lm(const std::string& path) {
+std::unique_ptr<CausalLmTarget> load_causal_lm(const std::string& path) {
   torch::jit::Module m = load_module(path);
-  const json meta = metadata_of(m, path);
-  return meta.value("input_kind", std::string()) == "causal_lm";
+  json meta = metadata_of(m, path);
+  if (meta.value("input_kind", std::string()) != "causal_lm") return nullptr;
+  return std::make_unique<CausalLmTarget>(std::move(m), std::move(meta), path);
 }
 
-CausalLmTarget::CausalLmTarget(const std::string& path) : module_(load_module(path)) {
-  json meta = metadata_of(module_, path);
+CausalLmTarget::CausalLmTarget(const std::string& path)
+    : CausalLmTarget(load_module(path), json(), path) {}
+
+CausalLmTarget::CausalLmTarget(torch::jit::Module module, json meta, const std::string& path)
+    : module_(std::move(module)) {
+  if (meta.is_null()) meta = metadata_of(module_, path);
   ATTRIB_CHECK(meta.value("input_kind", std::string()) == "causal_lm", path,
                ": metadata input_kind: expected \"causal_lm\"");
   info_.name = path;

@@ -16,14 +16,20 @@
 
 namespace attrib {
 
-/// True when the TorchScript archive at `path` declares metadata input_kind "causal_lm". Throws
-/// attrib::Error naming the path when it cannot be loaded.
-bool is_causal_lm(const std::string& path);
+class CausalLmTarget;
+
+/// The causal LM at `path`, or null when the TorchScript archive there does not declare metadata
+/// input_kind "causal_lm" (another kind of model). Loads the archive once. Throws attrib::Error
+/// naming the path when it cannot be loaded.
+std::unique_ptr<CausalLmTarget> load_causal_lm(const std::string& path);
 
 class CausalLmTarget : public ModelAdapter {
  public:
-  /// Loads the causal LM at `path` (vocab, pad/unk/mask/eos ids from its metadata()).
+  /// Loads the causal LM at `path` (vocab, pad/unk/mask/eos ids from its metadata()); throws
+  /// attrib::Error naming the path when it is not one.
   explicit CausalLmTarget(const std::string& path);
+  /// `module`, loaded from `path`, with its parsed metadata() `meta` (null: read it).
+  CausalLmTarget(torch::jit::Module module, nlohmann::json meta, const std::string& path);
 
   /// Greedy continuation of `prompt` (token ids): at most `max_new` tokens, stopping after eos.
   std::vector<int64_t> generate(const std::vector<int64_t>& prompt, int64_t max_new);
