@@ -851,6 +851,20 @@ TrainReport TorchScriptModel::train(const Batch& train, const Batch& val,
     if (text) args.emplace_back(m);
     return call("forward", std::move(args));
   };
+  // A module may define its own objective, training_loss(inputs[, attention_mask], labels) -> a
+  // scalar (a causal LM's next-token loss over the whole sequence, say); else cross-entropy of
+  // forward's logits against the labels.
+  const bool own_loss = module_.find_method("training_loss").has_value();
+  auto loss_of = [&](const at::Tensor& x, const at::Tensor& m, const at::Tensor& y) {
+    std::vector<c10::IValue> args{x};
+    if (text) args.emplace_back(m);
+    args.emplace_back(y);
+    const at::Tensor loss = call("training_loss", std::move(args));
+    ATTRIB_CHECK(loss.numel() == 1, "torchscript model '", name,
+                 "': training_loss returned a tensor of shape ", loss.sizes(),
+                 ", expected a scalar");
+    return loss.reshape({});
+  };
   // Number of classes from a first forward when unknown.
   if (info_.num_classes == 0) {
     at::NoGradGuard no_grad;
@@ -911,8 +925,9 @@ TrainReport TorchScriptModel::train(const Batch& train, const Batch& val,
       for (int64_t i = 0; i < N; i += options.batch_size) {
         const int64_t n = std::min(options.batch_size, N - i);
         at::Tensor idx = order.narrow(0, i, n);
-        at::Tensor logits = fwd(tx.index_select(0, idx), text ? tm.index_select(0, idx) : tm);
-        at::Tensor loss = at::cross_entropy_loss(logits, ty.index_select(0, idx));
+        const at::Tensor x = tx.index_select(0, idx), y = ty.index_select(0, idx);
+        const at::Tensor m = text ? tm.index_select(0, idx) : tm;
+        at::Tensor loss = own_loss ? loss_of(x, m, y) : at::cross_entropy_loss(fwd(x, m), y);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();

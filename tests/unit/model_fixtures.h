@@ -25,7 +25,7 @@ inline std::string tmp_path(const std::string& folder, const std::string& name) 
 }
 
 inline std::filesystem::path python_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "python";
+  return std::filesystem::path(ATTRIB_SOURCE_DIR) / "tests" / "python";
 }
 
 inline bool python_has_torch() {

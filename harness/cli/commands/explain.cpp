@@ -7,7 +7,7 @@
 #include "attrib/params.h"
 #include "command.h"
 #include "data/dataset.h"
-#include "generation/causal_lm.h"
+#include "explain_lm.h"
 #include "registry.h"
 #include "runner.h"
 #include "suite_args.h"
@@ -41,16 +41,7 @@ void add_options(CLI::App& app) {
   add_value(app, "--threads", "N", "torch threads (default: all cores)");
   add_value(app, "--plugin-dir", "DIR", "extra plugin folder (repeatable)");
   add_isolation_options(app);
-  add_value(app, "--template", "STR",
-            "causal LM: a prompt with named slots, e.g. \"{name} lives in {city}\"; each slot is\n"
-            "one feature, the text around the slots is never perturbed");
-  add_value(app, "--slot", "NAME=VALUE", "a --template slot's text (repeatable)");
-  add_value(app, "--target-text", "STR",
-            "causal LM: the continuation to explain, tokenised on whitespace (default: the\n"
-            "model's greedy continuation of the prompt)");
-  add_value(app, "--max-new-tokens", "N", "causal LM: longest greedy continuation (default 20)");
-  add_value(app, "--target-output", "log_prob|prob",
-            "causal LM: the explained output of the continuation (default log_prob)");
+  add_lm_options(app);
   app.add_flag("--json", "compact JSON (default: indented)");
 }
 
@@ -75,89 +66,6 @@ at::Tensor json_to_tensor(const json& v, const std::string& where) {
                        std::to_string(parts[0].numel()) + " and " + std::to_string(p.numel()) +
                        " values)");
   return at::stack(parts);
-}
-
-// The prompt of a template: the text around the slots (never perturbed: word id -1, like a
-// special token) and each slot's value, whose tokens share the slot's word id (one feature).
-// Returns {"names": slot names in prompt order, "tokens": the prompt's tokens}.
-json template_batch(const std::string& templ, const json& values, const Vocab& vocab,
-                    Batch& batch) {
-  std::vector<int64_t> ids, words;
-  json names = json::array(), tokens = json::array();
-  auto add = [&](const std::string& text, int64_t word) {
-    for (const std::string& t : whitespace_tokens(text)) {
-      ids.push_back(vocab.id(t));
-      words.push_back(word);
-      tokens.push_back(t);
-    }
-  };
-  size_t at = 0;
-  while (at < templ.size()) {
-    const size_t open = templ.find('{', at);
-    add(templ.substr(at, open == std::string::npos ? std::string::npos : open - at), -1);
-    if (open == std::string::npos) break;
-    const size_t close = templ.find('}', open);
-    if (close == std::string::npos)
-      throw UsageError("--template: '{' at character " + std::to_string(open) + " is not closed");
-    const std::string name = templ.substr(open + 1, close - open - 1);
-    if (!values.contains(name))
-      throw UsageError("--template: slot {" + name + "} has no text (give --slot " + name +
-                       "=TEXT)");
-    for (const json& n : names)
-      if (n == name) throw UsageError("--template: slot {" + name + "} appears twice");
-    const size_t before = ids.size();
-    const json& v = values[name];  // --slot parses JSON: n=3 is the number 3, i.e. the text "3"
-    add(v.is_string() ? v.get<std::string>() : v.dump(), static_cast<int64_t>(names.size()));
-    if (ids.size() == before) throw UsageError("--slot " + name + ": no tokens in its text");
-    names.push_back(name);
-    at = close + 1;
-  }
-  for (const auto& [name, v] : values.items())
-    if (std::find(names.begin(), names.end(), json(name)) == names.end())
-      throw UsageError("--slot " + name + ": the template has no slot {" + name + "}");
-  if (names.empty()) throw UsageError("--template: no {slot} in the template");
-  batch.modality = Modality::kText;
-  batch.inputs = at::tensor(ids, at::kLong).unsqueeze(0);
-  batch.attention_mask = at::ones_like(batch.inputs);
-  batch.word_ids = at::tensor(words, at::kLong).unsqueeze(0);
-  batch.labels = at::full({1}, -1, at::kLong);
-  batch.ids = {"input-0"};
-  return {{"names", names}, {"tokens", tokens}};
-}
-
-// The causal LM's continuation (given, or generated greedily from the prompt) set as its target,
-// and the one-example batch repeated once per explained output: the sequence and each token.
-json set_continuation(CausalLmTarget& lm, Batch& batch, const Vocab& vocab, const Args& args) {
-  const std::string given = args.value("--target-text");
-  const int64_t max_new = args.integer("--max-new-tokens", 20, 1);
-  const std::string output = args.value("--target-output", "log_prob");
-  if (output != "log_prob" && output != "prob")
-    throw UsageError("--target-output: expected log_prob or prob, got \"" + output + "\"");
-  std::vector<int64_t> target;
-  for (const std::string& w : whitespace_tokens(given)) target.push_back(vocab.id(w));
-  const bool generated = target.empty();
-  if (generated) {
-    if (!given.empty()) throw UsageError("--target-text: no tokens in the given text");
-    const at::Tensor ids = batch.inputs[0].masked_select(batch.attention_mask[0].to(at::kBool));
-    target = lm.generate(
-        std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel()),
-        max_new);
-  }
-  lm.set_target(target, output);
-  const int64_t n = 1 + static_cast<int64_t>(target.size());
-  for (at::Tensor* t : {&batch.inputs, &batch.attention_mask, &batch.word_ids})
-    *t = t->repeat({n, 1});
-  if (batch.labels.defined()) batch.labels = batch.labels.repeat({n});
-  if (batch.offsets.defined()) batch.offsets = batch.offsets.repeat({n, 1, 1});
-  // One id for every copy: sampling methods draw the same coalitions for every output.
-  batch.ids.assign(n, batch.ids.front());
-  json tokens = json::array();
-  for (int64_t id : target)
-    tokens.push_back(id >= 0 && id < vocab.size() ? vocab.tokens()[id] : std::to_string(id));
-  return {{"target_ids", target},
-          {"target_tokens", tokens},
-          {"generated", generated},
-          {"output", output}};
 }
 
 int run(const Args& args) {
@@ -218,18 +126,20 @@ int run(const Args& args) {
     throw PluginError(e.what());
   }
   const ModelInfo& info = model->info();
-  registry.check_compatible(method_name, *model, method_name, info.name);
+  const std::shared_ptr<CausalLmTarget> lm = std::dynamic_pointer_cast<CausalLmTarget>(model);
 
   Batch batch;
   json tokens;
   Vocab vocab;
-  json slots;
+  TemplateInput prompt;
   if (!templ.empty()) {
-    if (info.vocab.empty() || !dynamic_cast<CausalLmTarget*>(model.get()))
+    if (info.vocab.empty() || !lm)
       throw UsageError("--template: needs a causal LM with a vocabulary");
     vocab = model_vocab(info, Vocab());
-    slots = template_batch(templ, key_values(args.values("--slot"), "--slot"), vocab, batch);
-    tokens = slots["tokens"];
+    prompt = template_input(lm, args, vocab);
+    batch = prompt.batch;
+    tokens = prompt.tokens;
+    if (prompt.slots) model = prompt.slots;  // slot-level inputs, read by the slot model
   } else if (!text.empty()) {
     if (info.modality != Modality::kText)
       throw InputError("--text: model '" + info.name + "' takes dense inputs; use --input");
@@ -269,13 +179,21 @@ int run(const Args& args) {
     for (int64_t i = 0; i < x.size(0); ++i) batch.ids.push_back("input-" + std::to_string(i));
     batch.labels = at::full({x.size(0)}, -1, at::kLong);
   }
-  auto* lm = dynamic_cast<CausalLmTarget*>(model.get());
+  for (const char* option : {"--slot", "--group", "--baseline", "--baseline-draws"})
+    if (templ.empty() && args.given(option))
+      throw UsageError(std::string(option) + ": only with --template");
+  registry.check_compatible(method_name, *model, method_name, model->info().name);
   json generation;
   if (lm) {
     if (text.empty() && templ.empty())
       throw UsageError("a causal LM explains a --text or --template prompt");
-    generation = set_continuation(*lm, batch, vocab, args);
     if (args.given("--target")) throw UsageError("--target: a causal LM explains every class");
+    std::vector<int64_t> prompt_ids = prompt.prompt_ids;
+    if (templ.empty()) {
+      const at::Tensor ids = batch.inputs[0].masked_select(batch.attention_mask[0].to(at::kBool));
+      prompt_ids.assign(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+    }
+    generation = set_continuation(*lm, prompt_ids, batch, vocab, args);
   }
   at::Tensor logits;
   {
@@ -295,7 +213,9 @@ int run(const Args& args) {
     targets = at::full({batch.size()}, k, at::kLong);
   }
   ExplainContext ctx{static_cast<uint64_t>(seed), batch_cap};
-  Explanation e = method->explain(*model, batch, targets, ctx);
+  json draws = json::array();
+  Explanation e =
+      explain_prompt(*method, *model, prompt.slots.get(), batch, targets, ctx, args, draws);
   json doc = {
       {"model", model_spec},
       {"method", method_name},
@@ -344,7 +264,12 @@ int run(const Args& args) {
     generation["seq_attr"] = tensor_to_json(per_word[0]);
     generation["token_attr"] = tensor_to_json(per_word.slice(0, 1).t());
     generation["target_scores"] = tensor_to_json(logits[0]);
-    if (!slots.is_null()) generation["features"] = slots["names"];
+    if (!templ.empty()) generation["features"] = prompt.features;
+    if (prompt.slots) {
+      generation["feature_space"] = "slots";  // one position per slot or group
+      generation["baselines"] = prompt.baselines;
+      if (!draws.empty()) generation["baseline_draws"] = draws;
+    }
     doc["generation"] = generation;
   }
   std::cout << (compact ? doc.dump() : doc.dump(2)) << "\n";

@@ -24,6 +24,7 @@ const std::vector<DatasetFormat>& dataset_formats() {
       {"synthetic:tabular_linear", "", Modality::kDense, kTabularSynthSchema, tabular_linear},
       {"synthetic:tabular_nonlinear", "", Modality::kDense, kTabularSynthSchema, tabular_nonlinear},
       {"synthetic:block_mnist", "", Modality::kDense, kBlockMnistSchema, block_mnist},
+      {"synthetic:facts", "", Modality::kText, kFactsSchema, facts},
       {"hatexplain", "DIR", Modality::kText, kHateXplainSchema, read_hatexplain},
       {"eraser", "DIR", Modality::kText, kEraserSchema, read_eraser},
       {"jsonl", "FILE", Modality::kText, kJsonlSchema, read_jsonl},

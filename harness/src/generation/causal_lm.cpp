@@ -46,7 +46,8 @@ int64_t id_field(const json& meta, const char* key) {
 std::unique_ptr<CausalLmTarget> load_causal_lm(const std::string& path) {
   torch::jit::Module m = load_module(path);
   json meta = metadata_of(m, path);
-  if (meta.value("input_kind", std::string()) != "causal_lm") return nullptr;
+  if (meta.value("input_kind", std::string()) != "causal_lm" && !m.find_method("lm_logits"))
+    return nullptr;
   return std::make_unique<CausalLmTarget>(std::move(m), std::move(meta), path);
 }
 
@@ -56,8 +57,15 @@ CausalLmTarget::CausalLmTarget(const std::string& path)
 CausalLmTarget::CausalLmTarget(torch::jit::Module module, json meta, const std::string& path)
     : module_(std::move(module)) {
   if (meta.is_null()) meta = metadata_of(module_, path);
-  ATTRIB_CHECK(meta.value("input_kind", std::string()) == "causal_lm", path,
-               ": metadata input_kind: expected \"causal_lm\"");
+  // A model whose forward serves another purpose (the built-in causal_lm plugin's: the answers'
+  // log-probabilities) exports the contract's methods as lm_logits / lm_forward_from_embeddings.
+  if (module_.find_method("lm_logits")) {
+    lm_method_ = "lm_logits";
+    lm_embeddings_method_ = "lm_forward_from_embeddings";
+  } else {
+    ATTRIB_CHECK(meta.value("input_kind", std::string()) == "causal_lm", path,
+                 ": metadata input_kind: expected \"causal_lm\" (or an lm_logits method)");
+  }
   info_.name = path;
   info_.modality = Modality::kText;
   info_.pad_id = id_field(meta, "pad_id");
@@ -73,7 +81,7 @@ CausalLmTarget::CausalLmTarget(torch::jit::Module module, json meta, const std::
     meta.erase("vocab");
   }
   info_.capabilities = ATTRIB_CAP_FORWARD;
-  if (module_.find_method("embed") && module_.find_method("forward_from_embeddings"))
+  if (module_.find_method("embed") && module_.find_method(lm_embeddings_method_))
     info_.capabilities |= ATTRIB_CAP_EMBEDDINGS | ATTRIB_CAP_INPUT_GRADIENT;
   info_.metadata = meta;
   // Frozen weights: attributions differentiate w.r.t. the inputs only.
@@ -113,7 +121,7 @@ void CausalLmTarget::set_target(std::vector<int64_t> target, const std::string& 
 
 at::Tensor CausalLmTarget::lm_logits(const at::Tensor& ids, const at::Tensor& mask) {
   torch::jit::GraphOptimizerEnabledGuard plain(false);  // see torchscript_model.cpp
-  const at::Tensor logits = module_.forward({ids, mask}).toTensor();
+  const at::Tensor logits = module_.get_method(lm_method_)({ids, mask}).toTensor();
   ATTRIB_CHECK(logits.dim() == 3 && logits.size(0) == ids.size(0) && logits.size(1) == ids.size(1),
                "causal LM forward: expected next-token logits [B, T, V] = [", ids.size(0), ", ",
                ids.size(1), ", V], got ", logits.sizes());
@@ -179,7 +187,7 @@ at::Tensor CausalLmTarget::forward_from_embeddings(const at::Tensor& embeddings,
   full = full.scatter(1, pos.unsqueeze(2).expand({B, m, d}), tail);
   torch::jit::GraphOptimizerEnabledGuard plain(false);
   const at::Tensor logits =
-      module_.get_method("forward_from_embeddings")({full, full_mask(lengths, P + m)}).toTensor();
+      module_.get_method(lm_embeddings_method_)({full, full_mask(lengths, P + m)}).toTensor();
   return target_scores(logits, lengths);
 }
 

@@ -18,9 +18,9 @@ namespace attrib {
 
 class CausalLmTarget;
 
-/// The causal LM at `path`, or null when the TorchScript archive there does not declare metadata
-/// input_kind "causal_lm" (another kind of model). Loads the archive once. Throws attrib::Error
-/// naming the path when it cannot be loaded.
+/// The causal LM at `path`, or null when the TorchScript archive there neither declares metadata
+/// input_kind "causal_lm" nor exports lm_logits (another kind of model). Loads the archive once.
+/// Throws attrib::Error naming the path when it cannot be loaded.
 std::unique_ptr<CausalLmTarget> load_causal_lm(const std::string& path);
 
 class CausalLmTarget : public ModelAdapter {
@@ -57,6 +57,8 @@ class CausalLmTarget : public ModelAdapter {
   at::Tensor lengths_of(const at::Tensor& mask) const;
 
   torch::jit::Module module_;
+  std::string lm_method_ = "forward";  ///< (ids, mask) -> next-token logits [B, T, V]
+  std::string lm_embeddings_method_ = "forward_from_embeddings";
   ModelInfo info_;
   std::vector<int64_t> target_;
   std::string output_ = "log_prob";

@@ -12,6 +12,7 @@ namespace attrib::synthetic {
 extern const char* const kPlantedSchema;
 extern const char* const kTabularSynthSchema;
 extern const char* const kBlockMnistSchema;
+extern const char* const kFactsSchema;
 
 // As DatasetReadFn (data/formats.h); `argument` is always empty.
 Dataset planted_text(const std::string& name, const std::string& argument, const nlohmann::json& p,
@@ -20,6 +21,9 @@ Dataset tabular_linear(const std::string& name, const std::string& argument,
                        const nlohmann::json& p, nlohmann::json& report);
 Dataset tabular_nonlinear(const std::string& name, const std::string& argument,
                           const nlohmann::json& p, nlohmann::json& report);
+/// Prompts for a causal LM whose answer (the animal's sound) is fixed by one slot (facts.cpp).
+Dataset facts(const std::string& name, const std::string& argument, const nlohmann::json& p,
+              nlohmann::json& report);
 Dataset block_mnist(const std::string& name, const std::string& argument, const nlohmann::json& p,
                     nlohmann::json& report);
 
