@@ -1,5 +1,9 @@
 // attrib command-line interface: the command table, CLI11 parsing, dispatch, and the one place
 // where exceptions become exit codes (exit_codes.h lists them; README and `attrib --help` too).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -109,9 +113,26 @@ int run_command(CLI::App& app, int argc, char** argv) {
   }
 }
 
+// LibTorch's OpenMP runtime (libgomp) reads OMP_WAIT_POLICY once, when it is loaded, before
+// main(). Left unset, idle pool threads spin at every barrier; when other processes want the
+// cores (ctest -j2, a build, a second run) that made the default suite 3 to 9 times slower
+// (README, "Measured"). The compute commands therefore re-execute attrib once with
+// OMP_WAIT_POLICY=PASSIVE unless the user chose a policy. Only how threads wait changes, never a
+// number. Should the re-execution fail, attrib goes on as it is.
+void prefer_passive_waiting(int argc, char** argv) {
+  if (argc < 2 || std::getenv("OMP_WAIT_POLICY")) return;
+  const char* const compute[] = {"run", "train", "bench", "merge", "explain"};
+  bool heavy = false;
+  for (const char* c : compute) heavy |= std::strcmp(argv[1], c) == 0;
+  if (!heavy) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_passive_waiting(argc, argv);
   CLI::App app("attrib - benchmark harness for feature-attribution methods", "attrib");
   build_app(app);
   if (argc < 2) {  // no command: the command list, as a usage error

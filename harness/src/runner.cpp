@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <thread>
@@ -152,7 +153,10 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
           {"threads",
            {{"intra_op", at::get_num_threads()},
             {"inter_op", at::get_num_interop_threads()},
-            {"blas", blas_threads()}}},
+            {"blas", blas_threads()},
+            // How idle OpenMP threads wait (main.cpp sets PASSIVE unless the user chose).
+            {"omp_wait_policy",
+             std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset"}}},
           {"device", suite.device},
           {"cuda_available", at::hasCUDA()},
           {"seed", suite.seed},
