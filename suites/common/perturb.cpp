@@ -66,6 +66,17 @@ std::vector<int64_t> random_subset(const std::vector<int64_t>& feats, int64_t k,
   return out;
 }
 
+namespace {
+// Row i of an int64 [B, T] CPU tensor as a pointer, or nullptr when the tensor is not laid out
+// that way (then the tensor path below is taken).
+const int64_t* long_row(const at::Tensor& t, int64_t i) {
+  if (!t.defined() || t.dim() != 2 || !t.device().is_cpu() || t.scalar_type() != at::kLong ||
+      t.stride(1) != 1)
+    return nullptr;
+  return t.data_ptr<int64_t>() + i * t.stride(0);
+}
+}  // namespace
+
 std::string resolve_substrate(const std::string& substrate, bool text, const std::string& metric) {
   std::string s = substrate;
   if (s == "auto") s = text ? "unk" : "zero";
@@ -78,6 +89,12 @@ std::string resolve_substrate(const std::string& substrate, bool text, const std
 std::vector<int64_t> features(const Batch& b, int64_t n_scores, int64_t i) {
   std::vector<int64_t> feats;
   if (b.modality == Modality::kText) {
+    if (const int64_t* wp = long_row(b.word_ids, i)) {
+      // word_starts() on one row, without a tensor op per example.
+      for (int64_t t = 0; t < b.word_ids.size(1); ++t)
+        if (wp[t] >= 0 && wp[t] != (t > 0 ? wp[t - 1] : -1)) feats.push_back(t);
+      return feats;
+    }
     const at::Tensor starts = word_starts(b.word_ids.slice(0, i, i + 1).to(at::kCPU))[0];
     const at::Tensor pos = starts.nonzero().view(-1).contiguous();
     feats.assign(pos.data_ptr<int64_t>(), pos.data_ptr<int64_t>() + pos.numel());
@@ -117,10 +134,9 @@ std::vector<int64_t> rank(const std::vector<int64_t>& feats, const at::Tensor& s
 
 namespace {
 // A text feature is a word: the positions of every token of the words at `changed` (positions
-// outside any word are kept as given).
-std::vector<int64_t> word_tokens(const Batch& b, int64_t i, const std::vector<int64_t>& changed) {
-  const at::Tensor w = b.word_ids[i].to(at::kCPU).contiguous();
-  const int64_t* wp = w.data_ptr<int64_t>();
+// outside any word are kept as given). `wp` is the example's word_ids row of length T.
+std::vector<int64_t> word_tokens(const int64_t* wp, int64_t T,
+                                 const std::vector<int64_t>& changed) {
   std::vector<int64_t> chosen, out;
   for (int64_t t : changed) {
     if (wp[t] >= 0)
@@ -129,9 +145,16 @@ std::vector<int64_t> word_tokens(const Batch& b, int64_t i, const std::vector<in
       out.push_back(t);
   }
   std::sort(chosen.begin(), chosen.end());
-  for (int64_t t = 0; t < w.size(0); ++t)
+  for (int64_t t = 0; t < T; ++t)
     if (wp[t] >= 0 && std::binary_search(chosen.begin(), chosen.end(), wp[t])) out.push_back(t);
   return out;
+}
+
+// A copy of `n` int64 values as a new [n] tensor.
+at::Tensor long_copy(const int64_t* p, int64_t n) {
+  at::Tensor t = at::empty({n}, at::kLong);
+  std::copy(p, p + n, t.data_ptr<int64_t>());
+  return t;
 }
 }  // namespace
 
@@ -140,21 +163,31 @@ std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inpu
                                           const std::string& substrate, const ModelInfo& info,
                                           const std::string& metric) {
   if (b.modality == Modality::kText) {
-    at::Tensor ids = inputs[i].clone();
-    at::Tensor mask = b.attention_mask[i].to(at::kCPU).clone();
-    auto idp = ids.accessor<int64_t, 1>();
-    const std::vector<int64_t> changed_tokens = word_tokens(b, i, changed);
+    // Metrics build up to hundreds of rows per example: the rows are written through raw
+    // pointers (CPU copies made once only when a tensor is elsewhere), not per-token tensor ops.
+    const at::Tensor in_cpu =
+        long_row(inputs, i) ? inputs : inputs.to(at::kCPU, at::kLong).contiguous();
+    const at::Tensor mask_cpu = long_row(b.attention_mask, i)
+                                    ? b.attention_mask
+                                    : b.attention_mask.to(at::kCPU, at::kLong).contiguous();
+    const at::Tensor words_cpu =
+        long_row(b.word_ids, i) ? b.word_ids : b.word_ids.to(at::kCPU, at::kLong).contiguous();
+    const int64_t T = in_cpu.size(1);
+    const int64_t* ip = long_row(in_cpu, i);
+    const int64_t* mp = long_row(mask_cpu, i);
+    const std::vector<int64_t> changed_tokens = word_tokens(long_row(words_cpu, i), T, changed);
     if (substrate == "delete") {
-      std::vector<char> drop(ids.size(0), 0);
+      std::vector<char> drop(T, 0);
       for (int64_t t : changed_tokens) drop[t] = 1;
-      at::Tensor out_ids = at::full_like(ids, info.pad_id >= 0 ? info.pad_id : 0);
-      at::Tensor out_mask = at::zeros_like(mask);
-      auto mp = mask.accessor<int64_t, 1>();
+      at::Tensor out_ids = at::full({T}, info.pad_id >= 0 ? info.pad_id : 0, at::kLong);
+      at::Tensor out_mask = at::zeros({T}, at::kLong);
+      int64_t* op = out_ids.data_ptr<int64_t>();
+      int64_t* omp = out_mask.data_ptr<int64_t>();
       int64_t w = 0;
-      for (int64_t t = 0; t < ids.size(0); ++t)
+      for (int64_t t = 0; t < T; ++t)
         if (!drop[t] && mp[t] != 0) {
-          out_ids[w] = idp[t];
-          out_mask[w] = 1;
+          op[w] = ip[t];
+          omp[w] = 1;
           ++w;
         }
       return {out_ids, out_mask};
@@ -164,8 +197,10 @@ std::pair<at::Tensor, at::Tensor> replace(const Batch& b, const at::Tensor& inpu
                                                 : info.pad_id;
     ATTRIB_CHECK(token >= 0, "metric ", metric, ": substrate '", substrate, "' needs the model's ",
                  substrate, " token id, but model '", info.name, "' declares none");
+    at::Tensor ids = long_copy(ip, T);
+    int64_t* idp = ids.data_ptr<int64_t>();
     for (int64_t t : changed_tokens) idp[t] = token;
-    return {ids, mask};
+    return {ids, long_copy(mp, T)};
   }
   at::Tensor x = inputs[i].to(at::kFloat).clone();
   at::Tensor flat = x.view({-1});

@@ -96,6 +96,10 @@ class PredictionGap : public Metric {
                : std::vector<int64_t>(order.begin(), order.begin() + k);
       const int64_t m = static_cast<int64_t>(perturbed.size());
       at::Generator g = example_generator(in.seed, b.ids[i], perturb::kGapStream);
+      // Text: the N draws of m uniforms in one call. CPU uniform_ fills elements in order from
+      // the generator, so this is the same stream as one rand({m}) per draw, without N tensors.
+      const at::Tensor u_all =
+          text && m > 0 ? at::rand({N * m}, g, at::kDouble).contiguous() : at::Tensor();
       for (int64_t r = 0; r < N; ++r) {
         if (m == 0) {
           row_of[i].push_back(-1);
@@ -107,8 +111,7 @@ class PredictionGap : public Metric {
               eval.add({perturb::dense_with(inputs, i, perturbed, eps, true), at::Tensor()}, i)));
           continue;
         }
-        const at::Tensor u = at::rand({m}, g, at::kDouble).contiguous();
-        const double* up = u.data_ptr<double>();
+        const double* up = u_all.data_ptr<double>() + r * m;
         std::vector<int64_t> flipped;
         for (int64_t j = 0; j < m; ++j)
           if (up[j] < flip) flipped.push_back(perturbed[j]);
