@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,8 @@
 
 namespace {
 
+using attrib_models::layer_calls;
+using attrib_models::layer_param;
 using nlohmann::json;
 
 constexpr const char* kDescription =
@@ -47,24 +48,9 @@ const char* plugin_metadata() {
   return doc.c_str();
 }
 
-const char* const kAttentionParams[] = {"ln1_w", "ln1_b", "wq", "bq", "wk",
-                                        "bk",    "wv",    "bv", "wo", "bo"};
-const char* const kMlpParams[] = {"ln2_w", "ln2_b", "w1", "b1", "w2", "b2"};
-
-std::string layer_param(int64_t layer, const char* p) {
-  return "layer" + std::to_string(layer) + "_" + p;
-}
-
-std::string layer_calls(int64_t n_layers) {
-  std::ostringstream s;
-  for (int64_t l = 0; l < n_layers; ++l) {
-    s << "    x, a = self._layer(x, blocked";
-    for (const char* p : kAttentionParams) s << ", self." << layer_param(l, p);
-    for (const char* p : kMlpParams) s << ", self." << layer_param(l, p);
-    s << ")\n    attentions.append(a)\n";
-  }
-  return s.str();
-}
+const std::vector<const char*> kAttentionParams = {"ln1_w", "ln1_b", "wq", "bq", "wk",
+                                                   "bk",    "wv",    "bv", "wo", "bo"};
+const std::vector<const char*> kMlpParams = {"ln2_w", "ln2_b", "w1", "b1", "w2", "b2"};
 
 // The answer is read at each row's last attended position (not mask.sum() - 1: a perturbation may
 // switch off a token in the middle of the prompt).
@@ -103,7 +89,7 @@ def lm_from_embeddings_with_attentions(self, embeddings: Tensor,
     blocked = future.unsqueeze(0).unsqueeze(0) | (attention_mask == 0).unsqueeze(1).unsqueeze(2)
     attentions: List[Tensor] = []
     x = embeddings
-)TS" + layer_calls(n_layers) +
+)TS" + layer_calls(n_layers, "blocked", kAttentionParams, kMlpParams) +
          R"TS(    x = torch.layer_norm(x, [self.d_model], self.lnf_w, self.lnf_b, 1.0e-5)
     return torch.linear(x, self.lm_w, self.lm_b), attentions
 

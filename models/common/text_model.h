@@ -60,6 +60,27 @@ def embed(self, input_ids: Tensor) -> Tensor:
     return torch.embedding(self.tok_emb, input_ids)
 )TS";
 
+/// Name of parameter `p` of transformer layer `layer`: "layer<layer>_<p>".
+inline std::string layer_param(int64_t layer, const char* p) {
+  return "layer" + std::to_string(layer) + "_" + p;
+}
+
+/// A transformer's layer loop unrolled over flat parameters, as TorchScript source: per layer
+/// `x, a = self._layer(x, <mask>, self.layer<l>_<p>, ...)` with `attention` then `mlp` as the
+/// parameters p, appending a to `attentions`.
+inline std::string layer_calls(int64_t n_layers, const std::string& mask,
+                               const std::vector<const char*>& attention,
+                               const std::vector<const char*>& mlp) {
+  std::string s;
+  for (int64_t l = 0; l < n_layers; ++l) {
+    s += "    x, a = self._layer(x, " + mask;
+    for (const auto* group : {&attention, &mlp})
+      for (const char* p : *group) s += ", self." + layer_param(l, p);
+    s += ")\n    attentions.append(a)\n";
+  }
+  return s;
+}
+
 /// What every text model is built for.
 struct TextSpec {
   std::vector<std::string> vocab;

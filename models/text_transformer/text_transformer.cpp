@@ -17,6 +17,8 @@
 
 namespace {
 
+using attrib_models::layer_calls;
+using attrib_models::layer_param;
 using nlohmann::json;
 
 constexpr const char* kDescription =
@@ -45,28 +47,12 @@ const char* plugin_metadata() {
 }
 
 // Parameters of one encoder layer, grouped as the "attention" and "mlp" sublayers.
-const char* const kAttentionParams[] = {"wq", "bq", "wk", "bk",    "wv",
-                                        "bv", "wo", "bo", "ln1_w", "ln1_b"};
-const char* const kMlpParams[] = {"w1", "b1", "w2", "b2", "ln2_w", "ln2_b"};
-
-std::string layer_param(int64_t layer, const char* p) {
-  return "layer" + std::to_string(layer) + "_" + p;
-}
+const std::vector<const char*> kAttentionParams = {"wq", "bq", "wk", "bk",    "wv",
+                                                   "bv", "wo", "bo", "ln1_w", "ln1_b"};
+const std::vector<const char*> kMlpParams = {"w1", "b1", "w2", "b2", "ln2_w", "ln2_b"};
 
 const char* const kLabelParams[] = {"label_q", "la_wk", "la_bk", "la_wv",
                                     "la_bv",   "la_wo", "la_bo"};
-
-// The unrolled encoder layers: x, a = self._layer(...) per layer, appending a to `attentions`.
-std::string layer_calls(int64_t n_layers) {
-  std::ostringstream s;
-  for (int64_t l = 0; l < n_layers; ++l) {
-    s << "    x, a = self._layer(x, key_mask";
-    for (const char* p : kAttentionParams) s << ", self." << layer_param(l, p);
-    for (const char* p : kMlpParams) s << ", self." << layer_param(l, p);
-    s << ")\n    attentions.append(a)\n";
-  }
-  return s.str();
-}
 
 // Label-attention head and the methods that use it. Class queries are learned vectors split into
 // heads (no query projection); keys and values are projections of the final token states, so
@@ -142,7 +128,8 @@ def embed(self, input_ids: Tensor) -> Tensor:
   if (label_attention) {
     std::string head = kLabelSource;
     const std::string marker = "@LAYERS@";
-    head.replace(head.find(marker), marker.size(), layer_calls(n_layers));
+    head.replace(head.find(marker), marker.size(),
+                 layer_calls(n_layers, "key_mask", kAttentionParams, kMlpParams));
     s << head;
   } else {
     s << R"TS(
@@ -151,7 +138,7 @@ def forward_from_embeddings_with_attentions(self, embeddings: Tensor,
     key_mask = (attention_mask == 0).unsqueeze(1).unsqueeze(2)
     attentions: List[Tensor] = []
     x = embeddings
-)TS" << layer_calls(n_layers)
+)TS" << layer_calls(n_layers, "key_mask", kAttentionParams, kMlpParams)
       << R"TS(    m = attention_mask.to(x.dtype).unsqueeze(-1)
     pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
     logits = torch.linear(pooled, self.cls_w, self.cls_b)
