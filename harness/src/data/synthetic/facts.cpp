@@ -8,6 +8,7 @@
 #include "attrib/error.h"
 #include "data/synthetic/generators.h"
 #include "data/synthetic/rng.h"
+#include "data/vocab.h"
 
 namespace attrib::synthetic {
 
@@ -56,18 +57,6 @@ const char* const kTemplates[] = {
 };
 constexpr int kPlainTemplates = 3;
 
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < s.size()) {
-    const size_t end = s.find(' ', at);
-    out.push_back(s.substr(at, end == std::string::npos ? std::string::npos : end - at));
-    if (end == std::string::npos) break;
-    at = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Dataset facts(const std::string& name, const std::string& /*argument*/, const json& p,
@@ -91,7 +80,7 @@ Dataset facts(const std::string& name, const std::string& /*argument*/, const js
       int64_t other = rng.below(n_animals - 1);
       if (other >= e.label) ++other;  // a different animal
       const int t = static_cast<int>(rng.below(n_templates));
-      for (const std::string& w : split_words(kTemplates[t])) {
+      for (const std::string& w : whitespace_tokens(kTemplates[t])) {
         const bool slot = w.size() > 2 && w.front() == '{';
         std::string token = w;
         if (w == "{name}") token = pick(kNames);
