@@ -3,6 +3,7 @@
 // suite they run (a tiny transformer trained on planted text, five methods, two metrics).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,13 @@ struct Result {
   std::string out;  // stdout
   std::string err;  // stderr
 };
+
+/// `name` made unique to this test process. ctest runs every test in a process of its own, two
+/// at a time, so what several tests set up for themselves (a fixture's run, a reference run) must
+/// not share a path: two runs into one folder collide on its lock.
+inline std::string per_process(const std::string& name) {
+  return name + "-" + std::to_string(::getpid());
+}
 
 inline std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -48,10 +56,14 @@ inline Result attrib(const std::string& args, const std::string& tag, const std:
   return attrib_with_launcher("", args, tag, env);
 }
 
+// Written to a temporary file and renamed, so that a test reading the same suite in another
+// process never sees it half written.
 inline fs::path write_suite(const std::string& name, const json& suite) {
   const fs::path p = fs::path(ATTRIB_TEST_TMP) / "cli" / name;
   fs::create_directories(p.parent_path());
-  std::ofstream(p) << suite.dump(2);
+  const fs::path tmp = p.string() + "." + per_process("tmp");
+  std::ofstream(tmp) << suite.dump(2);
+  fs::rename(tmp, p);
   return p;
 }
 

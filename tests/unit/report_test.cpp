@@ -35,13 +35,16 @@ class Report : public ::testing::Test {
                               {"similarity", {"spearman_abs"}},
                               {"max_examples", 8}};
     suite["throughput"] = {{"batch_sizes", {8}}, {"repetitions", 2}, {"examples", 8}};
-    dir_ = fs::path(ATTRIB_TEST_TMP) / "report" / "run";
+    dir_ = fs::path(ATTRIB_TEST_TMP) / "report" / per_process("run");
     fs::remove_all(dir_);
     run_ = new Result(attrib_test::attrib("run '" + write_suite("report.json", suite).string() +
                                               "' --out '" + dir_.string() + "' --quiet",
-                                          "report-run"));
+                                          per_process("report-run")));
   }
-  static void TearDownTestSuite() { delete run_; }
+  static void TearDownTestSuite() {
+    delete run_;
+    if (!::testing::UnitTest::GetInstance()->Failed()) fs::remove_all(dir_);
+  }
   static fs::path dir_;
   static Result* run_;
 };
@@ -154,7 +157,7 @@ TEST_F(Report, PageHasEverySectionAndShowsTheFailingMethod) {
   EXPECT_EQ(examples, 3u);
 }
 
-TEST_F(Report, BadRunFoldersAreInvalidInputNamingTheFile) {
+TEST(ReportRun, BadRunFoldersAreInvalidInputNamingTheFile) {
   const Result missing = attrib_test::attrib("report /nonexistent/run", "report-missing");
   EXPECT_EQ(missing.code, 3);
   EXPECT_NE(missing.err.find("/nonexistent/run"), std::string::npos) << missing.err;

@@ -21,13 +21,15 @@ fs::path out_dir(const std::string& name) {
 /// The single-process run every sharded run must equal (computed once per test binary).
 const json& reference() {
   static const json r = [] {
-    const fs::path out = out_dir("once");
+    const fs::path out = out_dir(per_process("once"));
     const Result run =
         attrib_test::attrib("run '" + write_suite("shard.json", units_suite()).string() +
                                 "' --quiet --out '" + out.string() + "'",
-                            "shard_once");
+                            per_process("shard_once"));
     EXPECT_EQ(run.code, 0) << run.err;
-    return results_of(out);
+    json results = results_of(out);
+    fs::remove_all(out);
+    return results;
   }();
   return r;
 }
