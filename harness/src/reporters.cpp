@@ -365,7 +365,8 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
   if (thr.is_array() && !thr.empty()) {
     md << "## Throughput\n\n"
        << "| dataset | model | method | device | batch | explanations/s (median) | min | max | "
-          "repetitions |\n|---|---|---|---|---:|---:|---:|---:|---:|\n";
+          "repetitions | model rows per explanation (forward, backward) | fraction of the "
+          "model's limit |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const json& t : thr) {
       const json& eps = at_or_null(t, "explanations_per_second");
       md << "| " << cell(t.value("dataset", "")) << " | " << cell(t.value("model", "")) << " | "
@@ -373,12 +374,35 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
          << (t.value("kind", "") == "reference" ? " (reference)" : "") << " | "
          << cell(t.value("device", "")) << " | " << t.value("batch_size", 0) << " | ";
       if (t.contains("error")) {
-        md << "error: " << cell(one_line(t["error"].get<std::string>())) << " | | | |\n";
+        md << "error: " << cell(one_line(t["error"].get<std::string>())) << " | | | | | |\n";
         continue;
       }
+      const json& rows = at_or_null(t, "rows_per_explanation");
       md << fmt_value(at_or_null(eps, "median")) << " | " << fmt_value(at_or_null(eps, "min"))
          << " | " << fmt_value(at_or_null(eps, "max")) << " | "
-         << (t.contains("seconds") ? t["seconds"].size() : 0) << " |\n";
+         << (t.contains("seconds") ? t["seconds"].size() : 0) << " | "
+         << (rows.is_object() ? fmt_value(at_or_null(rows, "forward")) + ", " +
+                                    fmt_value(at_or_null(rows, "backward"))
+                              : std::string())
+         << " | " << fmt_value(at_or_null(t, "fraction_of_limit")) << " |\n";
+    }
+    // The limit each fraction is taken of: the model's best rows/s on this device and threads.
+    std::set<std::string> shown;  // one line per (dataset, model, device), not per batch size
+    for (const json& t : thr) {
+      const json& limit = at_or_null(t, "limit");
+      if (!limit.is_object() ||
+          !shown.insert(t.value("dataset", "") + "\n" + t.value("model", "") + "\n" +
+                        t.value("device", ""))
+               .second)
+        continue;
+      const json& f = at_or_null(limit, "forward");
+      const json& fb = at_or_null(limit, "forward_backward");
+      md << "\nModel limit for " << cell(t.value("dataset", "")) << " / "
+         << cell(t.value("model", "")) << " on " << cell(t.value("device", ""))
+         << ": forward " << fmt_value(at_or_null(f, "rows_per_second")) << " rows/s (best at "
+         << fmt_value(at_or_null(f, "best_rows")) << " rows per call), forward+backward "
+         << fmt_value(at_or_null(fb, "rows_per_second")) << " rows/s (best at "
+         << fmt_value(at_or_null(fb, "best_rows")) << ").\n";
     }
     md << "\n";
   }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <cmath>
+#include <optional>
 #include <set>
 
 #include "attrib/error.h"
@@ -23,7 +25,11 @@ json throughput_schema() {
     "repetitions": {"type": "integer", "default": 9, "minimum": 1, "maximum": 10000},
     "warmup": {"type": "integer", "default": 1, "minimum": 0, "maximum": 1000},
     "examples": {"type": "integer", "default": 64, "minimum": 1,
-                 "description": "examples explained per repetition (the first of the split)"}
+                 "description": "examples explained per repetition (the first of the split)"},
+    "limit": {"type": "boolean", "default": true,
+              "description": "measure the model's forward and forward+backward rows/s over a ladder of row counts up to batch_cap, and each method's fraction of it"},
+    "limit_min_seconds": {"type": "number", "default": 0.2, "minimum": 0.001, "maximum": 60,
+                          "description": "seconds timed per rung of the limit's ladder (at least 3 calls)"}
   })JSON");
 }
 
@@ -40,6 +46,8 @@ ThroughputOptions throughput_options(const json& r, const std::string& path) {
   o.repetitions = r.at("repetitions");
   o.warmup = r.at("warmup");
   o.examples = r.at("examples");
+  o.limit = r.at("limit");
+  o.limit_min_seconds = r.at("limit_min_seconds");
   return o;
 }
 
@@ -87,22 +95,30 @@ int64_t peak_rss_bytes() {
 
 }  // namespace
 
+Batch first_examples(const std::vector<Batch>& batches, const std::vector<at::Tensor>& targets,
+                     int64_t n, at::Tensor* targets_out) {
+  std::vector<Batch> pieces;
+  std::vector<at::Tensor> piece_targets;
+  int64_t taken = 0;
+  for (size_t bi = 0; bi < batches.size() && taken < n; ++bi) {
+    const int64_t take = std::min(batches[bi].size(), n - taken);
+    pieces.push_back(slice_batch(batches[bi], 0, take));
+    piece_targets.push_back(targets[bi].slice(0, 0, take));
+    taken += take;
+  }
+  ATTRIB_CHECK(taken > 0, "throughput: no examples to explain");
+  *targets_out = at::cat(piece_targets);
+  return concat(pieces);
+}
+
 Workload::Workload(ModelAdapter& model, AttributionMethod* method,
                    const std::vector<Batch>& batches, const std::vector<at::Tensor>& targets,
                    int64_t examples, int64_t batch_size, ExplainContext ctx)
     : model_(model), method_(method), ctx_(ctx) {
   // Take the first `examples` examples in order, then cut them into calls of batch_size.
-  std::vector<Batch> pieces;
-  std::vector<at::Tensor> piece_targets;
-  for (size_t bi = 0; bi < batches.size() && examples_ < examples; ++bi) {
-    const int64_t take = std::min(batches[bi].size(), examples - examples_);
-    pieces.push_back(slice_batch(batches[bi], 0, take));
-    piece_targets.push_back(targets[bi].slice(0, 0, take));
-    examples_ += take;
-  }
-  ATTRIB_CHECK(examples_ > 0, "throughput: no examples to explain");
-  const Batch all = concat(pieces);
-  const at::Tensor all_targets = at::cat(piece_targets);
+  at::Tensor all_targets;
+  const Batch all = first_examples(batches, targets, examples, &all_targets);
+  examples_ = all.size();
   for (int64_t s = 0; s < examples_; s += batch_size) {
     const int64_t e = std::min(examples_, s + batch_size);
     calls_.push_back(slice_batch(all, s, e));
@@ -112,13 +128,18 @@ Workload::Workload(ModelAdapter& model, AttributionMethod* method,
 
 void Workload::run() {
   double sink = 0;
+  forward_rows_ = backward_rows_ = 0;
   for (size_t i = 0; i < calls_.size(); ++i) {
     if (method_) {
       Explanation e = method_->explain(model_, calls_[i], call_targets_[i], ctx_);
       sink += e.attributions.sum().item<double>();  // also synchronises a CUDA stream
+      forward_rows_ += e.forward_rows;
+      backward_rows_ += e.backward_rows;
     } else {
       InputSpace space(model_, calls_[i]);
       sink += space.gradient(space.x(), call_targets_[i]).sum().item<double>();
+      forward_rows_ += calls_[i].size();
+      backward_rows_ += calls_[i].size();
     }
   }
   if (sink == 12345.6789) std::fputc(' ', stderr);  // keep the work observable
@@ -147,6 +168,23 @@ json time_workload(Workload& w, int64_t warmup, int64_t repetitions) {
           {"peak_rss_bytes", rss >= 0 ? json(rss) : json(nullptr)}};
 }
 
+void add_fraction_of_limit(json& entry, const Workload& w, const ModelLimit* limit) {
+  const double e = static_cast<double>(w.examples());
+  const double f = static_cast<double>(w.forward_rows()), b = static_cast<double>(w.backward_rows());
+  entry["rows_per_explanation"] = {{"forward", f / e}, {"backward", b / e}};
+  if (!limit) return;
+  const double seconds = limit->seconds(f, b);
+  const json& eps = entry.at("explanations_per_second");
+  if (seconds > 0 && std::isfinite(seconds)) {
+    const double allowed = e / seconds;
+    entry["limit_explanations_per_second"] = allowed;
+    entry["fraction_of_limit"] = eps.at("median").get<double>() / allowed;
+  } else {
+    entry["limit_explanations_per_second"] = nullptr;
+    entry["fraction_of_limit"] = nullptr;
+  }
+}
+
 }  // namespace attrib
 
 namespace attrib {
@@ -163,6 +201,20 @@ class ThroughputAnalysis : public Analysis {
     progress.stage("throughput (" + in.model_name + ", " + in.dataset + ")",
                    static_cast<int64_t>((explained.size() + 1) * o_.batch_sizes.size()));
     std::vector<nlohmann::json> out;
+    // The model's limit, once for every batch size and method of this (dataset, model).
+    std::optional<ModelLimit> limit;
+    std::string limit_error;
+    if (o_.limit) {
+      try {
+        at::Tensor targets;
+        const Batch examples = first_examples(in.batches, in.targets, o_.examples, &targets);
+        limit = measure_limit(in.model, examples, targets, in.context.max_rows,
+                              o_.limit_min_seconds);
+      } catch (...) {
+        limit_error = in_flight_error();
+        in.fail("throughput[limit]", limit_error);
+      }
+    }
     for (int64_t bs : o_.batch_sizes) {
       for (size_t k = 0; k <= explained.size(); ++k) {
         const bool reference = k == explained.size();
@@ -182,6 +234,9 @@ class ThroughputAnalysis : public Analysis {
           Workload w(in.model, reference ? nullptr : explained[k].method.get(), in.batches,
                      in.targets, o_.examples, bs, in.context);
           entry.update(time_workload(w, o_.warmup, o_.repetitions));
+          add_fraction_of_limit(entry, w, limit ? &*limit : nullptr);
+          if (reference && limit) entry["limit"] = limit->to_json();
+          if (reference && !limit_error.empty()) entry["limit_error"] = limit_error;
         } catch (...) {
           entry["error"] = in_flight_error();
           in.fail("throughput[" + entry["method"].get<std::string>() + "]", in_flight_error());

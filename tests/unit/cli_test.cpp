@@ -188,7 +188,8 @@ TEST(Cli, AnalysesCompareAndBench) {
   suite["randomisation"] = {{"max_examples", 16},
                             {"tests", {"cascading", "independent", "random_logit", "data"}}};
   suite["agreement"] = {{"measures", {"spearman", "feature_agreement"}}};
-  suite["throughput"] = {{"examples", 8}, {"batch_sizes", {4, 8}}, {"repetitions", 3}};
+  suite["throughput"] = {
+      {"examples", 8}, {"batch_sizes", {4, 8}}, {"repetitions", 3}, {"limit_min_seconds", 0.01}};
   const fs::path file = write_suite("analyses.json", suite);
   const fs::path out = fs::path(ATTRIB_TEST_TMP) / "cli" / "analyses-out";
   const Result r =
@@ -222,10 +223,32 @@ TEST(Cli, AnalysesCompareAndBench) {
   EXPECT_NEAR(sp["mean"][1][1].get<double>(), 1.0, 1e-12);
   EXPECT_EQ(sp["mean"][1][2], sp["mean"][2][1]);
   // Throughput: (4 methods + reference) x 2 batch sizes, 3 timed repetitions each.
+  // Each entry's fraction of the model's limit is what the limit recorded in the reference entry
+  // allows for the rows the method reported (batch_cap 64: rungs of 8 to 64 rows).
   ASSERT_EQ(doc["throughput"].size(), 10u);
+  json limit;
+  for (const auto& t : doc["throughput"])
+    if (t["kind"] == "reference") limit = t["limit"];
+  ASSERT_TRUE(limit.is_object());
+  EXPECT_EQ(limit["forward"]["ladder"].size(), 4u);
+  EXPECT_EQ(limit["forward_backward"]["ladder"].back()["rows"], 64);
   for (const auto& t : doc["throughput"]) {
     EXPECT_EQ(t["seconds"].size(), 3u) << t.dump();
-    EXPECT_GT(t["explanations_per_second"]["median"].get<double>(), 0.0);
+    const double eps = t["explanations_per_second"]["median"];
+    EXPECT_GT(eps, 0.0);
+    EXPECT_EQ(t["limit"].is_object(), t["kind"] == "reference");
+    const double f = t["rows_per_explanation"]["forward"], b = t["rows_per_explanation"]["backward"];
+    if (t["method"] == "random" || t["method"] == "input_independent") {  // call no model
+      EXPECT_EQ(f, 0.0);
+      EXPECT_TRUE(t["fraction_of_limit"].is_null());
+      continue;
+    }
+    EXPECT_EQ(f, 1.0) << t["method"];  // one gradient row per explanation
+    EXPECT_EQ(b, 1.0) << t["method"];
+    const double allowed = 1.0 / ((f - b) / limit["forward"]["rows_per_second"].get<double>() +
+                                  b / limit["forward_backward"]["rows_per_second"].get<double>());
+    EXPECT_NEAR(t["limit_explanations_per_second"].get<double>(), allowed, 1e-9 * allowed);
+    EXPECT_NEAR(t["fraction_of_limit"].get<double>(), eps / allowed, 1e-9 * eps / allowed);
   }
   const std::string md = slurp(out / "leaderboard.md");
   EXPECT_NE(md.find("## Randomisation sanity checks"), std::string::npos);
@@ -234,6 +257,7 @@ TEST(Cli, AnalysesCompareAndBench) {
             std::string::npos)
       << md;
   EXPECT_NE(md.find("## Throughput"), std::string::npos);
+  EXPECT_NE(md.find("Model limit for planted / tiny on cpu: forward "), std::string::npos) << md;
 
   // A run compared with itself has no regression.
   const std::string res = (out / "results.json").string();
@@ -250,11 +274,19 @@ TEST(Cli, AnalysesCompareAndBench) {
   const json bj = json::parse(slurp(bench));
   EXPECT_EQ(bj["context"]["attrib_suite"], "small");
   EXPECT_TRUE(bj["context"].contains("attrib_git_commit"));
+  // The limit measured before the benchmarks is in the context; saliency's fraction_of_limit is
+  // its explanations/s times the seconds the limit needs for one gradient row.
+  const json limits = json::parse(bj["context"]["attrib_model_limits"].get<std::string>());
+  const double fb_rps = limits["planted/tiny"]["forward_backward"]["rows_per_second"];
   bool saw_reference = false, saw_saliency = false;
   for (const auto& x : bj["benchmarks"]) {
     const std::string name = x["name"];
     saw_reference |= name.rfind("forward_backward/planted/tiny/model/batch:4/device:cpu", 0) == 0;
-    saw_saliency |= name.rfind("explain/planted/tiny/saliency/batch:8/device:cpu", 0) == 0;
+    if (name.rfind("explain/planted/tiny/saliency/batch:8/device:cpu", 0) != 0) continue;
+    saw_saliency = true;
+    if (x["run_type"] != "iteration") continue;
+    const double eps = x["explanations_per_second"];
+    EXPECT_NEAR(x["fraction_of_limit"].get<double>(), eps / fb_rps, 1e-9 * eps / fb_rps);
   }
   EXPECT_TRUE(saw_reference);
   EXPECT_TRUE(saw_saliency);

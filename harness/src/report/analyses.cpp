@@ -162,7 +162,9 @@ std::string throughput_section(const json& doc) {
       "<section id=\"throughput\"><h2>Throughput</h2><p>Explanations per second (median of the "
       "timed repetitions; the whisker spans min to max) per method, against the model's own "
       "forward+backward pass on the same examples (grey bar, dashed line): a method near the line "
-      "costs about one gradient.</p>";
+      "costs about one gradient. \"% of limit\" is the share of the model's own best speed "
+      "(rows/s at its best rows per call, forward alone or with backward) reached for the model "
+      "rows the method needs.</p>";
   const json& all = entries_of(doc, "throughput");
   if (all.empty()) return out + absent("throughput results", "throughput") + "</section>";
   using TKey = std::tuple<std::string, std::string, std::string, std::string>;
@@ -182,7 +184,12 @@ std::string throughput_section(const json& doc) {
     double reference = NAN;
     for (const json* e : groups[k]) {
       const json& eps = at_or_null(*e, "explanations_per_second");
-      Bar b{str(*e, "method"), get_num(eps, "median"), get_num(eps, "min"), get_num(eps, "max"),
+      // The share of the model's limit (its best rows/s) reached for the rows the method needs.
+      const double fraction = get_num(*e, "fraction_of_limit");
+      std::string label = str(*e, "method");
+      if (std::isfinite(fraction))
+        label += " · " + std::to_string(static_cast<int>(std::lround(100 * fraction))) + "% of limit";
+      Bar b{label, get_num(eps, "median"), get_num(eps, "min"), get_num(eps, "max"),
             str(*e, "kind") == "reference"};
       if (b.reference) reference = b.value;
       bars.push_back(std::move(b));

@@ -1,0 +1,121 @@
+#include "throughput/limit.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "attrib/error.h"
+#include "attrib/input_space.h"
+#include "common/stats.h"
+
+namespace attrib {
+
+using nlohmann::json;
+
+double ModelLimit::seconds(double forward_rows, double backward_rows) const {
+  const double only_forward = forward_rows - backward_rows;
+  double s = 0.0;
+  if (only_forward > 0) s += only_forward / forward.rows_per_second;
+  if (backward_rows > 0) s += backward_rows / forward_backward.rows_per_second;
+  return s;
+}
+
+json ModelLimit::to_json() const {
+  auto mode = [](const LimitMode& m) {
+    return json{
+        {"best_rows", m.best_rows}, {"rows_per_second", m.rows_per_second}, {"ladder", m.ladder}};
+  };
+  return {{"forward", mode(forward)},
+          {"forward_backward", mode(forward_backward)},
+          {"min_seconds_per_rung", min_seconds},
+          {"statistic", "median seconds per call"}};
+}
+
+std::vector<int64_t> limit_ladder(int64_t max_rows) {
+  ATTRIB_CHECK(max_rows >= 1, "limit_ladder: expected max_rows >= 1, got ", max_rows);
+  std::vector<int64_t> rungs;
+  for (int64_t r = std::min<int64_t>(8, max_rows); r < max_rows; r *= 2) rungs.push_back(r);
+  rungs.push_back(max_rows);
+  return rungs;
+}
+
+namespace {
+
+// `rows` rows made of the examples repeated in order.
+Batch tile(const Batch& b, const at::Tensor& targets, int64_t rows, at::Tensor* tiled_targets) {
+  const int64_t n = b.size();
+  const at::Tensor idx = at::arange(rows, at::kLong).remainder(n);
+  auto take = [&](const at::Tensor& t) {
+    return t.defined() && t.dim() >= 1 && t.size(0) == n ? t.index_select(0, idx.to(t.device()))
+                                                         : t;
+  };
+  Batch out;
+  out.modality = b.modality;
+  for (int64_t i = 0; i < rows; ++i) out.ids.push_back(b.ids[i % n]);
+  out.inputs = take(b.inputs);
+  out.attention_mask = take(b.attention_mask);
+  out.word_ids = take(b.word_ids);
+  out.offsets = take(b.offsets);
+  out.labels = take(b.labels);
+  *tiled_targets = take(targets);
+  return out;
+}
+
+template <typename Call>
+LimitMode climb(const std::vector<int64_t>& rungs, double min_seconds, Call call) {
+  LimitMode m;
+  for (int64_t rows : rungs) {
+    call(rows);  // untimed: first-call allocations and lazy initialisation
+    std::vector<double> seconds;
+    double total = 0.0;
+    while (total < min_seconds || seconds.size() < 3) {
+      const auto t0 = std::chrono::steady_clock::now();
+      call(rows);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      seconds.push_back(s);
+      total += s;
+    }
+    const double med = stats::median(seconds);
+    const double rate =
+        med > 0 ? static_cast<double>(rows) / med : std::numeric_limits<double>::infinity();
+    m.ladder.push_back({{"rows", rows}, {"rows_per_second", rate}, {"calls", seconds.size()}});
+    if (rate > m.rows_per_second) {
+      m.rows_per_second = rate;
+      m.best_rows = rows;
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+ModelLimit measure_limit(ModelAdapter& model, const Batch& examples, const at::Tensor& targets,
+                         int64_t max_rows, double min_seconds) {
+  ATTRIB_CHECK(examples.size() > 0, "model limit: no examples");
+  const std::vector<int64_t> rungs = limit_ladder(max_rows);
+  ModelLimit limit;
+  limit.min_seconds = min_seconds;
+  double sink = 0.0;  // .item() also waits for a CUDA stream
+  // Each rung's rows are built once, outside the timed calls.
+  std::map<int64_t, std::pair<Batch, at::Tensor>> rows_of;
+  for (int64_t r : rungs) {
+    at::Tensor t;
+    Batch b = tile(examples, targets, r, &t);
+    rows_of.emplace(r, std::make_pair(std::move(b), t));
+  }
+  limit.forward = climb(rungs, min_seconds, [&](int64_t r) {
+    const Batch& b = rows_of.at(r).first;
+    at::NoGradGuard no_grad;
+    sink += model.forward(b.inputs, b.attention_mask).sum().item<double>();
+  });
+  limit.forward_backward = climb(rungs, min_seconds, [&](int64_t r) {
+    const auto& [b, t] = rows_of.at(r);
+    InputSpace space(model, b);
+    sink += space.gradient(space.x(), t).sum().item<double>();
+  });
+  if (sink == 12345.6789) std::fputc(' ', stderr);  // keep the work observable
+  return limit;
+}
+
+}  // namespace attrib
