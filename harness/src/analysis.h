@@ -28,6 +28,7 @@ struct MethodExplanations {
   nlohmann::json info;                 ///< the choices the method recorded (first batch)
   std::string error;                   ///< why the method failed; empty when it succeeded
   bool isolated = false;               ///< `method` explains in a worker process (isolation.h)
+  int64_t max_rows = 0;                ///< rows per model call it explains with (batch_plan.h)
   bool ok() const { return error.empty(); }
 };
 
@@ -68,7 +69,10 @@ struct AnalysisInput {
   const std::vector<MethodExplanations>& explanations;  ///< one per suite method, in suite order
   std::vector<int64_t> feature_shape;  ///< dense: the per-example feature shape; text: empty
   std::string device;                  ///< "cpu" | "cuda"
-  ExplainContext context;              ///< run seed and batch cap
+  /// Run seed, and the rows per forward-only model call (batch_plan.h); each method explains with
+  /// its own MethodExplanations::max_rows.
+  ExplainContext context;
+  int64_t batch_cap = 256;  ///< the suite's upper bound of rows per model call
   int bootstrap_resamples = 2000;      ///< the suite's statistics block
   double confidence = 0.95;
   ExplainFn explain;

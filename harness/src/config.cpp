@@ -26,6 +26,8 @@ const char* kTopSchema = R"JSON({
   "device": {"type": "string", "default": "cpu", "enum": ["cpu", "cuda"]},
   "batch_cap": {"type": "integer", "default": 256, "minimum": 1,
                 "description": "most rows per model forward/backward"},
+  "batch_rows": {"type": "string", "default": "cap", "enum": ["cap", "measured"],
+                 "description": "rows per model call: cap = batch_cap; measured = the model's fastest rows per call (forward alone, forward+backward) on this device and threads, at most batch_cap, measured once and cached"},
   "explain_batch": {"type": "integer", "default": 32, "minimum": 1,
                     "description": "examples per explain call"},
   "threads": {"type": "integer", "default": 0, "minimum": 0, "description": "0 = all cores"},
@@ -151,6 +153,7 @@ SuiteConfig parse_suite(const json& doc, const Registry& registry) {
   c.seed = top["seed"];
   c.device = top["device"];
   c.batch_cap = top["batch_cap"];
+  c.batch_rows = top["batch_rows"];
   c.explain_batch = top["explain_batch"];
   c.threads = top["threads"];
   c.target = top["target"];

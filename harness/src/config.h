@@ -53,6 +53,7 @@ struct SuiteConfig {
   uint64_t seed = 0;
   std::string device = "cpu";
   int64_t batch_cap = 256;
+  std::string batch_rows = "cap";  ///< "cap" or "measured" (batch_plan.h)
   int64_t explain_batch = 32;
   int64_t threads = 0;
   std::string target = "predicted";

@@ -68,11 +68,11 @@ at::Tensor scores_from_tokens(const at::Tensor& tokens, const Batch& batch) {
 /// Batch `bi` of `p` explained by `method` (the unit's token scores, choices, rows, extras), with
 /// its time.
 void compute_unit(const PreparedModel& p, size_t bi, AttributionMethod& method,
-                  const SuiteConfig& suite, ExplanationUnit& u) {
+                  const SuiteConfig& suite, int64_t max_rows, ExplanationUnit& u) {
   const Batch& b = p.batches[bi];
   const auto t0 = std::chrono::steady_clock::now();
   Explanation e =
-      method.explain(*p.model, b, p.targets[bi].to(p.device), explain_context(suite, &p));
+      method.explain(*p.model, b, p.targets[bi].to(p.device), explain_context(suite, &p, max_rows));
   at::Tensor tokens = token_scores(e.attributions, b, suite.token_reduction);
   u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Dense maps are kept in the input's shape, so that a reader of the store sees images as images.
@@ -114,6 +114,7 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
   if (!suite.force) check_cost(m.name, plugin->metadata, m.params, features);
   ex.method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "].params");
   ex.isolated = isolated(*plugin, suite.isolation);
+  ex.max_rows = p.plan.rows_for(*plugin);
   summary["isolated"] = ex.isolated;
   if (ex.isolated)
     ex.method = isolate(std::move(ex.method), m.plugin, suite.isolation.timeout_seconds);
@@ -142,7 +143,7 @@ void explain_one(const PreparedModel& p, const MethodConfig& m, const SuiteConfi
       store->touch_explanation(u.key, p.dataset->name, p.config->name, m.name);
       ++reused;
     } else {
-      compute_unit(p, bi, *ex.method, suite, u);
+      compute_unit(p, bi, *ex.method, suite, ex.max_rows, u);
       if (store) store->put_explanation(u);
     }
     // The error rows of a later failing batch still record the choices of the first.
@@ -184,8 +185,10 @@ std::vector<int64_t> features_per_example(const std::vector<Batch>& batches) {
   return out;
 }
 
-ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p) {
-  return ExplainContext{suite.seed, suite.batch_cap, p ? &p->split_ids : nullptr};
+ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p,
+                               int64_t max_rows) {
+  return ExplainContext{suite.seed, max_rows > 0 ? max_rows : suite.batch_cap,
+                        p ? &p->split_ids : nullptr};
 }
 
 std::vector<at::Tensor> explain_batches(AttributionMethod& method, ModelAdapter& model,

@@ -23,9 +23,11 @@ class ShardPlanner;
 /// cost estimates.
 std::vector<int64_t> features_per_example(const std::vector<Batch>& batches);
 
-/// The context every explanation of the suite gets: its seed and batch cap, and with `p` the ids
-/// of its explained split (kept in `p`, which must outlive the context).
-ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p = nullptr);
+/// The context every explanation of the suite gets: its seed, at most `max_rows` rows per model
+/// call (batch_cap when 0), and with `p` the ids of its explained split (kept in `p`, which must
+/// outlive the context).
+ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p = nullptr,
+                               int64_t max_rows = 0);
 
 /// Feature scores (feature_scores with `reduction`) of `method` on `batches` of `model` for the
 /// per-batch `targets` (moved to `device`), one [B, n] tensor per batch: the re-explanations of

@@ -200,6 +200,14 @@ void for_each_model(const SuiteConfig& suite, const Registry& registry, Progress
       try {
         json record;
         p = prepare_model(ds, dc, mc, dataset_vocab, suite, registry, progress, device, record);
+        if (suite.batch_rows == "measured")
+          progress.stage("batch plan (" + mc.name + ", " + ds.name + ")", 1);
+        p.plan = plan_batches(suite, p);
+        if (suite.batch_rows == "measured")
+          progress.done(std::to_string(p.plan.forward_rows) + " rows per forward, " +
+                        std::to_string(p.plan.gradient_rows) + " per forward+backward" +
+                        (p.plan.record["cached"].get<bool>() ? " (cached)" : ""));
+        record["batch_plan"] = p.plan.record;
         if (ds.modality == Modality::kText) model_vocab_sizes[mc.name] = p.vocab.size();
         res.models.push_back(std::move(record));
       } catch (...) {

@@ -8,6 +8,7 @@
 
 #include "analysis.h"
 #include "attrib/model.h"
+#include "batch_plan.h"
 #include "config.h"
 #include "data/dataset.h"
 #include "progress.h"
@@ -31,6 +32,7 @@ struct PreparedModel {
   std::string model_hash;  ///< content hash of the weights (store/unit_key.h)
   /// Every example id of the explained split, the unselected ones too (ExplainContext::split_ids).
   std::vector<std::string> split_ids;
+  BatchPlan plan;  ///< rows per model call (batch_plan.h)
 };
 
 /// Loads every dataset and model of `suite` (training models or reusing cached ones), records

@@ -50,17 +50,22 @@ void analyse(const PreparedModel& p, const std::vector<MethodExplanations>& expl
              const SuiteConfig& suite, const Registry& registry, Progress& progress,
              RunStore* store, RunResults& res) {
   if (suite.analyses.empty()) return;
-  const ExplainContext ctx = explain_context(suite, &p);
+  const ExplainContext ctx = explain_context(suite, &p, p.plan.forward_rows);
   AnalysisInput in{p.dataset->name, p.config->name, *p.model, p.batches,
                    p.targets,       p.ids,          explained};
   if (p.dataset->modality == Modality::kDense) in.feature_shape = p.dataset->feature_shape;
   in.device = suite.device;
   in.context = ctx;
+  in.batch_cap = suite.batch_cap;
   in.bootstrap_resamples = suite.stats.bootstrap_resamples;
   in.confidence = suite.stats.confidence;
   in.explain = [&](AttributionMethod& method, ModelAdapter& model,
                    const std::vector<Batch>& batches, const std::vector<at::Tensor>& targets) {
-    return explain_batches(method, model, batches, targets, ctx, p.device, suite.token_reduction);
+    // A re-explanation uses the rows per call of the method's own explanations.
+    ExplainContext c = ctx;
+    for (const MethodExplanations& ex : explained)
+      if (ex.method.get() == &method && ex.max_rows > 0) c.max_rows = ex.max_rows;
+    return explain_batches(method, model, batches, targets, c, p.device, suite.token_reduction);
   };
   in.retrain = retrainer(p, registry, progress);
   in.fail = [&](const std::string& where, const std::string& message) {
@@ -161,6 +166,8 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
           {"cuda_available", at::hasCUDA()},
           {"seed", suite.seed},
           {"batch_cap", suite.batch_cap},
+          {"batch_rows", suite.batch_rows},
+          {"machine", machine_identity()},
           {"explain_batch", suite.explain_batch},
           {"isolation", isolation_json(suite.isolation)},
           {"suite", suite.name},

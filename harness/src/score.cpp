@@ -32,7 +32,7 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
     if (shard && !shard->owns(method_index, bi)) continue;  // another shard's unit
     ScoreUnit u;
     u.explanation_key = ex.unit_keys.at(bi);
-    u.identity = score_identity(u.explanation_key, mt, suite);
+    u.identity = score_identity(u.explanation_key, mt, suite, p.plan);
     u.key = unit_key(u.identity);
     std::optional<ScoreUnit> stored = store ? store->find_score(u.key) : std::nullopt;
     if (stored) {
@@ -40,7 +40,7 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
       store->touch_score(u.key);
     } else {
       MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],  p.targets[bi],
-                     &p.annotations[bi], suite.seed,    suite.batch_cap};
+                     &p.annotations[bi], suite.seed,    p.plan.forward_rows};
       const auto t0 = std::chrono::steady_clock::now();
       u.scores = metric.score(in);
       u.components = metric.components();

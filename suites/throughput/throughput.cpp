@@ -208,7 +208,7 @@ class ThroughputAnalysis : public Analysis {
       try {
         at::Tensor targets;
         const Batch examples = first_examples(in.batches, in.targets, o_.examples, &targets);
-        limit = measure_limit(in.model, examples, targets, in.context.max_rows,
+        limit = measure_limit(in.model, examples, targets, in.batch_cap,
                               o_.limit_min_seconds);
       } catch (...) {
         limit_error = in_flight_error();
@@ -231,8 +231,10 @@ class ThroughputAnalysis : public Analysis {
         try {
           if (!reference && !explained[k].ok())
             throw Error("explanation failed: " + explained[k].error);
+          ExplainContext ctx = in.context;  // the method's own rows per call
+          if (!reference && explained[k].max_rows > 0) ctx.max_rows = explained[k].max_rows;
           Workload w(in.model, reference ? nullptr : explained[k].method.get(), in.batches,
-                     in.targets, o_.examples, bs, in.context);
+                     in.targets, o_.examples, bs, ctx);
           entry.update(time_workload(w, o_.warmup, o_.repetitions));
           add_fraction_of_limit(entry, w, limit ? &*limit : nullptr);
           if (reference && limit) entry["limit"] = limit->to_json();

@@ -14,7 +14,7 @@
 #include "attrib/batch.h"
 #include "attrib/method.h"
 #include "attrib/model.h"
-#include "throughput/limit.h"
+#include "common/model_limit.h"
 
 namespace attrib {
 

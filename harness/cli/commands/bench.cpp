@@ -116,9 +116,12 @@ int run(const Args& args) {
           registry.check_compatible(m.plugin, *p.model, m.name, p.config->name);
           auto method = registry.create_method(m.plugin, m.params, "methods[" + m.name + "]");
           methods.push_back(method);
+          // The rows per call the method explains with in a run (batch_plan.h).
+          const ExplainContext method_ctx = explain_context(
+              suite, nullptr, p.plan.rows_for(*registry.find(m.plugin, ATTRIB_KIND_METHOD)));
           add("explain/" + where + m.name + tail,
               std::make_shared<Workload>(*p.model, method.get(), p.batches, p.targets,
-                                         opts.examples, bs, ctx),
+                                         opts.examples, bs, method_ctx),
               limit);
         } catch (const std::exception& e) {
           std::string what = e.what();

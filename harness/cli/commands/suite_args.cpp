@@ -36,6 +36,9 @@ void add_suite_options(CLI::App& app) {
   add_value(app, "--seed", "N", "overrides the suite's seed (same seed => same numbers)");
   add_value(app, "--threads", "N", "torch threads (default: suite value, else all cores)");
   add_value(app, "--max-examples", "N", "explain at most N examples per dataset (quick runs)");
+  add_value(app, "--batch-rows", "cap|measured",
+            "overrides the suite's batch_rows: rows per model call = batch_cap, or the model's\n"
+            "fastest rows per call measured on this machine (cached; at most batch_cap)");
   app.add_flag("--force",
                "run methods whose cost formula predicts more than 1e9 model rows (refused\n"
                "otherwise, as an error row naming the parameter)");
@@ -53,6 +56,9 @@ SuiteConfig load_suite(const Args& args, Registry& registry) {
     throw UsageError("expected at most one suite file, got " + std::to_string(pos.size()));
   if (!device.empty() && device != "cpu" && device != "cuda")
     throw UsageError("--device: expected cpu or cuda, got \"" + device + "\"");
+  const std::string batch_rows = args.value("--batch-rows");
+  if (!batch_rows.empty() && batch_rows != "cap" && batch_rows != "measured")
+    throw UsageError("--batch-rows: expected cap or measured, got \"" + batch_rows + "\"");
   load_plugins(registry, args.values("--plugin-dir"));
   json doc;
   try {
@@ -71,6 +77,7 @@ SuiteConfig load_suite(const Args& args, Registry& registry) {
       }
     }
     if (threads >= 0) doc["threads"] = threads;
+    if (!batch_rows.empty()) doc["batch_rows"] = batch_rows;
     if (max_examples > 0 && doc.contains("datasets") && doc["datasets"].is_array())
       for (auto& d : doc["datasets"])
         if (d.is_object()) d["max_examples"] = max_examples;

@@ -61,7 +61,7 @@ std::string model_content_hash(ModelAdapter& model, const json& record) {
 
 json explanation_identity(const PreparedModel& p, size_t bi, const MethodConfig& m,
                           const PluginInfo& plugin, const SuiteConfig& suite) {
-  return {{"unit", "explanation"},
+  json id = {{"unit", "explanation"},
           {"dataset_hash", p.dataset->hash},
           {"split", p.dataset_config->split},
           {"batch", batch_identity(p.batches[bi])},
@@ -73,17 +73,22 @@ json explanation_identity(const PreparedModel& p, size_t bi, const MethodConfig&
           {"seed", suite.seed},
           {"batch_cap", suite.batch_cap},
           {"device", suite.device}};
+  // Keys of runs with rows per call = batch_cap stay as they were.
+  if (p.plan.measured) id["batch_rows"] = p.plan.rows_for(plugin);
+  return id;
 }
 
 json score_identity(const std::string& explanation_key, const MetricConfig& mt,
-                    const SuiteConfig& suite) {
+                    const SuiteConfig& suite, const BatchPlan& plan) {
   // Metrics are compiled into attrib: their version is attrib's.
-  return {{"unit", "score"},
+  json id = {{"unit", "score"},
           {"explanation", explanation_key},
           {"metric", {{"name", mt.metric}, {"version", ATTRIB_VERSION}, {"params", mt.params}}},
           {"seed", suite.seed},
           {"batch_cap", suite.batch_cap},
           {"device", suite.device}};
+  if (plan.measured) id["batch_rows"] = plan.forward_rows;
+  return id;
 }
 
 json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
@@ -103,7 +108,7 @@ json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
   for (const Batch& b : p.batches) batches.push_back(batch_identity(b));
   json targets = json::array();
   for (const at::Tensor& t : p.targets) targets.push_back(tensor_hash(t));
-  return {{"unit", "analysis"},
+  json id = {{"unit", "analysis"},
           {"analysis", {{"name", a.name}, {"version", ATTRIB_VERSION}, {"params", a.params}}},
           {"dataset_hash", p.dataset->hash},
           {"split", p.dataset_config->split},
@@ -121,6 +126,9 @@ json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
           {"statistics",
            {{"bootstrap_resamples", suite.stats.bootstrap_resamples},
             {"confidence", suite.stats.confidence}}}};
+  if (p.plan.measured)
+    id["batch_rows"] = {{"forward", p.plan.forward_rows}, {"gradient", p.plan.gradient_rows}};
+  return id;
 }
 
 }  // namespace attrib

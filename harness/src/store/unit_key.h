@@ -27,7 +27,7 @@ nlohmann::json explanation_identity(const PreparedModel& p, size_t bi, const Met
 
 /// The identity of metric `mt`'s scores of the explanation unit `explanation_key`.
 nlohmann::json score_identity(const std::string& explanation_key, const MetricConfig& mt,
-                              const SuiteConfig& suite);
+                              const SuiteConfig& suite, const BatchPlan& plan);
 
 /// The identity of analysis `a` of `p` over the methods' explanation units.
 nlohmann::json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,

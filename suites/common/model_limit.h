@@ -17,12 +17,13 @@ namespace attrib {
 struct LimitMode {
   int64_t best_rows = 0;         ///< rows per call at which the model was fastest
   double rows_per_second = 0.0;  ///< at best_rows (median over the timed calls)
-  nlohmann::json ladder = nlohmann::json::array();  ///< [{"rows", "rows_per_second", "calls"}]
+  /// [{"rows", "rows_per_second", "calls" (timed), "warmup_calls"}]
+  nlohmann::json ladder = nlohmann::json::array();
 };
 
 struct ModelLimit {
   LimitMode forward, forward_backward;
-  double min_seconds = 0.0;  ///< timed per rung
+  double min_seconds = 0.0;  ///< timed per rung (on average)
 
   /// Seconds the model alone needs, at its best batches, for `forward_rows` rows of which
   /// `backward_rows` are also differentiated (a gradient row is one forward and one backward row).
@@ -35,10 +36,11 @@ struct ModelLimit {
 std::vector<int64_t> limit_ladder(int64_t max_rows);
 
 /// Measures the limit on `examples` (one batch; its rows are repeated to fill each rung) and
-/// their `targets`. Each rung runs one untimed call, then timed calls until `min_seconds` have
-/// passed and at least 3 calls were made. The forward runs without autograd, as the perturbation
-/// methods' forwards do; forward+backward differentiates the target logits with respect to the
-/// input (embeddings for text), as the gradient methods do.
+/// their `targets`. The ladder is climbed up, then down; each time a rung runs 2 untimed calls,
+/// then timed calls until half of `min_seconds` has passed and at least 5 calls were made. A
+/// rung's rate is the better of its two block medians. The forward runs without autograd, as the
+/// perturbation methods' forwards do; forward+backward differentiates the target logits with
+/// respect to the input (embeddings for text), as the gradient methods do.
 ModelLimit measure_limit(ModelAdapter& model, const Batch& examples, const at::Tensor& targets,
                          int64_t max_rows, double min_seconds);
 
