@@ -11,6 +11,7 @@
 #include "attrib/error.h"
 #include "commands/command.h"
 #include "help_format.h"
+#include "memory_policy.h"
 #include "registry.h"
 
 namespace cli = attrib::cli;
@@ -133,6 +134,7 @@ void prefer_passive_waiting(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   prefer_passive_waiting(argc, argv);
+  attrib::keep_freed_memory();
   CLI::App app("attrib - benchmark harness for feature-attribution methods", "attrib");
   build_app(app);
   if (argc < 2) {  // no command: the command list, as a usage error

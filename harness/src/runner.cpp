@@ -15,6 +15,7 @@
 
 #include "attrib/error.h"
 #include "interrupt.h"
+#include "memory_policy.h"
 #include "score.h"
 #include "store/unit_key.h"
 
@@ -162,6 +163,7 @@ json run_context(const SuiteConfig& suite, const std::vector<std::string>& comma
             // How idle OpenMP threads wait (main.cpp sets PASSIVE unless the user chose).
             {"omp_wait_policy",
              std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset"}}},
+          {"memory", memory_policy()},
           {"device", suite.device},
           {"cuda_available", at::hasCUDA()},
           {"seed", suite.seed},
