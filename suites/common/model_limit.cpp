@@ -30,9 +30,42 @@ json ModelLimit::to_json() const {
   return {{"forward", mode(forward)},
           {"forward_backward", mode(forward_backward)},
           {"min_seconds_per_rung", min_seconds},
+          {"measurements", measurements},
           {"statistic",
            "per rung the better of two block medians (ladder climbed up, then down), after 2 "
            "untimed calls per block"}};
+}
+
+ModelLimit better_of(const ModelLimit& a, const ModelLimit& b) {
+  auto merge = [](const LimitMode& x, const LimitMode& y) {
+    ATTRIB_CHECK(x.ladder.size() == y.ladder.size(), "model limit: ladders of ", x.ladder.size(),
+                 " and ", y.ladder.size(), " rungs cannot be merged");
+    LimitMode m;
+    for (size_t i = 0; i < x.ladder.size(); ++i) {
+      json rung = x.ladder[i];
+      const json& other = y.ladder[i];
+      ATTRIB_CHECK(rung["rows"] == other["rows"], "model limit: rungs of ", rung["rows"].dump(),
+                   " and ", other["rows"].dump(), " rows cannot be merged");
+      const double rate =
+          std::max(rung["rows_per_second"].get<double>(), other["rows_per_second"].get<double>());
+      rung["rows_per_second"] = rate;
+      rung["calls"] = rung["calls"].get<int64_t>() + other["calls"].get<int64_t>();
+      rung["warmup_calls"] =
+          rung["warmup_calls"].get<int64_t>() + other["warmup_calls"].get<int64_t>();
+      if (rate > m.rows_per_second) {
+        m.rows_per_second = rate;
+        m.best_rows = rung["rows"];
+      }
+      m.ladder.push_back(std::move(rung));
+    }
+    return m;
+  };
+  ModelLimit out;
+  out.forward = merge(a.forward, b.forward);
+  out.forward_backward = merge(a.forward_backward, b.forward_backward);
+  out.min_seconds = a.min_seconds;
+  out.measurements = a.measurements + b.measurements;
+  return out;
 }
 
 std::vector<int64_t> limit_ladder(int64_t max_rows) {

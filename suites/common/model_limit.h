@@ -24,12 +24,17 @@ struct LimitMode {
 struct ModelLimit {
   LimitMode forward, forward_backward;
   double min_seconds = 0.0;  ///< timed per rung (on average)
+  int measurements = 1;      ///< ladders merged by better_of
 
   /// Seconds the model alone needs, at its best batches, for `forward_rows` rows of which
   /// `backward_rows` are also differentiated (a gradient row is one forward and one backward row).
   double seconds(double forward_rows, double backward_rows) const;
   nlohmann::json to_json() const;
 };
+
+/// Per rung the faster of two measurements of the same ladder (calls added up), best rung
+/// chosen again: a slow spell of a shared machine only ever slows a measurement.
+ModelLimit better_of(const ModelLimit& a, const ModelLimit& b);
 
 /// Row counts tried: powers of two from 8 (or max_rows when smaller) up to max_rows, and
 /// max_rows itself.

@@ -73,6 +73,8 @@ nlohmann::json time_workload(Workload& workload, int64_t warmup, int64_t repetit
 /// "fraction_of_limit" (null for a method that needs no model rows).
 void add_fraction_of_limit(nlohmann::json& entry, const Workload& workload,
                            const ModelLimit* limit);
+/// The same from the entry's recorded "rows_per_explanation" and median explanations/s.
+void add_fraction_of_limit(nlohmann::json& entry, const ModelLimit& limit);
 
 /// The "throughput" analysis: every method and the reference timed at each batch size. One entry
 /// per (dataset, model, method|reference, device, batch size):

@@ -112,3 +112,32 @@ TEST(Throughput, FractionOfLimitFollowsTheRowsTheMethodReported) {
   EXPECT_FALSE(unmeasured.contains("fraction_of_limit"));
   EXPECT_EQ(unmeasured["rows_per_explanation"]["backward"], 10.0);
 }
+
+// Two measurements of one ladder merge rung by rung into the faster, calls added up.
+TEST(Throughput, BetterOfTwoLimitsKeepsEachRungsFasterMeasurement) {
+  auto mode = [](std::vector<double> rates) {
+    attrib::LimitMode m;
+    const int64_t rows[] = {8, 16};
+    for (size_t i = 0; i < rates.size(); ++i)
+      m.ladder.push_back(
+          {{"rows", rows[i]}, {"rows_per_second", rates[i]}, {"calls", 5}, {"warmup_calls", 4}});
+    return m;
+  };
+  ModelLimit a, b;
+  a.forward = mode({100, 300});
+  b.forward = mode({200, 250});
+  a.forward_backward = mode({50, 40});
+  b.forward_backward = mode({45, 60});
+  const ModelLimit m = attrib::better_of(a, b);
+  EXPECT_EQ(m.forward.rows_per_second, 300);
+  EXPECT_EQ(m.forward.best_rows, 16);
+  EXPECT_EQ(m.forward.ladder[0]["rows_per_second"], 200);
+  EXPECT_EQ(m.forward.ladder[0]["calls"], 10);
+  EXPECT_EQ(m.forward_backward.rows_per_second, 60);
+  EXPECT_EQ(m.forward_backward.best_rows, 16);
+  EXPECT_EQ(m.measurements, 2);
+  ModelLimit short_ladder;
+  short_ladder.forward = mode({1});
+  short_ladder.forward_backward = mode({1});
+  EXPECT_THROW(attrib::better_of(a, short_ladder), attrib::Error);
+}
