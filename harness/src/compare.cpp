@@ -264,7 +264,27 @@ json compare_row(const Row* b, const Row* c, const CompareOptions& o) {
 // ---------------------------------------------------------------------------------------------
 // Throughput
 
-json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o) {
+// Why timings of the two runs cannot be compared (another machine or thread count), or "".
+std::string timing_mismatch(const json& baseline, const json& current) {
+  auto ctx = [](const json& doc, const char* key) {
+    const json& c = doc.contains("context") && doc["context"].is_object() ? doc["context"] : json();
+    return c.is_object() && c.contains(key) ? c[key] : json();
+  };
+  const json mb = ctx(baseline, "machine"), mc = ctx(current, "machine");
+  // Older results record no machine: their timings are compared as before.
+  if (mb.is_object() && mc.is_object() && mb != mc)
+    return "measured on different machines (baseline " + mb.dump() + ", current " + mc.dump() +
+           "): compare fraction_of_limit instead";
+  const json tb = ctx(baseline, "threads"), tc = ctx(current, "threads");
+  if (tb.is_object() && tc.is_object() &&
+      tb.value("intra_op", json()) != tc.value("intra_op", json()))
+    return "measured with " + tb.value("intra_op", json()).dump() + " and " +
+           tc.value("intra_op", json()).dump() + " threads";
+  return "";
+}
+
+json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o,
+                   const std::string& mismatch) {
   const Speed& any = b ? *b : *c;
   json e = {{"dataset", any.dataset},
             {"model", any.model},
@@ -276,6 +296,7 @@ json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o) {
   auto side = [](const Speed& s) {
     json j = {{"median_seconds", num(stats::median(s.seconds))},
               {"repetitions", s.seconds.size()},
+              {"fraction_of_limit", s.fraction_of_limit},
               {"error", s.error.empty() ? json() : json(s.error)}};
     if (!s.seconds.empty()) {
       j["min_seconds"] = *std::min_element(s.seconds.begin(), s.seconds.end());
@@ -302,6 +323,12 @@ json compare_speed(const Speed* b, const Speed* c, const CompareOptions& o) {
   if (c_failed)
     return finish("errored", c->error.empty() ? "no timed repetition in the current run"
                                               : "the current run failed: " + c->error);
+  // The fraction of each run's own model limit compares across machines, unlike seconds.
+  if (b->fraction_of_limit.is_number() && c->fraction_of_limit.is_number() &&
+      b->fraction_of_limit.get<double>() > 0)
+    e["fraction_ratio"] =
+        num(c->fraction_of_limit.get<double>() / b->fraction_of_limit.get<double>());
+  if (!mismatch.empty()) return finish("not_comparable", mismatch);
   json diffs = json::array();
   differing_keys(b->kind, c->kind, "kind", diffs);
   differing_keys(b->isolated, c->isolated, "isolated", diffs);
@@ -367,6 +394,7 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
       metrics.push_back(compare_row(nullptr, &r, o));
 
   std::vector<json> speeds;
+  const std::string mismatch = timing_mismatch(baseline, current);
   std::map<SpeedKey, const Speed*> current_speeds;
   for (const Speed& s : c.speeds)
     current_speeds[{s.dataset, s.model, s.method, s.device, s.batch_size}] = &s;
@@ -375,11 +403,12 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
     const SpeedKey key{s.dataset, s.model, s.method, s.device, s.batch_size};
     const auto it = current_speeds.find(key);
     matched_speed.insert(key);
-    speeds.push_back(compare_speed(&s, it == current_speeds.end() ? nullptr : it->second, o));
+    speeds.push_back(
+        compare_speed(&s, it == current_speeds.end() ? nullptr : it->second, o, mismatch));
   }
   for (const Speed& s : c.speeds)
     if (!matched_speed.count({s.dataset, s.model, s.method, s.device, s.batch_size}))
-      speeds.push_back(compare_speed(nullptr, &s, o));
+      speeds.push_back(compare_speed(nullptr, &s, o, mismatch));
 
   auto by_status = [](const json& x, const json& y) {
     return priority(x["status"].get<std::string>()) < priority(y["status"].get<std::string>());
@@ -435,7 +464,10 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
       {"speed_regression",
        "median seconds ratio current/baseline > 1 + speed_tolerance and p < alpha"},
       {"speed_improvement", "ratio < 1 / (1 + speed_tolerance) and p < alpha"},
-      {"speed_not_comparable", "kind, warmup or examples_per_repetition differ"},
+      {"speed_not_comparable",
+       "kind, isolated, warmup or examples_per_repetition differ, or the runs' context.machine "
+       "(host, CPU model, logical CPUs) or intra-op threads differ; fraction_ratio (current / "
+       "baseline fraction_of_limit) is given even then"},
       {"missing", "present and not failed in the baseline, absent or failed now: a regression"}};
 
   return {{"json_schema_version", kCompareSchemaVersion},

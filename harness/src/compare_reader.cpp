@@ -139,6 +139,10 @@ Doc Reader::read(const json& doc) const {
     const json& error = member(j, "error");
     if (!error.is_null() && !error.is_string()) fail(path + ".error", "string or null", error);
     if (error.is_string()) s.error = error.get<std::string>();
+    const json& fraction = member(j, "fraction_of_limit");
+    if (!fraction.is_null() && !fraction.is_number())
+      fail(path + ".fraction_of_limit", "number or null", fraction);
+    s.fraction_of_limit = fraction;
     const json& seconds = member(j, "seconds");
     if (!(error.is_string() && seconds.is_null()))
       s.seconds = numbers(seconds, path + ".seconds", false);

@@ -29,6 +29,7 @@ struct Speed {
   bool isolated = false;  // timed in a worker process (a fork per call)
   std::vector<double> seconds;
   std::string error;  // "error" field, if any
+  nlohmann::json fraction_of_limit;  // number, or null when absent (older results) or undefined
 };
 
 struct Doc {

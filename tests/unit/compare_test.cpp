@@ -416,3 +416,42 @@ TEST(Compare, CliExitCodes) {
   EXPECT_NE(r.err.find("--alpha: expected a number > 0 and < 1, got \"2\""), std::string::npos)
       << r.err;
 }
+
+// Seconds compare on one machine with one thread count only; the fraction of each run's own
+// model limit compares anywhere and is reported as fraction_ratio.
+TEST(Compare, TimingsFromAnotherMachineAreNotComparableButFractionsAre) {
+  attrib::RunResults b = baseline_results(), c = worse_results();  // 30 % slower
+  b.context["machine"] = {{"host", "a"}, {"cpu_model", "X"}, {"logical_cpus", 2}};
+  b.analyses["throughput"][0]["fraction_of_limit"] = 0.8;
+  c.analyses["throughput"][0]["fraction_of_limit"] = 0.6;
+  c.context["machine"] = b.context["machine"];
+  json same = attrib::compare_results(document(b), document(c), {});
+  EXPECT_EQ(same["throughput"][0]["status"], "regression");
+  EXPECT_DOUBLE_EQ(same["throughput"][0]["fraction_ratio"].get<double>(), 0.6 / 0.8);
+  EXPECT_EQ(same["throughput"][0]["current"]["fraction_of_limit"], 0.6);
+
+  c.context["machine"]["cpu_model"] = "Y";
+  json other = attrib::compare_results(document(b), document(c), {});
+  EXPECT_EQ(other["throughput"][0]["status"], "not_comparable");
+  EXPECT_NE(other["throughput"][0]["reason"].get<std::string>().find("different machines"),
+            std::string::npos);
+  EXPECT_DOUBLE_EQ(other["throughput"][0]["fraction_ratio"].get<double>(), 0.6 / 0.8);
+  EXPECT_EQ(other["summary"]["throughput_regressions"], 0);
+
+  c.context["machine"] = b.context["machine"];
+  b.context["threads"] = {{"intra_op", 2}};
+  c.context["threads"] = {{"intra_op", 4}};
+  EXPECT_EQ(attrib::compare_results(document(b), document(c), {})["throughput"][0]["status"],
+            "not_comparable");
+
+  c.analyses["throughput"][0]["fraction_of_limit"] = "most";
+  try {
+    attrib::compare_results(document(b), document(c), {}, "b.json", "c.json");
+    ADD_FAILURE() << "a string fraction_of_limit was accepted";
+  } catch (const attrib::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c.json: throughput[0].fraction_of_limit: expected number "
+                                         "or null, got"),
+              std::string::npos)
+        << e.what();
+  }
+}
