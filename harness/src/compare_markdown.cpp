@@ -158,8 +158,8 @@ std::string compare_markdown(const nlohmann::json& report) {
     md << "No throughput entries.\n";
   } else {
     md << "| status | dataset | model | method | device | batch | baseline median s | current "
-          "median s | ratio | p | reps | note |\n";
-    md << "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+          "median s | ratio | p | reps | fraction of limit (baseline → current) | note |\n";
+    md << "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
     for (const json& e : report["throughput"]) {
       const json base = e.value("baseline", json()), cur = e.value("current", json());
       std::string reps = (base.is_object() ? std::to_string(base["repetitions"].get<std::size_t>())
@@ -174,7 +174,10 @@ std::string compare_markdown(const nlohmann::json& report) {
          << (base.is_object() ? fmt(base["median_seconds"]) : "—") << " | "
          << (cur.is_object() ? fmt(cur["median_seconds"]) : "—") << " | "
          << fmt(e.value("ratio", json()), "%.3f") << " | " << fmt_p(e.value("p_value", json()))
-         << " | " << reps << " | " << note_of(e) << " |\n";
+         << " | " << reps << " | "
+         << (base.is_object() ? fmt(base.value("fraction_of_limit", json()), "%.2f") : "—") << " → "
+         << (cur.is_object() ? fmt(cur.value("fraction_of_limit", json()), "%.2f") : "—") << " | "
+         << note_of(e) << " |\n";
     }
   }
   return md.str();
