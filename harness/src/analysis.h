@@ -72,8 +72,8 @@ struct AnalysisInput {
   /// Run seed, and the rows per forward-only model call (batch_plan.h); each method explains with
   /// its own MethodExplanations::max_rows.
   ExplainContext context;
-  int64_t batch_cap = 256;  ///< the suite's upper bound of rows per model call
-  int bootstrap_resamples = 2000;      ///< the suite's statistics block
+  int64_t batch_cap = 256;         ///< the suite's upper bound of rows per model call
+  int bootstrap_resamples = 2000;  ///< the suite's statistics block
   double confidence = 0.95;
   ExplainFn explain;
   RetrainFn retrain;  ///< null when the model has no training recipe (a loaded model)

@@ -28,7 +28,7 @@ struct Speed {
   nlohmann::json kind, warmup, examples_per_repetition;
   bool isolated = false;  // timed in a worker process (a fork per call)
   std::vector<double> seconds;
-  std::string error;  // "error" field, if any
+  std::string error;                 // "error" field, if any
   nlohmann::json fraction_of_limit;  // number, or null when absent (older results) or undefined
 };
 

@@ -185,8 +185,7 @@ std::vector<int64_t> features_per_example(const std::vector<Batch>& batches) {
   return out;
 }
 
-ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p,
-                               int64_t max_rows) {
+ExplainContext explain_context(const SuiteConfig& suite, const PreparedModel* p, int64_t max_rows) {
   return ExplainContext{suite.seed, max_rows > 0 ? max_rows : suite.batch_cap,
                         p ? &p->split_ids : nullptr};
 }

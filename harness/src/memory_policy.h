@@ -10,9 +10,9 @@ namespace attrib {
 
 /// Raises glibc's mmap threshold to 32 MiB (fixed) and its trim threshold to 1 GiB, unless the
 /// user tuned malloc (GLIBC_TUNABLES with "malloc", or MALLOC_MMAP_THRESHOLD_ /
-/// MALLOC_TRIM_THRESHOLD_): then theirs stands; ATTRIB_MALLOC=default keeps glibc's behaviour. Call once, first thing in main. Only where
-/// memory comes from changes, never a number; the peak resident set stays the peak of live data
-/// plus what the heap keeps for reuse.
+/// MALLOC_TRIM_THRESHOLD_): then theirs stands; ATTRIB_MALLOC=default keeps glibc's behaviour. Call
+/// once, first thing in main. Only where memory comes from changes, never a number; the peak
+/// resident set stays the peak of live data plus what the heap keeps for reuse.
 void keep_freed_memory();
 
 /// What keep_freed_memory() did, for the run context: {"malloc": "kept" | "user" | "default",

@@ -390,16 +390,14 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
     std::set<std::string> shown;  // one line per (dataset, model, device), not per batch size
     for (const json& t : thr) {
       const json& limit = at_or_null(t, "limit");
-      if (!limit.is_object() ||
-          !shown.insert(t.value("dataset", "") + "\n" + t.value("model", "") + "\n" +
-                        t.value("device", ""))
-               .second)
-        continue;
+      const std::string where =
+          t.value("dataset", "") + "\n" + t.value("model", "") + "\n" + t.value("device", "");
+      if (!limit.is_object() || !shown.insert(where).second) continue;
       const json& f = at_or_null(limit, "forward");
       const json& fb = at_or_null(limit, "forward_backward");
       md << "\nModel limit for " << cell(t.value("dataset", "")) << " / "
-         << cell(t.value("model", "")) << " on " << cell(t.value("device", ""))
-         << ": forward " << fmt_value(at_or_null(f, "rows_per_second")) << " rows/s (best at "
+         << cell(t.value("model", "")) << " on " << cell(t.value("device", "")) << ": forward "
+         << fmt_value(at_or_null(f, "rows_per_second")) << " rows/s (best at "
          << fmt_value(at_or_null(f, "best_rows")) << " rows per call), forward+backward "
          << fmt_value(at_or_null(fb, "rows_per_second")) << " rows/s (best at "
          << fmt_value(at_or_null(fb, "best_rows")) << ").\n";

@@ -39,7 +39,7 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
       u = std::move(*stored);
       store->touch_score(u.key);
     } else {
-      MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],  p.targets[bi],
+      MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],      p.targets[bi],
                      &p.annotations[bi], suite.seed,    p.plan.forward_rows};
       const auto t0 = std::chrono::steady_clock::now();
       u.scores = metric.score(in);

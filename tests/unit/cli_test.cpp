@@ -237,7 +237,8 @@ TEST(Cli, AnalysesCompareAndBench) {
     const double eps = t["explanations_per_second"]["median"];
     EXPECT_GT(eps, 0.0);
     EXPECT_EQ(t["limit"].is_object(), t["kind"] == "reference");
-    const double f = t["rows_per_explanation"]["forward"], b = t["rows_per_explanation"]["backward"];
+    const double f = t["rows_per_explanation"]["forward"],
+                 b = t["rows_per_explanation"]["backward"];
     if (t["method"] == "random" || t["method"] == "input_independent") {  // call no model
       EXPECT_EQ(f, 0.0);
       EXPECT_TRUE(t["fraction_of_limit"].is_null());

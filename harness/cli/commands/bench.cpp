@@ -63,22 +63,20 @@ int run(const Args& args) {
     workloads.push_back(w);
     // The model alone needs `limit_seconds` for the workload's rows; as an iteration-invariant
     // rate, the counter is limit_seconds / seconds per iteration, the fraction of the limit.
-    const double limit_seconds =
-        limit ? limit->seconds(static_cast<double>(w->forward_rows()),
-                               static_cast<double>(w->backward_rows()))
-              : 0.0;
-    benchmark::RegisterBenchmark(name.c_str(),
-                                 [w, limit_seconds](benchmark::State& state) {
-                                   for (auto _ : state) w->run();
-                                   state.counters["explanations_per_second"] = benchmark::Counter(
-                                       static_cast<double>(w->examples()),
-                                       benchmark::Counter::kIsIterationInvariantRate);
-                                   state.counters["examples"] = static_cast<double>(w->examples());
-                                   if (limit_seconds > 0)
-                                     state.counters["fraction_of_limit"] = benchmark::Counter(
-                                         limit_seconds,
-                                         benchmark::Counter::kIsIterationInvariantRate);
-                                 })
+    const double limit_seconds = limit ? limit->seconds(static_cast<double>(w->forward_rows()),
+                                                        static_cast<double>(w->backward_rows()))
+                                       : 0.0;
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [w, limit_seconds](benchmark::State& state) {
+          for (auto _ : state) w->run();
+          state.counters["explanations_per_second"] = benchmark::Counter(
+              static_cast<double>(w->examples()), benchmark::Counter::kIsIterationInvariantRate);
+          state.counters["examples"] = static_cast<double>(w->examples());
+          if (limit_seconds > 0)
+            state.counters["fraction_of_limit"] =
+                benchmark::Counter(limit_seconds, benchmark::Counter::kIsIterationInvariantRate);
+        })
         ->Repetitions(static_cast<int>(opts.repetitions))
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();

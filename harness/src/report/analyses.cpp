@@ -188,7 +188,8 @@ std::string throughput_section(const json& doc) {
       const double fraction = get_num(*e, "fraction_of_limit");
       std::string label = str(*e, "method");
       if (std::isfinite(fraction))
-        label += " · " + std::to_string(static_cast<int>(std::lround(100 * fraction))) + "% of limit";
+        label +=
+            " · " + std::to_string(static_cast<int>(std::lround(100 * fraction))) + "% of limit";
       Bar b{label, get_num(eps, "median"), get_num(eps, "min"), get_num(eps, "max"),
             str(*e, "kind") == "reference"};
       if (b.reference) reference = b.value;

@@ -62,17 +62,17 @@ std::string model_content_hash(ModelAdapter& model, const json& record) {
 json explanation_identity(const PreparedModel& p, size_t bi, const MethodConfig& m,
                           const PluginInfo& plugin, const SuiteConfig& suite) {
   json id = {{"unit", "explanation"},
-          {"dataset_hash", p.dataset->hash},
-          {"split", p.dataset_config->split},
-          {"batch", batch_identity(p.batches[bi])},
-          {"model_hash", p.model_hash},
-          {"method", {{"plugin", m.plugin}, {"version", plugin.version}, {"params", m.params}}},
-          {"target", suite.target},
-          {"targets", tensor_hash(p.targets[bi])},
-          {"token_reduction", suite.token_reduction},
-          {"seed", suite.seed},
-          {"batch_cap", suite.batch_cap},
-          {"device", suite.device}};
+             {"dataset_hash", p.dataset->hash},
+             {"split", p.dataset_config->split},
+             {"batch", batch_identity(p.batches[bi])},
+             {"model_hash", p.model_hash},
+             {"method", {{"plugin", m.plugin}, {"version", plugin.version}, {"params", m.params}}},
+             {"target", suite.target},
+             {"targets", tensor_hash(p.targets[bi])},
+             {"token_reduction", suite.token_reduction},
+             {"seed", suite.seed},
+             {"batch_cap", suite.batch_cap},
+             {"device", suite.device}};
   // Keys of runs with rows per call = batch_cap stay as they were.
   if (p.plan.measured) id["batch_rows"] = p.plan.rows_for(plugin);
   return id;
@@ -82,11 +82,11 @@ json score_identity(const std::string& explanation_key, const MetricConfig& mt,
                     const SuiteConfig& suite, const BatchPlan& plan) {
   // Metrics are compiled into attrib: their version is attrib's.
   json id = {{"unit", "score"},
-          {"explanation", explanation_key},
-          {"metric", {{"name", mt.metric}, {"version", ATTRIB_VERSION}, {"params", mt.params}}},
-          {"seed", suite.seed},
-          {"batch_cap", suite.batch_cap},
-          {"device", suite.device}};
+             {"explanation", explanation_key},
+             {"metric", {{"name", mt.metric}, {"version", ATTRIB_VERSION}, {"params", mt.params}}},
+             {"seed", suite.seed},
+             {"batch_cap", suite.batch_cap},
+             {"device", suite.device}};
   if (plan.measured) id["batch_rows"] = plan.forward_rows;
   return id;
 }
@@ -109,23 +109,23 @@ json analysis_identity(const PreparedModel& p, const AnalysisConfig& a,
   json targets = json::array();
   for (const at::Tensor& t : p.targets) targets.push_back(tensor_hash(t));
   json id = {{"unit", "analysis"},
-          {"analysis", {{"name", a.name}, {"version", ATTRIB_VERSION}, {"params", a.params}}},
-          {"dataset_hash", p.dataset->hash},
-          {"split", p.dataset_config->split},
-          {"batches", batches},
-          {"targets", targets},
-          {"model_hash", p.model_hash},
-          {"model", p.config->name},
-          {"dataset", p.dataset->name},
-          {"methods", methods},
-          {"train", p.config->train},
-          {"token_reduction", suite.token_reduction},
-          {"seed", suite.seed},
-          {"batch_cap", suite.batch_cap},
-          {"device", suite.device},
-          {"statistics",
-           {{"bootstrap_resamples", suite.stats.bootstrap_resamples},
-            {"confidence", suite.stats.confidence}}}};
+             {"analysis", {{"name", a.name}, {"version", ATTRIB_VERSION}, {"params", a.params}}},
+             {"dataset_hash", p.dataset->hash},
+             {"split", p.dataset_config->split},
+             {"batches", batches},
+             {"targets", targets},
+             {"model_hash", p.model_hash},
+             {"model", p.config->name},
+             {"dataset", p.dataset->name},
+             {"methods", methods},
+             {"train", p.config->train},
+             {"token_reduction", suite.token_reduction},
+             {"seed", suite.seed},
+             {"batch_cap", suite.batch_cap},
+             {"device", suite.device},
+             {"statistics",
+              {{"bootstrap_resamples", suite.stats.bootstrap_resamples},
+               {"confidence", suite.stats.confidence}}}};
   if (p.plan.measured)
     id["batch_rows"] = {{"forward", p.plan.forward_rows}, {"gradient", p.plan.gradient_rows}};
   return id;
