@@ -16,6 +16,16 @@
 
 namespace attrib {
 
+/// Model outputs the host shares between the metrics and methods that score one batch, and the
+/// forward rows that sharing saved. Sharing is exact: a shared output is the same call, on the
+/// same rows in the same chunks, that the metric would make itself.
+struct SharedForwards {
+  /// float [B, C] CPU: the batch unperturbed, forwarded without autograd in chunks of max_rows
+  /// (batch_logits); undefined when the host has none for this batch.
+  at::Tensor base_logits;
+  int64_t saved_rows = 0;  ///< rows metrics took from here or from their own caches
+};
+
 /// What a metric sees for one batch.
 struct MetricInput {
   ModelAdapter& model;
@@ -24,10 +34,11 @@ struct MetricInput {
   /// (word_starts) stands for the word and is a feature (a word's score is the sum of its
   /// subword tokens'; later tokens are 0). Dense: n = number of elements per example.
   const at::Tensor& scores;
-  const at::Tensor& targets;       ///< int64 [B], the class the explanations explain
-  const Annotations* annotations;  ///< nullptr when the dataset has none
-  uint64_t seed = 0;               ///< metric seed; draws use per-example streams
-  int64_t max_rows = 256;          ///< batch cap for model forwards
+  const at::Tensor& targets;         ///< int64 [B], the class the explanations explain
+  const Annotations* annotations;    ///< nullptr when the dataset has none
+  uint64_t seed = 0;                 ///< metric seed; draws use per-example streams
+  int64_t max_rows = 256;            ///< batch cap for model forwards
+  SharedForwards* shared = nullptr;  ///< null: nothing shared, every forward is the metric's own
 };
 
 /// How the leaderboard summarises a metric's per-example values into its headline number.

@@ -126,10 +126,11 @@ PreparedModel prepare_model(const Dataset& ds, const DatasetConfig& dc, const Mo
   LoadedModel lm = acquire_model(mc, ds, dc, vocab, registry, suite, progress);
   vocab = model_vocab(lm.model->info(), vocab);
   Batches data = make_batches(ds, dc, vocab, suite.explain_batch, device);
-  std::vector<at::Tensor> targets;
+  std::vector<at::Tensor> targets, logits;
   int64_t correct = 0, total = 0;
   for (const auto& b : data.batches) {
-    at::Tensor pred = batch_logits(*lm.model, b, suite.batch_cap).argmax(1);
+    logits.push_back(batch_logits(*lm.model, b, suite.batch_cap));
+    at::Tensor pred = logits.back().argmax(1);
     correct += (pred == b.labels.to(at::kCPU)).sum().item<int64_t>();
     total += b.size();
     targets.push_back(suite.target == "gold" ? b.labels.to(at::kCPU) : pred);
@@ -144,6 +145,7 @@ PreparedModel prepare_model(const Dataset& ds, const DatasetConfig& dc, const Mo
                        std::move(data.annotations),
                        std::move(data.ids),
                        std::move(targets),
+                       std::move(logits),
                        device,
                        &dc,
                        std::move(vocab),

@@ -26,6 +26,9 @@ struct PreparedModel {
   std::vector<Annotations> annotations;  ///< per batch
   std::vector<std::string> ids;          ///< example ids in order
   std::vector<at::Tensor> targets;       ///< per batch, int64 [B] on the CPU
+  /// Per batch, float [B, C] on the CPU: the model's logits, batch_logits at batch_cap rows per
+  /// call (the predicted targets come from them; metrics share them, score.cpp).
+  std::vector<at::Tensor> logits;
   at::Device device = at::kCPU;
   const DatasetConfig* dataset_config = nullptr;
   Vocab vocab;             ///< text: the vocabulary the model was trained with

@@ -92,6 +92,7 @@ nlohmann::json results_document(const RunResults& results, const nlohmann::json&
   doc["datasets"] = results.datasets;
   doc["models"] = results.models;
   doc["explanations"] = results.explanations;
+  doc["scoring"] = results.scoring;
   for (const AnalysisSpec& a : analysis_catalogue()) {
     const auto it = results.analyses.find(a.name);
     doc[a.name] = it == results.analyses.end() ? json::array() : it->second;

@@ -45,6 +45,9 @@ struct RunResults {
   nlohmann::json explanations =
       nlohmann::json::array();  ///< per (dataset, model, method): cost, time
   std::vector<ScoreRow> rows;
+  /// Per (dataset, model, method, metric) scored: seconds, units computed and reused, model rows
+  /// forwarded, rows saved by shared forwards, seconds inside model calls (score.cpp).
+  nlohmann::json scoring = nlohmann::json::array();
   /// Entries of each analysis that ran (analysis.h), by analysis name: "agreement" (matrices per
   /// (dataset, model)), "randomisation" (per (dataset, model, method, test)), "throughput" (per
   /// (dataset, model, method|reference, batch size)); the formats are documented with each

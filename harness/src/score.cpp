@@ -4,6 +4,7 @@
 
 #include "attrib/error.h"
 #include "interrupt.h"
+#include "metered_model.h"
 #include "shard.h"
 #include "store/unit_key.h"
 
@@ -23,9 +24,38 @@ json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& expl
 /// Scores every batch of `ex` with `metric` into `row` (scores, components, aggregation). With
 /// a `store`, each batch is a score unit: read when the store holds it, computed and committed
 /// otherwise. The row's metric choices are those Metric::info() gave after its last batch.
+/// What scoring one row cost: its units' seconds, the model rows and seconds inside them and
+/// the rows sharing saved; `costed` counts the units that know their model rows (stores written
+/// before attrib kept them do not).
+struct RowCost {
+  int64_t computed = 0, reused = 0, costed = 0, forward_rows = 0, saved_rows = 0;
+  double seconds = 0, model_seconds = 0;
+};
+
+/// The model of `p` metered, and the forwards shared between the metrics and methods that score
+/// its batches: the unperturbed logits of each batch, prepare's when they were forwarded at the
+/// plan's rows per call (the same call), else forwarded once here.
+struct ScoringModel {
+  ScoringModel(const PreparedModel& p, const SuiteConfig& suite)
+      : model(*p.model), shared(p.batches.size()) {
+    if (p.plan.forward_rows == suite.batch_cap)
+      for (size_t bi = 0; bi < shared.size() && bi < p.logits.size(); ++bi)
+        shared[bi].base_logits = p.logits[bi];
+  }
+  SharedForwards& batch(const PreparedModel& p, size_t bi) {
+    SharedForwards& s = shared[bi];
+    if (!s.base_logits.defined())
+      s.base_logits = batch_logits(model, p.batches[bi], p.plan.forward_rows);
+    return s;
+  }
+  MeteredModel model;
+  std::vector<SharedForwards> shared;
+};
+
 void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& metric,
                const MetricConfig& mt, const SuiteConfig& suite, Progress& progress,
-               RunStore* store, const ShardPlanner* shard, size_t method_index, ScoreRow& row) {
+               RunStore* store, const ShardPlanner* shard, size_t method_index, ScoringModel& sm,
+               ScoreRow& row, RowCost& cost) {
   json info;
   for (size_t bi = 0; bi < p.batches.size(); ++bi) {
     check_interrupted();
@@ -38,14 +68,24 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
     if (stored) {
       u = std::move(*stored);
       store->touch_score(u.key);
+      ++cost.reused;
     } else {
-      MetricInput in{*p.model,           p.batches[bi], ex.scores[bi],      p.targets[bi],
-                     &p.annotations[bi], suite.seed,    p.plan.forward_rows};
+      SharedForwards& shared = sm.batch(p, bi);
+      MetricInput in{sm.model,           p.batches[bi], ex.scores[bi],       p.targets[bi],
+                     &p.annotations[bi], suite.seed,    p.plan.forward_rows, &shared};
+      const ModelMeter before = sm.model.meter();
+      const int64_t saved_before = shared.saved_rows;
       const auto t0 = std::chrono::steady_clock::now();
       u.scores = metric.score(in);
       u.components = metric.components();
       u.curves = metric.curves();
       u.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const ModelMeter used = sm.model.meter() - before;
+      u.costed = true;
+      u.forward_rows = used.rows;
+      u.model_seconds = used.seconds;
+      u.saved_rows = shared.saved_rows - saved_before;
+      ++cost.computed;
       u.info = metric.info();
       u.aggregation = metric.aggregation();
       u.dataset = p.dataset->name;
@@ -57,6 +97,13 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
         ATTRIB_CHECK(part.size() == u.scores.size(), "metric ", mt.name, ": component '", name,
                      "' has ", part.size(), " values for ", u.scores.size(), " examples");
       if (store) store->put_score(u);
+    }
+    cost.seconds += u.seconds;
+    if (u.costed) {
+      ++cost.costed;
+      cost.forward_rows += u.forward_rows;
+      cost.saved_rows += u.saved_rows;
+      cost.model_seconds += u.model_seconds;
     }
     row.scores.insert(row.scores.end(), u.scores.begin(), u.scores.end());
     for (auto& [name, part] : u.components) {
@@ -74,6 +121,21 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
                  "' has ", part.size(), " values for ", row.scores.size(), " examples");
   row.metric_info["choices"] = p.batches.empty() ? metric.info() : info;
   row.metric_info["aggregation"] = row.aggregation;
+}
+
+json scoring_entry(const ScoreRow& row, const RowCost& c) {
+  // Model rows and seconds only when every unit knows them (a resumed old store's do not).
+  const bool known = c.costed == c.computed + c.reused;
+  return {{"dataset", row.dataset},
+          {"model", row.model},
+          {"method", row.method},
+          {"metric", row.metric},
+          {"seconds", c.seconds},
+          {"units_computed", c.computed},
+          {"units_reused", c.reused},
+          {"forward_rows", known ? json(c.forward_rows) : json(nullptr)},
+          {"saved_rows", known ? json(c.saved_rows) : json(nullptr)},
+          {"model_seconds", known ? json(c.model_seconds) : json(nullptr)}};
 }
 
 }  // namespace
@@ -99,6 +161,7 @@ std::string unmet_need(const MetricSpec& spec, const PreparedModel& p) {
 void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>& explained,
                    const SuiteConfig& suite, const Registry& registry, Progress& progress,
                    RunResults& res, RunStore* store, const ShardPlanner* shard) {
+  ScoringModel sm(p, suite);
   for (const auto& mt : suite.metrics) {
     const MetricSpec& spec = find_metric(mt.metric);
     progress.stage("metric " + mt.name + " (" + p.config->name + ", " + p.dataset->name + ")",
@@ -118,6 +181,7 @@ void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>
       }
     }
     for (size_t k = 0; k < explained.size(); ++k) {
+      RowCost cost;
       const MethodExplanations& ex = explained[k];
       const MethodConfig& mc = suite.methods[k];
       ScoreRow row;
@@ -137,7 +201,7 @@ void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>
       } else {
         try {
           if (!metric) throw Error(create_error);
-          score_row(p, ex, *metric, mt, suite, progress, store, shard, k, row);
+          score_row(p, ex, *metric, mt, suite, progress, store, shard, k, sm, row, cost);
         } catch (const Interrupted&) {
           throw;
         } catch (...) {
@@ -149,6 +213,7 @@ void score_metrics(const PreparedModel& p, const std::vector<MethodExplanations>
           progress.note("error: " + where + ": " + row.error);
         }
       }
+      if (cost.computed + cost.reused > 0) res.scoring.push_back(scoring_entry(row, cost));
       res.rows.push_back(std::move(row));
     }
     progress.done("scored " + std::to_string(explained.size()) + " methods");

@@ -230,16 +230,16 @@ at::Tensor dense_with(const at::Tensor& inputs, int64_t i, const std::vector<int
   return x;
 }
 
-at::Tensor forward_rows(const MetricInput& in, const at::Tensor& inputs, const at::Tensor& mask) {
-  std::vector<at::Tensor> parts;
-  const int64_t end = inputs.size(0);
-  for (int64_t s = 0; s < end; s += in.max_rows) {
-    const int64_t e = std::min(end, s + in.max_rows);
-    at::Tensor x = inputs.slice(0, s, e).to(in.model.device());
-    at::Tensor m = mask.defined() ? mask.slice(0, s, e).to(in.model.device()) : at::Tensor();
-    parts.push_back(checked_logits(in.model.forward(x, m), in.model).to(at::kCPU));
+at::Tensor base_logits(const MetricInput& in) {
+  if (in.shared && in.shared->base_logits.defined()) {
+    note_saved(in, in.batch.size());
+    return in.shared->base_logits;
   }
-  return at::cat(parts);
+  return batch_logits(in.model, in.batch, in.max_rows);
+}
+
+void note_saved(const MetricInput& in, int64_t rows) {
+  if (in.shared) in.shared->saved_rows += rows;
 }
 
 at::Tensor target_classes(const MetricInput& in, const at::Tensor& base_logits,
@@ -305,8 +305,7 @@ void RowEvaluator::flush() {
 
 Base base(const MetricInput& in, const std::string& target, const std::string& output,
           const std::string& metric) {
-  at::NoGradGuard no_grad;
-  const at::Tensor logits = forward_rows(in, in.batch.inputs.to(at::kCPU), in.batch.attention_mask);
+  const at::Tensor logits = base_logits(in);
   Base b;
   b.cls = target_classes(in, logits, target, metric);
   const at::Tensor s = output_score(logits, b.cls, output).contiguous();

@@ -75,8 +75,12 @@ double dense_fill(const at::Tensor& inputs, int64_t i, const std::string& substr
 at::Tensor dense_with(const at::Tensor& inputs, int64_t i, const std::vector<int64_t>& changed,
                       const at::Tensor& values, bool add);
 
-/// Logits of the unperturbed batch, in chunks of at most max_rows (CPU).
-at::Tensor forward_rows(const MetricInput& in, const at::Tensor& inputs, const at::Tensor& mask);
+/// Logits of the unperturbed batch (CPU): the host's shared ones (in.shared) when it has them,
+/// else forwarded here without autograd in chunks of at most max_rows, the same call.
+at::Tensor base_logits(const MetricInput& in);
+
+/// Counts `rows` forwards that a metric took from a cache instead of making them (in.shared).
+void note_saved(const MetricInput& in, int64_t rows);
 
 /// Tracked class per example: "predicted" (argmax of base_logits), "gold" or "explained".
 at::Tensor target_classes(const MetricInput& in, const at::Tensor& base_logits,

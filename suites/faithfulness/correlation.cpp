@@ -96,6 +96,7 @@ class FaithfulnessCorrelation : public Metric {
       // example for all the methods this instance scores.
       keys[i] = perturb::OutputCache::key(in, i, base.cls[i].item<int64_t>());
       known[i] = cache_.find(keys[i]);
+      if (known[i]) perturb::note_saved(in, static_cast<int64_t>(known[i]->size()));
       at::Generator g = example_generator(in.seed, b.ids[i], perturb::kSubsetStream);
       for (int64_t r = 0; r < R; ++r) {
         const std::vector<int64_t> subset = perturb::random_subset(feats, k, g);

@@ -75,7 +75,7 @@ class CurveMetric : public Metric {
         owner.push_back(i);
       }
     at::NoGradGuard no_grad;
-    const at::Tensor base_logits = perturb::forward_rows(in, inputs, b.attention_mask);
+    const at::Tensor base_logits = perturb::base_logits(in);
     const at::Tensor cls = perturb::target_classes(in, base_logits, p_["target"], name());
     const std::vector<double> values = perturb::evaluate(in, rows, masks, owner, cls, p_["output"]);
 

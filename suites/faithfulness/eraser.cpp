@@ -96,7 +96,7 @@ class EraserMetric : public Metric {
     }
 
     at::NoGradGuard no_grad;
-    const at::Tensor base_logits = perturb::forward_rows(in, inputs, b.attention_mask);
+    const at::Tensor base_logits = perturb::base_logits(in);
     const at::Tensor cls = perturb::target_classes(in, base_logits, p_["target"], name());
     const at::Tensor base = output_score(base_logits, cls, p_["output"]).contiguous();
     const double* bp = base.data_ptr<double>();

@@ -88,6 +88,7 @@ class Infidelity : public Metric {
       // example for all the methods this instance scores.
       keys[i] = perturb::OutputCache::key(in, i, base.cls[i].item<int64_t>());
       known[i] = cache_.find(keys[i]);
+      if (known[i]) perturb::note_saved(in, static_cast<int64_t>(known[i]->size()));
       const int64_t k = perturb::subset_size(p_, n);
       const at::Tensor a = scores[i];
       const double* ap = a.data_ptr<double>();

@@ -106,4 +106,57 @@ TEST(PerturbCache, SharedInstanceForwardsPerturbationsOnce) {
   }
 }
 
+// The host's unperturbed logits (SharedForwards) stand in for the metric's own forward of the
+// batch: the same numbers, the batch's rows not forwarded again, and counted as saved.
+TEST(PerturbShared, HostLogitsGiveTheSameScoresWithoutForwardingTheBatch) {
+  const attrib::Batch b = text();
+  const at::Tensor targets = at::zeros({b.size()}, at::kLong);
+  for (const std::string name :
+       {"deletion", "insertion", "comprehensiveness", "sufficiency", "faithfulness_correlation",
+        "monotonicity", "infidelity", "pgi", "pgu"}) {
+    SCOPED_TRACE(name);
+    const auto& spec = attrib::find_metric(name);
+    json p = {{"output", "logit"}};
+    if (name == "pgi" || name == "pgu") p["p_flip"] = 0.5;
+    const json params = attrib::resolve_params(spec.params, p, "params");
+    Bag own_model, host_model;
+    attrib::MetricInput own{own_model, b, kTextWeights, targets, nullptr, 5, 3};
+    const std::vector<double> expected = spec.create(params)->score(own);
+
+    attrib::SharedForwards shared;
+    shared.base_logits = attrib::batch_logits(host_model, b, 3);
+    host_model.count = {};
+    attrib::MetricInput in{host_model, b, kTextWeights, targets, nullptr, 5, 3, &shared};
+    const std::vector<double> got = spec.create(params)->score(in);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_TRUE(std::isfinite(got[i]));
+      EXPECT_EQ(got[i], expected[i]) << "example " << i;
+    }
+    EXPECT_EQ(own_model.count.rows - host_model.count.rows, b.size());
+    EXPECT_EQ(shared.saved_rows, b.size());
+  }
+}
+
+// A metric instance's own cache (faithfulness correlation, infidelity) counts what it saved.
+TEST(PerturbShared, CacheHitsCountAsSavedRows) {
+  for (const std::string name : {"faithfulness_correlation", "infidelity"}) {
+    const auto& spec = attrib::find_metric(name);
+    const json params =
+        attrib::resolve_params(spec.params, {{"n_samples", 7}, {"output", "logit"}}, "params");
+    const attrib::Batch b = text();
+    const at::Tensor targets = at::zeros({b.size()}, at::kLong);
+    Bag model;
+    auto metric = spec.create(params);
+    attrib::SharedForwards first, second;
+    attrib::MetricInput in{model, b, kTextWeights, targets, nullptr, 5, 256, &first};
+    metric->score(in);
+    const at::Tensor other = kTextWeights * 2 - 1;
+    attrib::MetricInput in2{model, b, other, targets, nullptr, 5, 256, &second};
+    metric->score(in2);
+    EXPECT_EQ(first.saved_rows, 0) << name;  // nothing known yet, no host logits
+    EXPECT_EQ(second.saved_rows, 2 * 7) << name;
+  }
+}
+
 }  // namespace

@@ -107,6 +107,47 @@ TEST(Resume, NewMetricReusesEveryExplanationAndNewParamsRecomputeOneMethod) {
   EXPECT_EQ(results_of(out)["context"]["store"]["units"]["explanation_units"]["reused"], 0);
 }
 
+// results.json's `scoring`: each (method, metric) with its model rows, the rows the shared
+// unperturbed forward saved and the seconds inside model calls; a resumed run reads them back from
+// the store with the units. leaderboard.md sums them per metric.
+TEST(Resume, ScoringCostsAreKeptWithTheirUnits) {
+  json s = units_suite();
+  s["metrics"].push_back({{"metric", "sparseness"}});
+  const fs::path suite = write_suite("scoring_costs.json", s);
+  const fs::path out = out_dir("scoring");
+  const std::string run = "run '" + suite.string() + "' --quiet --out '" + out.string() + "'";
+  ASSERT_EQ(attrib(run, "scoring1").code, 0);
+  const json first = results_of(out)["scoring"];
+  ASSERT_EQ(first.size(), 4u * 3u);  // 4 methods x (deletion, insertion, sparseness)
+  for (const json& e : first) {
+    SCOPED_TRACE(e.dump());
+    EXPECT_EQ(e["units_computed"], 3);
+    EXPECT_EQ(e["units_reused"], 0);
+    EXPECT_LE(e["model_seconds"].get<double>(), e["seconds"].get<double>());
+    if (e["metric"] == "sparseness") {
+      EXPECT_EQ(e["forward_rows"], 0);
+      EXPECT_EQ(e["saved_rows"], 0);
+    } else {
+      // Every perturbed row forwarded (more than one per example); the 24 unperturbed rows
+      // came from the host's logits.
+      EXPECT_GT(e["forward_rows"].get<int64_t>(), 24);
+      EXPECT_EQ(e["saved_rows"], 24);
+      EXPECT_GT(e["model_seconds"].get<double>(), 0.0);
+    }
+  }
+  EXPECT_NE(slurp(out / "leaderboard.md").find("## Scoring cost"), std::string::npos);
+
+  ASSERT_EQ(attrib(run, "scoring2").code, 0);
+  const json again = results_of(out)["scoring"];
+  ASSERT_EQ(again.size(), first.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i]["units_computed"], 0);
+    EXPECT_EQ(again[i]["units_reused"], 3);
+    for (const char* key : {"forward_rows", "saved_rows", "model_seconds", "seconds"})
+      EXPECT_EQ(again[i][key], first[i][key]) << key;
+  }
+}
+
 TEST(Resume, ExportReadBackThroughPrecomputedGivesTheSameScores) {
   const fs::path out = out_dir("export");
   json s = units_suite();

@@ -129,6 +129,43 @@ TEST(RunStore, ScoreAndAnalysisUnitsKeepNaN) {
   EXPECT_EQ(a->entries[0]["n"], 3);
 }
 
+TEST(RunStore, ScoreUnitsKeepTheirCostAndUnitsWithoutOneStayUncosted) {
+  const fs::path p = fresh_path("costs.sqlite");
+  RunStore s(p.string());
+  s.begin_run(json::object());
+  ScoreUnit sc;
+  sc.key = "costed";
+  sc.explanation_key = "k1";
+  sc.identity = {{"unit", "score"}};
+  sc.scores = {0.5};
+  sc.info = json::object();
+  sc.aggregation = "mean";
+  sc.seconds = 2.5;
+  sc.costed = true;
+  sc.forward_rows = 1234;
+  sc.saved_rows = 32;
+  sc.model_seconds = 2.25;
+  s.put_score(sc);
+  ScoreUnit old = sc;  // as a store written before the costs were kept holds it
+  old.key = "uncosted";
+  old.costed = false;
+  s.put_score(old);
+  const auto back = s.find_score("costed");
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->costed);
+  EXPECT_EQ(back->forward_rows, 1234);
+  EXPECT_EQ(back->saved_rows, 32);
+  EXPECT_EQ(back->model_seconds, 2.25);
+  EXPECT_EQ(back->seconds, 2.5);
+  const auto none = s.find_score("uncosted");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->costed);
+  // Re-putting a unit without a cost drops the old one.
+  sc.costed = false;
+  s.put_score(sc);
+  EXPECT_FALSE(s.find_score("costed")->costed);
+}
+
 TEST(RunStore, LatestRunListsTheUnitsItUsed) {
   const fs::path p = fresh_path("latest.sqlite");
   RunStore s(p.string());

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS score_components(
 CREATE TABLE IF NOT EXISTS score_curves(
   unit TEXT NOT NULL REFERENCES score_units(key), name TEXT NOT NULL, points INTEGER NOT NULL,
   data BLOB NOT NULL, PRIMARY KEY(unit, name));
+CREATE TABLE IF NOT EXISTS score_costs(
+  unit TEXT PRIMARY KEY REFERENCES score_units(key), forward_rows INTEGER NOT NULL,
+  saved_rows INTEGER NOT NULL, model_seconds REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS analysis_units(
   key TEXT PRIMARY KEY, identity TEXT NOT NULL, analysis TEXT NOT NULL, dataset TEXT NOT NULL,
   model TEXT NOT NULL, entries BLOB NOT NULL, seconds REAL NOT NULL, run_id INTEGER NOT NULL);
@@ -414,6 +417,15 @@ std::optional<ScoreUnit> RunStore::find_score(const std::string& key) {
   u.components =
       load_blobs(db_, path_, "SELECT name, data FROM score_components WHERE unit = ?", key);
   u.curves = load_blobs(db_, path_, "SELECT name, data FROM score_curves WHERE unit = ?", key);
+  Stmt c(db_, path_,
+         "SELECT forward_rows, saved_rows, model_seconds FROM score_costs WHERE unit = ?");
+  c.text(1, key);
+  if (c.step()) {
+    u.costed = true;
+    u.forward_rows = c.col_int(0);
+    u.saved_rows = c.col_int(1);
+    u.model_seconds = c.col_real(2);
+  }
   return u;
 }
 
@@ -451,6 +463,16 @@ void RunStore::put_score(const ScoreUnit& u) {
       const std::string vb = doubles_blob(values);
       cv.text(1, u.key).text(2, name).integer(3, kCurvePoints).blob(4, vb.data(), vb.size()).run();
     }
+    Stmt(db_, path_, "DELETE FROM score_costs WHERE unit = ?").text(1, u.key).run();
+    if (u.costed)
+      Stmt(db_, path_,
+           "INSERT INTO score_costs(unit, forward_rows, saved_rows, model_seconds) "
+           "VALUES(?, ?, ?, ?)")
+          .text(1, u.key)
+          .integer(2, u.forward_rows)
+          .integer(3, u.saved_rows)
+          .real(4, u.model_seconds)
+          .run();
   });
   ++counts_.scores_computed;
 }
@@ -541,6 +563,14 @@ void RunStore::absorb(const std::string& other) {
     for (const char* table : {"explanation_units", "attributions", "extras", "score_units",
                               "score_components", "score_curves", "analysis_units"})
       exec(std::string("INSERT OR IGNORE INTO main.") + table + " SELECT * FROM shard." + table);
+    // Stores of attrib before the costs were kept have no score_costs table.
+    bool costs = false;
+    {
+      Stmt q(db_, path_,
+             "SELECT count(*) FROM shard.sqlite_master WHERE type='table' AND name='score_costs'");
+      costs = q.step() && q.col_int(0) > 0;
+    }
+    if (costs) exec("INSERT OR IGNORE INTO main.score_costs SELECT * FROM shard.score_costs");
     // Run ids are the shard's own: the copied units belong to no run of this store until a run
     // here uses them (otherwise a shard's later run id would pass for this store's latest run).
     for (const char* table : {"explanation_units", "score_units", "analysis_units"})

@@ -50,6 +50,12 @@ struct ScoreUnit {
   nlohmann::json info;                                ///< Metric::info() after the batch
   std::string aggregation;
   double seconds = 0;
+  /// Where the seconds went: model rows forwarded and the seconds inside those calls, and rows
+  /// taken from shared outputs instead (metric.h SharedForwards). `costed` is false for units of
+  /// stores written before attrib kept these.
+  bool costed = false;
+  int64_t forward_rows = 0, saved_rows = 0;
+  double model_seconds = 0;
 };
 
 /// One analysis of one (dataset, model): its results entries.
