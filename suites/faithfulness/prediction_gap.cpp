@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <map>
 
 #include "attrib/error.h"
 #include "attrib/random.h"
@@ -31,7 +32,9 @@ const char* kGapSchema = R"JSON({
   "noise_std": {"type": "number", "default": 0.1, "minimum": 0, "maximum": 1000000,
                 "description": "dense: eps ~ N(0, noise_std^2) added to each perturbed element (OpenXAI sigma; assumes standardised features)"},
   "p_flip": {"type": "number", "default": -1.0, "minimum": -1, "maximum": 1,
-             "description": "text: probability that a perturbed token is replaced by the substrate, per draw; negative = sqrt(2/pi) * noise_std (OpenXAI's flip probability for discrete features)"}
+             "description": "text: probability that a perturbed token is replaced by the substrate, per draw; negative = sqrt(2/pi) * noise_std (OpenXAI's flip probability for discrete features)"},
+  "distinct_rows": {"type": "boolean", "default": false,
+                    "description": "text: forward each distinct perturbed row of an example once (draws that flip the same tokens share its output). Same definition and draws, fewer forwards (most draws repeat one at the default p_flip); the values move in the last bits, as the rows sit in other model calls"}
 })JSON";
 
 class PredictionGap : public Metric {
@@ -81,6 +84,7 @@ class PredictionGap : public Metric {
 
     // Per example and draw: the row index, or -1 when the draw left x unchanged (gap 0).
     std::vector<std::vector<int64_t>> row_of(B);
+    const bool distinct = text && p_["distinct_rows"].get<bool>();
     for (int64_t i = 0; i < B; ++i) {
       const std::vector<int64_t> feats = perturb::features(b, scores.size(1), i);
       const int64_t n = static_cast<int64_t>(feats.size());
@@ -100,6 +104,7 @@ class PredictionGap : public Metric {
       // the generator, so this is the same stream as one rand({m}) per draw, without N tensors.
       const at::Tensor u_all =
           text && m > 0 ? at::rand({N * m}, g, at::kDouble).contiguous() : at::Tensor();
+      std::map<std::vector<int64_t>, int64_t> forwarded;  // distinct_rows: flipped set -> row
       for (int64_t r = 0; r < N; ++r) {
         if (m == 0) {
           row_of[i].push_back(-1);
@@ -119,8 +124,16 @@ class PredictionGap : public Metric {
           row_of[i].push_back(-1);
           continue;
         }
+        if (distinct) {
+          if (const auto it = forwarded.find(flipped); it != forwarded.end()) {
+            row_of[i].push_back(it->second);
+            perturb::note_saved(in, 1);
+            continue;
+          }
+        }
         row_of[i].push_back(static_cast<int64_t>(eval.add(
             perturb::replace(b, inputs, i, flipped, substrate, in.model.info(), name()), i)));
+        if (distinct) forwarded.emplace(std::move(flipped), row_of[i].back());
       }
     }
     const std::vector<double>& values = eval.values();

@@ -68,4 +68,35 @@ TEST(PredictionGap, TextFlips) {
               ::testing::HasSubstr("expected substrate 'auto', got 'unk'"));
 }
 
+// distinct_rows: the same draws and values, each distinct flipped row forwarded once, the repeats
+// counted as saved.
+TEST(PredictionGap, DistinctRowsForwardEachRowOnce) {
+  const attrib::Batch b = text();
+  const at::Tensor targets = at::zeros({b.size()}, at::kLong);
+  for (const std::string name : {"pgi", "pgu"}) {
+    SCOPED_TRACE(name);
+    const auto& spec = attrib::find_metric(name);
+    json p = {{"output", "logit"}, {"p_flip", 0.3}, {"n_samples", 60}};
+    Bag all_model, distinct_model;
+    attrib::MetricInput all{all_model, b, kTextWeights, targets, nullptr, 4, 7};
+    const std::vector<double> expected =
+        spec.create(attrib::resolve_params(spec.params, p, "params"))->score(all);
+    p["distinct_rows"] = true;
+    auto metric = spec.create(attrib::resolve_params(spec.params, p, "params"));
+    attrib::SharedForwards shared;
+    attrib::MetricInput in{distinct_model, b, kTextWeights, targets, nullptr, 4, 7, &shared};
+    const std::vector<double> got = metric->score(in);
+    EXPECT_EQ(metric->info()["distinct_rows"], true);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_GT(expected[i], 0.0);
+      EXPECT_NEAR(got[i], expected[i], 1e-12 * std::fabs(expected[i])) << "example " << i;
+    }
+    // At most 2^k distinct flipped sets of an example's k perturbed words: most of the 60 draws
+    // repeat one. Every repeat is a row not forwarded, and counted.
+    EXPECT_LT(distinct_model.count.rows * 3, all_model.count.rows);
+    EXPECT_EQ(all_model.count.rows - distinct_model.count.rows, shared.saved_rows);
+  }
+}
+
 }  // namespace
