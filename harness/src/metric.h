@@ -21,7 +21,7 @@ namespace attrib {
 /// same rows in the same chunks, that the metric would make itself.
 struct SharedForwards {
   /// float [B, C] CPU: the batch unperturbed, forwarded without autograd in chunks of max_rows
-  /// (batch_logits); undefined when the host has none for this batch.
+  /// (batch_logits); undefined until the host or the first metric that needs it forwards it.
   at::Tensor base_logits;
   int64_t saved_rows = 0;  ///< rows metrics took from here or from their own caches
 };

@@ -21,9 +21,6 @@ json method_info_of(const MethodConfig& m, const PluginInfo& p, const json& expl
           {"target", suite.target}, {"token_reduction", suite.token_reduction}};
 }
 
-/// Scores every batch of `ex` with `metric` into `row` (scores, components, aggregation). With
-/// a `store`, each batch is a score unit: read when the store holds it, computed and committed
-/// otherwise. The row's metric choices are those Metric::info() gave after its last batch.
 /// What scoring one row cost: its units' seconds, the model rows and seconds inside them and
 /// the rows sharing saved; `costed` counts the units that know their model rows (stores written
 /// before attrib kept them do not).
@@ -34,7 +31,8 @@ struct RowCost {
 
 /// The model of `p` metered, and the forwards shared between the metrics and methods that score
 /// its batches: the unperturbed logits of each batch, prepare's when they were forwarded at the
-/// plan's rows per call (the same call), else forwarded once here.
+/// plan's rows per call (the same call); else the first metric that needs them forwards them
+/// (perturb::base_logits).
 struct ScoringModel {
   ScoringModel(const PreparedModel& p, const SuiteConfig& suite)
       : model(*p.model), shared(p.batches.size()) {
@@ -42,16 +40,13 @@ struct ScoringModel {
       for (size_t bi = 0; bi < shared.size() && bi < p.logits.size(); ++bi)
         shared[bi].base_logits = p.logits[bi];
   }
-  SharedForwards& batch(const PreparedModel& p, size_t bi) {
-    SharedForwards& s = shared[bi];
-    if (!s.base_logits.defined())
-      s.base_logits = batch_logits(model, p.batches[bi], p.plan.forward_rows);
-    return s;
-  }
   MeteredModel model;
   std::vector<SharedForwards> shared;
 };
 
+/// Scores every batch of `ex` with `metric` into `row` (scores, components, aggregation). With
+/// a `store`, each batch is a score unit: read when the store holds it, computed and committed
+/// otherwise. The row's metric choices are those Metric::info() gave after its last batch.
 void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& metric,
                const MetricConfig& mt, const SuiteConfig& suite, Progress& progress,
                RunStore* store, const ShardPlanner* shard, size_t method_index, ScoringModel& sm,
@@ -70,7 +65,7 @@ void score_row(const PreparedModel& p, const MethodExplanations& ex, Metric& met
       store->touch_score(u.key);
       ++cost.reused;
     } else {
-      SharedForwards& shared = sm.batch(p, bi);
+      SharedForwards& shared = sm.shared[bi];
       MetricInput in{sm.model,           p.batches[bi], ex.scores[bi],       p.targets[bi],
                      &p.annotations[bi], suite.seed,    p.plan.forward_rows, &shared};
       const ModelMeter before = sm.model.meter();

@@ -231,11 +231,13 @@ at::Tensor dense_with(const at::Tensor& inputs, int64_t i, const std::vector<int
 }
 
 at::Tensor base_logits(const MetricInput& in) {
-  if (in.shared && in.shared->base_logits.defined()) {
+  if (!in.shared) return batch_logits(in.model, in.batch, in.max_rows);
+  if (in.shared->base_logits.defined()) {
     note_saved(in, in.batch.size());
-    return in.shared->base_logits;
+  } else {
+    in.shared->base_logits = batch_logits(in.model, in.batch, in.max_rows);
   }
-  return batch_logits(in.model, in.batch, in.max_rows);
+  return in.shared->base_logits;
 }
 
 void note_saved(const MetricInput& in, int64_t rows) {

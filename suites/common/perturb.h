@@ -75,8 +75,8 @@ double dense_fill(const at::Tensor& inputs, int64_t i, const std::string& substr
 at::Tensor dense_with(const at::Tensor& inputs, int64_t i, const std::vector<int64_t>& changed,
                       const at::Tensor& values, bool add);
 
-/// Logits of the unperturbed batch (CPU): the host's shared ones (in.shared) when it has them,
-/// else forwarded here without autograd in chunks of at most max_rows, the same call.
+/// Logits of the unperturbed batch (CPU): the shared ones (in.shared) when there are some, else
+/// forwarded here without autograd in chunks of at most max_rows, the same call, and shared.
 at::Tensor base_logits(const MetricInput& in);
 
 /// Counts `rows` forwards that a metric took from a cache instead of making them (in.shared).

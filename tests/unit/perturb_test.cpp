@@ -135,6 +135,17 @@ TEST(PerturbShared, HostLogitsGiveTheSameScoresWithoutForwardingTheBatch) {
     }
     EXPECT_EQ(own_model.count.rows - host_model.count.rows, b.size());
     EXPECT_EQ(shared.saved_rows, b.size());
+
+    // Without host logits the first metric forwards the batch and shares it with the next.
+    attrib::SharedForwards lazy;
+    Bag lazy_model;
+    attrib::MetricInput first{lazy_model, b, kTextWeights, targets, nullptr, 5, 3, &lazy};
+    EXPECT_EQ(spec.create(params)->score(first), expected);
+    EXPECT_TRUE(at::equal(lazy.base_logits, shared.base_logits));
+    EXPECT_EQ(lazy.saved_rows, 0);
+    EXPECT_EQ(lazy_model.count.rows, own_model.count.rows);
+    EXPECT_EQ(spec.create(params)->score(first), expected);
+    EXPECT_EQ(lazy.saved_rows, b.size());
   }
 }
 
