@@ -138,6 +138,14 @@ TEST_F(Report, PageHasEverySectionAndShowsTheFailingMethod) {
   EXPECT_NE(html.find("class=\"cv"), std::string::npos);
   EXPECT_NE(html.find("class=\"toks\""), std::string::npos);
 
+  // Where the time went: the run's explanations and metrics, with their model rows.
+  const size_t cost = html.find("<section id=\"cost\"");
+  ASSERT_NE(cost, std::string::npos);
+  const std::string cost_html = html.substr(cost, html.find("</section>", cost) - cost);
+  EXPECT_NE(cost_html.find("id=\"cost--planted--tiny\""), std::string::npos);
+  EXPECT_NE(cost_html.find("<td>metric</td><td>deletion</td>"), std::string::npos);
+  EXPECT_NE(cost_html.find("<td>explain</td>"), std::string::npos);
+
   // Self-contained: no src/href/url() that leaves the file.
   const std::regex external(R"((src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//)",
                             std::regex::icase);

@@ -96,6 +96,7 @@ std::string report_html(const json& doc, RunStore* store, const ReportOptions& o
   page += curves_section(store);
   page += randomisation_section(doc);
   page += throughput_section(doc);
+  page += cost_section(doc);
   page += agreement_section(doc);
   page += examples_section(doc, store, options);
   page += std::string("<script>") + kScript + "</script></body></html>\n";

@@ -9,8 +9,9 @@
 namespace attrib::report {
 
 /// Every section's id, in page order.
-inline constexpr const char* kSectionIds[] = {
-    "run", "leaderboards", "curves", "randomisation", "throughput", "agreement", "examples"};
+inline constexpr const char* kSectionIds[] = {"run",           "leaderboards", "curves",
+                                              "randomisation", "throughput",   "cost",
+                                              "agreement",     "examples"};
 
 /// The id of the leaderboard row of (dataset, model, metric, method); the header's error list
 /// links to it.
@@ -27,6 +28,8 @@ std::string curves_section(RunStore* store);
 std::string randomisation_section(const nlohmann::json& doc);
 /// Explanations per second per method against the model's forward+backward.
 std::string throughput_section(const nlohmann::json& doc);
+/// Where the time went per (dataset, model): explanations and metrics, model rows (cost.cpp).
+std::string cost_section(const nlohmann::json& doc);
 /// Methods x methods heatmaps per agreement measure.
 std::string agreement_section(const nlohmann::json& doc);
 /// Selected examples' attributions from the store (examples.cpp).
