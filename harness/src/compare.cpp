@@ -14,6 +14,7 @@
 #include "attrib/error.h"
 #include "common/stats.h"
 #include "compare_reader.h"
+#include "compare_work.h"
 #include "results.h"
 
 namespace attrib {
@@ -410,11 +411,16 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
     if (!matched_speed.count({s.dataset, s.model, s.method, s.device, s.batch_size}))
       speeds.push_back(compare_speed(nullptr, &s, o, mismatch));
 
+  // Model rows, before the metric entries are sorted: deterministic, so noise cannot hide them.
+  std::vector<json> work =
+      compare_work(baseline, current, metrics, baseline_source, current_source);
+
   auto by_status = [](const json& x, const json& y) {
     return priority(x["status"].get<std::string>()) < priority(y["status"].get<std::string>());
   };
   std::stable_sort(metrics.begin(), metrics.end(), by_status);
   std::stable_sort(speeds.begin(), speeds.end(), by_status);
+  std::stable_sort(work.begin(), work.end(), by_status);
 
   json counts = json::object();
   std::size_t regressions = 0, metric_regressions = 0, speed_regressions = 0;
@@ -428,7 +434,14 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
         speed_counts.value(e["status"].get<std::string>(), 0) + 1;
     if (e["regression"].get<bool>()) ++speed_regressions;
   }
-  regressions = metric_regressions + speed_regressions;
+  json work_counts = json::object();
+  std::size_t work_regressions = 0;
+  for (const json& e : work) {
+    work_counts[e["status"].get<std::string>()] =
+        work_counts.value(e["status"].get<std::string>(), 0) + 1;
+    if (e["regression"].get<bool>()) ++work_regressions;
+  }
+  regressions = metric_regressions + speed_regressions + work_regressions;
 
   json settings = {
       {"tolerance", o.tolerance},
@@ -468,6 +481,12 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
        "kind, isolated, warmup or examples_per_repetition differ, or the runs' context.machine "
        "(host, CPU model, logical CPUs) or intra-op threads differ; fraction_ratio (current / "
        "baseline fraction_of_limit) is given even then"},
+      {"work_match",
+       "(dataset, model, method, stage): stage 'explain' (forward + backward rows "
+       "from explanations) or a metric (rows forwarded, from scoring)"},
+      {"work_regression",
+       "more model rows with the same choices and examples (and, for a metric, the same methods "
+       "in the same order); any increase counts: row counts do not depend on the machine"},
       {"missing", "present and not failed in the baseline, absent or failed now: a regression"}};
 
   return {{"json_schema_version", kCompareSchemaVersion},
@@ -479,11 +498,14 @@ nlohmann::json compare_results(const nlohmann::json& baseline, const nlohmann::j
            {{"regressions", regressions},
             {"metric_regressions", metric_regressions},
             {"throughput_regressions", speed_regressions},
+            {"work_regressions", work_regressions},
             {"metrics", counts},
             {"throughput", speed_counts},
+            {"work", work_counts},
             {"exit_code", regressions > 0 ? kCompareRegressionExit : 0}}},
           {"metrics", metrics},
-          {"throughput", speeds}};
+          {"throughput", speeds},
+          {"work", work}};
 }
 
 }  // namespace attrib

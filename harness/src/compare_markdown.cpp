@@ -112,7 +112,8 @@ std::string compare_markdown(const nlohmann::json& report) {
   md << "**" << (n_reg == 0 ? "No regression" : std::to_string(n_reg) + " regression(s)") << "**";
   if (n_reg > 0)
     md << " (" << sum["metric_regressions"].get<std::size_t>() << " metric, "
-       << sum["throughput_regressions"].get<std::size_t>() << " throughput)";
+       << sum["throughput_regressions"].get<std::size_t>() << " throughput, "
+       << sum.value("work_regressions", std::size_t{0}) << " model rows)";
   auto counts_text = [](const json& counts) {
     std::string t;
     for (auto it = counts.begin(); it != counts.end(); ++it)
@@ -120,7 +121,8 @@ std::string compare_markdown(const nlohmann::json& report) {
     return t.empty() ? std::string("none") : t;
   };
   md << ". Metrics: " << counts_text(sum["metrics"])
-     << ". Throughput: " << counts_text(sum["throughput"]) << ".\n\n";
+     << ". Throughput: " << counts_text(sum["throughput"])
+     << ". Model rows: " << counts_text(sum.value("work", json::object())) << ".\n\n";
 
   md << "## Metrics\n\n";
   if (report["metrics"].empty()) {
@@ -180,6 +182,33 @@ std::string compare_markdown(const nlohmann::json& report) {
          << note_of(e) << " |\n";
     }
   }
+
+  // Model rows: only what changed or could not be compared (unchanged entries are counted above).
+  md << "\n## Model rows\n\nRows each method's explanations (forward + backward) and each "
+        "metric's scoring (forwarded) needed; row counts do not depend on the machine, so any "
+        "increase with the same choices is a regression.\n\n";
+  bool any = false;
+  for (const json& e : report.value("work", json::array())) {
+    if (e["status"] == "unchanged") continue;
+    if (!any)
+      md << "| status | dataset | model | method | stage | baseline rows | current rows | ratio "
+            "| note |\n|---|---|---|---|---|---:|---:|---:|---|\n";
+    any = true;
+    const json base = e.value("baseline", json()), cur = e.value("current", json());
+    // Here only "regression" counts against the run ("missing" is the metric table's to judge).
+    const std::string status = e["status"].get<std::string>();
+    md << "| "
+       << (e["regression"].get<bool>() ? std::string("**REGRESSION**")
+           : status == "missing"       ? status
+                                       : status_label(status))
+       << " | " << cell(e["dataset"].get<std::string>()) << " | "
+       << cell(e["model"].get<std::string>()) << " | " << cell(e["method"].get<std::string>())
+       << " | " << cell(e["stage"].get<std::string>()) << " | "
+       << (base.is_object() ? fmt(base.value("rows", json()), "%.0f") : "—") << " | "
+       << (cur.is_object() ? fmt(cur.value("rows", json()), "%.0f") : "—") << " | "
+       << fmt(e.value("ratio", json()), "%.3f") << " | " << note_of(e) << " |\n";
+  }
+  if (!any) md << "Every compared entry needed the same rows.\n";
   return md.str();
 }
 

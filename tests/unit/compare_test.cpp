@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -453,5 +454,110 @@ TEST(Compare, TimingsFromAnotherMachineAreNotComparableButFractionsAre) {
                                          "or null, got"),
               std::string::npos)
         << e.what();
+  }
+}
+
+namespace {
+
+// baseline_results() with model rows: saliency's explanations (`explain_rows` forward and as many
+// backward) and every metric row's scoring (`deletion_rows` for deletion, 100 for insertion).
+attrib::RunResults with_work(attrib::RunResults r, int64_t deletion_rows, int64_t explain_rows) {
+  r.explanations = json::array({{{"dataset", "planted"},
+                                 {"model", "tiny"},
+                                 {"method", "saliency"},
+                                 {"status", "ok"},
+                                 {"n_examples", 30},
+                                 {"forward_rows", explain_rows},
+                                 {"backward_rows", explain_rows},
+                                 {"params", {{"abs", true}}},
+                                 {"choices", json::object()}}});
+  for (const attrib::ScoreRow& row : r.rows)
+    r.scoring.push_back({{"dataset", row.dataset},
+                         {"model", row.model},
+                         {"method", row.method},
+                         {"metric", row.metric},
+                         {"seconds", 1.0},
+                         {"forward_rows", row.metric == "deletion" ? deletion_rows : 100},
+                         {"saved_rows", 30},
+                         {"model_seconds", 0.9}});
+  return r;
+}
+
+const json* find_work(const json& report, const std::string& method, const std::string& stage) {
+  for (const json& e : report["work"])
+    if (e["method"] == method && e["stage"] == stage) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+// Model rows do not depend on the machine: any increase with the same choices, examples and
+// methods is a regression, whatever the timings say; otherwise the entry is not comparable.
+TEST(Compare, ModelRowsThatGrowAreRegressionsWithoutTimingNoise) {
+  const json base = document(with_work(baseline_results(), 500, 30));
+  const json self = attrib::compare_results(base, base, {});
+  EXPECT_EQ(self["summary"]["work"]["unchanged"], 5);  // saliency's explanations + 4 metric rows
+  EXPECT_EQ(self["summary"]["work_regressions"], 0);
+  EXPECT_EQ(self["summary"]["exit_code"], 0);
+
+  const json more = attrib::compare_results(base, document(with_work(baseline_results(), 520, 30)),
+                                            {}, "base.json", "more.json");
+  EXPECT_EQ(more["summary"]["work_regressions"], 2);  // deletion of both methods
+  EXPECT_EQ(more["summary"]["regressions"], 2);
+  EXPECT_EQ(more["summary"]["exit_code"], attrib::kCompareRegressionExit);
+  const json* e = find_work(more, "occlusion", "deletion");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->at("status"), "regression");
+  EXPECT_EQ(e->at("baseline")["rows"], 500);
+  EXPECT_EQ(e->at("current")["rows"], 520);
+  EXPECT_DOUBLE_EQ(e->at("ratio").get<double>(), 520.0 / 500.0);
+  EXPECT_EQ(find_work(more, "occlusion", "insertion")->at("status"), "unchanged");
+  const std::string md = attrib::compare_markdown(more);
+  EXPECT_NE(md.find("## Model rows"), std::string::npos);
+  EXPECT_NE(md.find("| **REGRESSION** | planted | tiny | occlusion | deletion | 500 | 520 |"),
+            std::string::npos)
+      << md;
+
+  const json fewer =
+      attrib::compare_results(base, document(with_work(baseline_results(), 500, 20)), {});
+  EXPECT_EQ(find_work(fewer, "saliency", "explain")->at("status"), "improvement");
+  EXPECT_EQ(fewer["summary"]["exit_code"], 0);
+
+  // Other choices of the method: its explanations' rows are not comparable.
+  attrib::RunResults other = with_work(baseline_results(), 500, 60);
+  other.explanations[0]["params"]["abs"] = false;
+  EXPECT_EQ(find_work(attrib::compare_results(base, document(other), {}), "saliency", "explain")
+                ->at("status"),
+            "not_comparable");
+
+  // One method fewer: the forwards a metric shares between methods fall differently.
+  attrib::RunResults alone = with_work(baseline_results(), 520, 30);
+  alone.scoring.erase(std::remove_if(alone.scoring.begin(), alone.scoring.end(),
+                                     [](const json& s) { return s["method"] == "occlusion"; }),
+                      alone.scoring.end());
+  const json fewer_methods = attrib::compare_results(base, document(alone), {});
+  EXPECT_EQ(find_work(fewer_methods, "saliency", "deletion")->at("status"), "not_comparable");
+  EXPECT_EQ(find_work(fewer_methods, "occlusion", "deletion")->at("status"), "missing");
+  EXPECT_EQ(fewer_methods["summary"]["work_regressions"], 0);
+
+  // Results written before the rows were kept compare nothing, and are no regression.
+  attrib::RunResults old = with_work(baseline_results(), 900, 30);
+  for (json& s : old.scoring) s["forward_rows"] = nullptr;
+  const json unknown = attrib::compare_results(base, document(old), {});
+  EXPECT_EQ(find_work(unknown, "saliency", "deletion")->at("status"), "not_comparable");
+  EXPECT_EQ(unknown["summary"]["work_regressions"], 0);
+
+  // A malformed count names the file and the JSON path.
+  json bad = document(with_work(baseline_results(), 500, 30));
+  bad["scoring"][1]["forward_rows"] = "many";
+  try {
+    attrib::compare_results(base, bad, {}, "base.json", "bad.json");
+    ADD_FAILURE() << "a string forward_rows was accepted";
+  } catch (const attrib::Error& err) {
+    EXPECT_NE(
+        std::string(err.what())
+            .find("bad.json: scoring[1].forward_rows: expected integer or null, got \"many\""),
+        std::string::npos)
+        << err.what();
   }
 }

@@ -26,8 +26,10 @@ void add_options(CLI::App& app) {
       "worse in the metric's direction by more than\nthe tolerance AND p < alpha. Throughput "
       "entries are matched by (dataset, model, method, device,\nbatch size); a regression is a "
       "median time per repetition slower by more than the speed\ntolerance AND a Mann-Whitney U "
-      "test with p < alpha. Rows or timings present in the baseline but\nmissing or failed in "
-      "the current run are regressions; new ones are reported as new.");
+      "test with p < alpha.\nModel rows (each method's explanations, each metric's scoring) do "
+      "not depend on the machine:\nwith the same choices, examples and methods, any increase is "
+      "a regression. Rows or timings\npresent in the baseline but missing or failed in the "
+      "current run are regressions; new ones\nare reported as new.");
   add_value(app, "--tolerance", "T",
             "smallest metric change that counts, in metric units (default 0.01)");
   app.add_flag("--relative", "T is a fraction of |baseline mean| instead");
