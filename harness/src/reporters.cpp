@@ -13,6 +13,7 @@
 #include "attrib/error.h"
 #include "common/stats.h"
 #include "json_values.h"
+#include "scoring_cost.h"
 
 namespace attrib {
 
@@ -406,46 +407,24 @@ std::string leaderboard_markdown(const nlohmann::json& doc) {
   }
 
   // Scoring cost per (dataset, model, metric), summed over the methods it scored.
-  const json& scoring = at_or_null(doc, "scoring");
-  if (scoring.is_array() && !scoring.empty()) {
-    struct Sum {
-      double seconds = 0, model_seconds = 0;
-      int64_t rows = 0, saved = 0;
-      bool known = true;
-    };
-    std::vector<std::pair<std::string, Sum>> sums;  // suite order
-    for (const json& e : scoring) {
-      const std::string key = cell(e.value("dataset", "")) + " | " + cell(e.value("model", "")) +
-                              " | " + cell(e.value("metric", ""));
-      auto it =
-          std::find_if(sums.begin(), sums.end(), [&](const auto& s) { return s.first == key; });
-      if (it == sums.end()) it = sums.insert(sums.end(), {key, Sum{}});
-      Sum& sum = it->second;
-      sum.seconds += e.value("seconds", 0.0);
-      const json& rows = at_or_null(e, "forward_rows");
-      if (!rows.is_number_integer()) {
-        sum.known = false;
-        continue;
-      }
-      sum.rows += rows.get<int64_t>();
-      sum.saved += e.value("saved_rows", int64_t{0});
-      sum.model_seconds += e.value("model_seconds", 0.0);
-    }
+  const std::vector<MetricCost> costs = metric_costs(doc);
+  if (!costs.empty()) {
     md << "## Scoring cost\n\n"
        << "Summed over the methods; units read from the store count the seconds they took when "
           "computed. Rows saved: model rows taken from outputs shared between metrics and "
           "methods instead of forwarded again.\n\n"
        << "| dataset | model | metric | seconds | model rows | rows saved | model rows/s | share "
           "of the time in model calls |\n|---|---|---|---:|---:|---:|---:|---:|\n";
-    for (const auto& [key, sum] : sums) {
-      md << "| " << key << " | " << format("%.2f", sum.seconds) << " | ";
-      if (!sum.known) {
+    for (const MetricCost& c : costs) {
+      md << "| " << cell(c.dataset) << " | " << cell(c.model) << " | " << cell(c.metric) << " | "
+         << format("%.2f", c.seconds) << " | ";
+      if (!c.rows_known) {
         md << "— | — | — | — |\n";
         continue;
       }
-      md << sum.rows << " | " << sum.saved << " | "
-         << (sum.model_seconds > 0 ? format("%.0f", sum.rows / sum.model_seconds) : "—") << " | "
-         << (sum.seconds > 0 ? format("%.2f", sum.model_seconds / sum.seconds) : "—") << " |\n";
+      md << c.forward_rows << " | " << c.saved_rows << " | "
+         << (c.model_seconds > 0 ? format("%.0f", c.forward_rows / c.model_seconds) : "—") << " | "
+         << (c.seconds > 0 ? format("%.2f", c.model_seconds / c.seconds) : "—") << " |\n";
     }
     md << "\n";
   }

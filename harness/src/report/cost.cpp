@@ -8,6 +8,7 @@
 #include "json_values.h"
 #include "report/html.h"
 #include "report/sections.h"
+#include "scoring_cost.h"
 
 namespace attrib::report {
 
@@ -68,20 +69,15 @@ std::string cost_section(const json& doc) {
       s.forward_rows += static_cast<int64_t>(number(e, "forward_rows"));
       s.backward_rows += static_cast<int64_t>(number(e, "backward_rows"));
     }
-  const json& scoring = at_or_null(doc, "scoring");
-  if (scoring.is_array())
-    for (const json& e : scoring) {
-      Stage& s = stage(e, "metric", text(e, "metric"));
-      s.metered = true;
-      s.seconds += number(e, "seconds");
-      if (!at_or_null(e, "forward_rows").is_number()) {
-        s.rows_known = false;  // units of a store written before attrib kept their cost
-        continue;
-      }
-      s.forward_rows += static_cast<int64_t>(number(e, "forward_rows"));
-      s.saved_rows += static_cast<int64_t>(number(e, "saved_rows"));
-      s.model_seconds += number(e, "model_seconds");
-    }
+  for (const MetricCost& c : metric_costs(doc)) {
+    Stage& s = stage({{"dataset", c.dataset}, {"model", c.model}}, "metric", c.metric);
+    s.metered = true;
+    s.seconds = c.seconds;
+    s.rows_known = c.rows_known;
+    s.forward_rows = c.forward_rows;
+    s.saved_rows = c.saved_rows;
+    s.model_seconds = c.model_seconds;
+  }
   if (order.empty())
     return out + "<p class=\"note\">No explanation or scoring times in this run.</p></section>";
   for (const Key& k : order) {

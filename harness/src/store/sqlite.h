@@ -62,6 +62,7 @@ class Stmt {
   }
   int64_t col_int(int i) const { return sqlite3_column_int64(s_, i); }
   double col_real(int i) const { return sqlite3_column_double(s_, i); }
+  bool col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
   std::string col_blob(int i) const {
     const void* p = sqlite3_column_blob(s_, i);
     return p ? std::string(static_cast<const char*>(p),

@@ -396,8 +396,10 @@ std::optional<ScoreUnit> RunStore::find_score(const std::string& key) {
   ScopeTimer timer(counts_.seconds);
   if (failed_) return std::nullopt;
   Stmt q(db_, path_,
-         "SELECT explanation_unit, identity, dataset, model, method, metric, batch, scores, info, "
-         "aggregation, seconds FROM score_units WHERE key = ?");
+         "SELECT s.explanation_unit, s.identity, s.dataset, s.model, s.method, s.metric, s.batch, "
+         "s.scores, s.info, s.aggregation, s.seconds, c.forward_rows, c.saved_rows, "
+         "c.model_seconds FROM score_units s LEFT JOIN score_costs c ON c.unit = s.key "
+         "WHERE s.key = ?");
   q.text(1, key);
   if (!q.step()) return std::nullopt;
   const std::string where = path_ + ": score unit " + key;
@@ -414,18 +416,15 @@ std::optional<ScoreUnit> RunStore::find_score(const std::string& key) {
   u.info = parse_column(q.col_text(8), where + " info");
   u.aggregation = q.col_text(9);
   u.seconds = q.col_real(10);
+  if (!q.col_null(11)) {  // units of stores written before attrib kept the cost have none
+    u.costed = true;
+    u.forward_rows = q.col_int(11);
+    u.saved_rows = q.col_int(12);
+    u.model_seconds = q.col_real(13);
+  }
   u.components =
       load_blobs(db_, path_, "SELECT name, data FROM score_components WHERE unit = ?", key);
   u.curves = load_blobs(db_, path_, "SELECT name, data FROM score_curves WHERE unit = ?", key);
-  Stmt c(db_, path_,
-         "SELECT forward_rows, saved_rows, model_seconds FROM score_costs WHERE unit = ?");
-  c.text(1, key);
-  if (c.step()) {
-    u.costed = true;
-    u.forward_rows = c.col_int(0);
-    u.saved_rows = c.col_int(1);
-    u.model_seconds = c.col_real(2);
-  }
   return u;
 }
 
